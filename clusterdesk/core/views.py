@@ -1,0 +1,24 @@
+"""Home page per role and the error pages."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from .home import panels_for
+
+
+@login_required
+def home(request):
+    return render(request, "core/home.html", {"panels": panels_for(request.user)})
+
+
+def error_403(request, exception=None):
+    reason = str(exception) if exception else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)

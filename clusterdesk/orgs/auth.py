@@ -1,0 +1,24 @@
+"""Login helpers shared by the login page and the API."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.conf import settings
+
+LOCKOUT_MESSAGE = (
+    f"登录失败次数过多，该账号或来源地址已被锁定 {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，"
+    "请稍后再试；如忘记密码，请联系上级管理员重置"
+)
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": "用户名或密码错误，请检查后重试（注意大小写）",
+        "inactive": "该账号已停用，请联系上级管理员",
+    }
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        self.fields["username"].label = "用户名"
+        self.fields["password"].label = "密码"
+        self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
+        self.fields["password"].widget = forms.PasswordInput(attrs={"autocomplete": "current-password"})

@@ -1,0 +1,19 @@
+"""Accounts with a temporary password must set their own before doing anything else."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+ALLOWED_PREFIXES = ("/static/", "/api/")
+
+
+class PasswordChangeRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "must_change_password", False):
+            allowed = (reverse("password_change"), reverse("logout"))
+            if not request.path.startswith(ALLOWED_PREFIXES) and request.path not in allowed:
+                return redirect("password_change")
+        return self.get_response(request)

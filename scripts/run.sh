@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Start ClusterDesk locally: migrate, collect static files, load the Jilin
+# divisions and the demo data, start the background task worker, then serve
+# on http://127.0.0.1:${PORT:-8000} until Ctrl-C. Run `make run`, not this
+# directly (bootstrap.sh prepares .venv first).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+export DJANGO_SETTINGS_MODULE=clusterdesk.settings
+export DJANGO_EMAIL_BACKEND="${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.console.EmailBackend}"
+PORT="${PORT:-8000}"
+PY=.venv/bin/python
+
+if [[ ! -x "$PY" ]]; then
+  echo "run: .venv is missing; use 'make run' (it runs scripts/bootstrap.sh run first)" >&2
+  exit 1
+fi
+mkdir -p var
+
+"$PY" manage.py migrate --noinput
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py load_orgs data/jilin-divisions.csv
+"$PY" manage.py load_demo   # prints the demo accounts
+
+# Background worker for django-tasks. A background job of a non-interactive
+# shell ignores SIGINT, so Ctrl-C alone would not stop it: the trap does.
+worker_pid=""
+stop_worker() {
+  if [[ -n "$worker_pid" ]] && kill -0 "$worker_pid" 2>/dev/null; then
+    kill -TERM "$worker_pid" 2>/dev/null || true
+    for _ in $(seq 50); do               # up to 5 s to finish the current task
+      kill -0 "$worker_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$worker_pid" 2>/dev/null || true
+    wait "$worker_pid" 2>/dev/null || true
+  fi
+  worker_pid=""
+}
+trap stop_worker EXIT
+trap 'stop_worker; exit 130' INT
+trap 'stop_worker; exit 143' TERM
+
+"$PY" manage.py db_worker >>var/worker.log 2>&1 &
+worker_pid=$!
+
+cat <<EOF
+
+================================================================
+  ClusterDesk 已启动 / is running
+
+  请在浏览器中打开 / Open in your browser:
+      http://127.0.0.1:${PORT}
+
+  后台任务日志 / Background worker log: var/worker.log
+  按 Ctrl-C 停止 / Press Ctrl-C to stop.
+================================================================
+
+EOF
+
+"$PY" manage.py runserver "127.0.0.1:${PORT}" --noreload
