@@ -2,7 +2,7 @@
 
 from django.contrib.auth import authenticate
 from django.utils import timezone
-from ninja import Router
+from ninja import Router, Status
 
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import DomainError
@@ -35,4 +35,4 @@ def revoke_token(request):
         raise DomainError("当前请求未使用接口令牌（Authorization: Bearer …），无可吊销的令牌")
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     record(action="auth.token_revoked", actor=request.user, obj=token, object_repr=f"令牌 {token.prefix}…", request=request)
-    return 204, None
+    return Status(204, None)
