@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "clusterdesk.core",
     "clusterdesk.orgs",
     "clusterdesk.audit",
+    "clusterdesk.catalog",
+    "clusterdesk.rounds",
+    "clusterdesk.applications",
     "clusterdesk.api",
 ]
 

@@ -1,7 +1,7 @@
 """URL routes. Pages are server-rendered; the JSON API lives under /api/v1/."""
 
 from django.contrib.auth.views import LogoutView
-from django.urls import path
+from django.urls import include, path
 
 from clusterdesk.api.main import api
 from clusterdesk.audit import views as audit_views
@@ -20,6 +20,8 @@ urlpatterns = [
     path("accounts/<int:pk>/", org_views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/<slug:action>/", org_views.account_action, name="account_action"),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("applications/", include("clusterdesk.applications.urls")),
+    path("rounds/", include("clusterdesk.rounds.urls")),
     path("api/v1/", api.urls),
 ]
 

@@ -111,3 +111,96 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN", "timezone_id": "Asia/Shanghai", "viewport": {"width": 1366, "height": 768}}
+
+
+# --- Rounds and applications --------------------------------------------------------------
+
+INDUSTRIES_CSV = ROOT / "data" / "gbt4754-2017-divisions.csv"
+
+
+def make_uscc(n: int) -> str:
+    """A valid unified social credit code (GB 32100), distinct for each ``n``."""
+    from stdnum.cn import uscc
+
+    body = f"91222403MA{n:07d}"[:17]
+    return body + uscc.calc_check_digit(body)
+
+
+@pytest.fixture
+def industries(db):
+    from clusterdesk.catalog.domain import load_industries
+
+    load_industries(INDUSTRIES_CSV)
+
+
+@pytest.fixture
+def round_open(accounts, industries):
+    """An open 2025 round whose stage deadlines lie ahead of today."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clusterdesk.rounds.domain import create_round
+
+    today = timezone.localdate()
+    return create_round(
+        actor=accounts["province"],
+        name="2025年度中小企业特色产业集群申报推荐",
+        year=2025,
+        status="open",
+        city_quota=3,
+        deadlines={
+            "county_submission": today + timedelta(days=30),
+            "name_list": today + timedelta(days=40),
+            "formal_submission": today + timedelta(days=60),
+            "national_recommendation": today + timedelta(days=90),
+        },
+        contact_office="省工信厅中小企业处",
+        contact_name="王处长",
+        contact_phone="0431-00000000",
+    )
+
+
+@pytest.fixture
+def draft(accounts, round_open):
+    from clusterdesk.applications.domain import create_application
+
+    return create_application(actor=accounts["dunhua"], round_=round_open)
+
+
+def complete_body(enterprises: int = 3) -> dict:
+    """A complete application body (invented figures: real ones are not public)."""
+    return {
+        "name": "敦化市医药产业集群",
+        "covered_org_codes": [],
+        "coordination_note": "",
+        "leading_industry_code": "C27",
+        "niche": "中成药",
+        "area_km2": "85.5",
+        "operating_body": "敦化经济开发区管理委员会",
+        "sub_cluster_code": "",
+        "contacts": [{"name": "张三", "title": "科长", "phone": "0433-6220000", "email": "dh@example.cn"}],
+        "indicators": [
+            {"year": 2021, "total_output": "40.0", "sme_output": "30.0", "leading_output": "32.0", "enterprise_count": 80, "sme_rd_spending": "1.0"},
+            {"year": 2022, "total_output": "45.0", "sme_output": "34.0", "leading_output": "36.0", "enterprise_count": 85, "sme_rd_spending": "1.1"},
+            {"year": 2023, "total_output": "50.0", "sme_output": "38.0", "leading_output": "40.0", "enterprise_count": 90, "sme_rd_spending": "1.2"},
+            {"year": 2024, "total_output": "56.0", "sme_output": "42.0", "leading_output": "45.0", "enterprise_count": 95, "sme_rd_spending": "1.4"},
+        ],
+        "quality_enterprises": [
+            {"name": f"敦化示例药业{i}有限公司", "uscc": make_uscc(i), "qualifications": ["specialized"], "year": 2023, "in_leading_industry": True}
+            for i in range(enterprises)
+        ],
+        "aspects": {str(k): f"第{k}方面的发展情况说明（演示）。" for k in range(3, 9)},
+        "negative_list_clear": True,
+        "plan_targets": [{"name": "集群产值", "unit": "亿元", "baseline": "56", "target": "80", "year": 2027}],
+    }
+
+
+@pytest.fixture
+def filled(accounts, draft):
+    """A draft with every field filled in (evidence not yet uploaded)."""
+    from clusterdesk.applications.domain import save_fields
+
+    save_fields(actor=accounts["dunhua"], application=draft, data=complete_body())
+    draft.refresh_from_db()
+    return draft

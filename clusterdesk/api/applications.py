@@ -1,0 +1,5 @@
+"""Placeholder: applications API (being written)."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Placeholder: filled by the evidence work."""
+
+from ninja import Router
+
+router = Router()

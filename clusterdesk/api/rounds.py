@@ -1,0 +1,5 @@
+"""Placeholder: filled by the rounds work."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,71 @@
+"""Shares and growth: computed from the reported amounts, never typed.
+
+Average annual growth is the compound rate (last / first) ** (1 / n) - 1 over the window,
+the first year being the base year when it is given (domain.md 5.4).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+
+def _d(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def share(part, whole) -> Decimal | None:
+    part, whole = _d(part), _d(whole)
+    if part is None or whole is None or whole == 0:
+        return None
+    return part / whole
+
+
+def compound_growth(first, last, intervals: int) -> Decimal | None:
+    first, last = _d(first), _d(last)
+    if first is None or last is None or intervals <= 0 or first <= 0 or last < 0:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 28
+        return (last / first) ** (Decimal(1) / Decimal(intervals)) - 1
+
+
+@dataclass(frozen=True)
+class YearFigures:
+    year: int
+    sme_share: Decimal | None
+    leading_share: Decimal | None
+
+
+@dataclass(frozen=True)
+class Computed:
+    years: list[YearFigures]
+    growth: Decimal | None
+    growth_from: int | None
+    growth_to: int | None
+    growth_note: str
+
+
+def compute(indicators: list[dict], window_years: list[int], base_year: int) -> Computed:
+    by_year = {r["year"]: r for r in indicators}
+    years = [
+        YearFigures(y, share(by_year.get(y, {}).get("sme_output"), by_year.get(y, {}).get("total_output")),
+                    share(by_year.get(y, {}).get("leading_output"), by_year.get(y, {}).get("total_output")))
+        for y in window_years
+    ]
+    first_year = base_year if _d(by_year.get(base_year, {}).get("total_output")) is not None else window_years[0]
+    last_year = window_years[-1]
+    first = by_year.get(first_year, {}).get("total_output")
+    last = by_year.get(last_year, {}).get("total_output")
+    growth = compound_growth(first, last, last_year - first_year)
+    note = ""
+    if growth is None:
+        if _d(first) is None or _d(last) is None:
+            note = f"缺少{first_year}年或{last_year}年集群产值，无法计算增速"
+        elif _d(first) == 0:
+            note = f"{first_year}年集群产值为 0，无法计算增速"
+    return Computed(years, growth, first_year, last_year, note)
+
+
+def percent(value: Decimal | None, places: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{(value * 100):.{places}f}%"

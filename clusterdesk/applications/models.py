@@ -1,0 +1,151 @@
+"""The application (附件1): its sections, evidence files and submitted versions.
+
+The form data lives in one row per section (JSON keyed by the API field names), each with
+its own version counter: two tabs saving the same section conflict, different sections
+never overwrite each other, and a save is one UPDATE whatever the number of enterprises.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from clusterdesk.orgs.models import Org
+from clusterdesk.rounds.models import Round
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "填报中"
+    SUBMITTED = "submitted", "已提交市州"
+    RETURNED = "returned", "退回修改"
+
+
+EDITABLE_STATUSES = {Status.DRAFT, Status.RETURNED}
+
+
+class SectionKey(models.TextChoices):
+    BASIC = "basic", "基本情况"
+    CONTACTS = "contacts", "联系人"
+    INDICATORS = "indicators", "主要指标"
+    ENTERPRISES = "enterprises", "优质企业"
+    ASPECTS = "aspects", "发展情况"
+    DECLARATION = "declaration", "负面清单声明"
+    PLAN = "plan", "三年发展规划"
+
+
+# Which API body fields each section holds.
+SECTION_FIELDS: dict[str, list[str]] = {
+    SectionKey.BASIC: [
+        "name", "covered_org_codes", "coordination_note", "leading_industry_code", "niche", "area_km2",
+        "operating_body", "sub_cluster_code",
+    ],
+    SectionKey.CONTACTS: ["contacts"],
+    SectionKey.INDICATORS: ["indicators"],
+    SectionKey.ENTERPRISES: ["quality_enterprises"],
+    SectionKey.ASPECTS: ["aspects"],
+    SectionKey.DECLARATION: ["negative_list_clear"],
+    SectionKey.PLAN: ["plan_targets"],
+}
+FIELD_SECTION = {field: key for key, fields in SECTION_FIELDS.items() for field in fields}
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Applications of units in the user's scope. Experts get theirs by assignment (later)."""
+        from clusterdesk.orgs.models import Role
+        from clusterdesk.orgs.scoping import NOTHING, org_scope_q
+
+        if getattr(user, "role", None) == Role.EXPERT:
+            return self.filter(NOTHING)
+        return self.filter(org_scope_q(user, via="org"))
+
+
+class Application(models.Model):
+    round = models.ForeignKey(Round, verbose_name="申报批次", on_delete=models.PROTECT, related_name="applications")
+    org = models.ForeignKey(Org, verbose_name="申报单位", on_delete=models.PROTECT, related_name="applications")
+    number = models.CharField("申报编号", max_length=32, unique=True)
+    name = models.CharField("集群名称", max_length=100, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    current_version = models.PositiveIntegerField("已提交版本", default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "申报"
+        verbose_name_plural = "申报"
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["round", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name or '（未命名）'}"
+
+    @property
+    def editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+class Section(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="sections")
+    key = models.CharField(max_length=16, choices=SectionKey.choices)
+    data = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "key"], name="section_unique")]
+
+
+class EvidenceFile(models.Model):
+    """One uploaded evidence file for one checklist item. Stored privately under a random name."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="evidence")
+    item_code = models.CharField("清单项", max_length=32)
+    original_name = models.CharField("文件名", max_length=255)
+    stored_name = models.CharField(max_length=255, unique=True)
+    kind = models.CharField("类型", max_length=8)
+    size = models.BigIntegerField("大小（字节）")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    # Removing a file from a draft hides it; the bytes stay while a submitted version refers to them.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        ordering = ["item_code", "uploaded_at", "id"]
+
+
+class AppendOnlyVersion(Exception):
+    pass
+
+
+class ApplicationVersion(models.Model):
+    """An immutable snapshot made at submission: all data, evidence hashes, the time."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField("版本")
+    submitted_at = models.DateTimeField("提交时间")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField()
+    evidence = models.JSONField()
+    report = models.JSONField(null=True, blank=True)
+    digest = models.CharField("快照摘要（SHA-256）", max_length=64)
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "申报版本"
+        verbose_name_plural = "申报版本"
+        ordering = ["application", "number"]
+        constraints = [models.UniqueConstraint(fields=["application", "number"], name="version_unique")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and set(kwargs.get("update_fields") or []) != {"withdrawn_at"}:
+            raise AppendOnlyVersion("提交的版本不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyVersion("提交的版本不能删除")
