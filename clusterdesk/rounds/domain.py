@@ -1,5 +1,6 @@
 """Rounds: creation, deadlines, extensions. The deadline check every late-able action uses."""
 
+import re
 from datetime import date, datetime
 
 from django.db import transaction
@@ -153,3 +154,199 @@ def check_open(round_: Round, stage_code: str, org: Org | None, now: datetime | 
         raise Conflict(f"本批次尚未设置“{StageCode(stage_code).label}”阶段的截止时间，请联系省厅")
     if (now or timezone.now()) > deadline:
         raise Conflict(f"已超过截止时间（{format_deadline(deadline)}），逾期不予受理")
+
+
+# --- Round settings, the evidence checklist, and helpers the pages and the API share -----------
+
+CRITERIA_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def can_manage_rounds(actor, round_: Round | None = None) -> tuple[bool, str]:
+    """May ``actor`` create or change rounds (of ``round_``'s province)? ``(allowed, reason)``."""
+    try:
+        _require_province_admin(actor, round_)
+    except NotAllowed as exc:
+        return False, exc.message
+    return True, ""
+
+
+def validate_round_fields(fields: dict) -> dict:
+    """Check the settings of a round a page or the API sends; returns them cleaned.
+
+    Only the keys present are checked, so it serves both creation and a partial update.
+    """
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from .models import RoundStatus
+
+    cleaned = dict(fields)
+    if "name" in cleaned:
+        cleaned["name"] = (cleaned["name"] or "").strip()
+        if not cleaned["name"]:
+            raise DomainError("批次名称不能为空，请填写，如“2025年度中小企业特色产业集群申报推荐”", field="name")
+        if len(cleaned["name"]) > 100:
+            raise DomainError("批次名称最多 100 个字，请缩短", field="name")
+    if "year" in cleaned:
+        if not isinstance(cleaned["year"], int) or not 2000 <= cleaned["year"] <= 2100:
+            raise DomainError("年度应为四位年份，如 2025", field="year")
+    if "status" in cleaned and cleaned["status"] not in RoundStatus.values:
+        choices = "、".join(f"{c.value}（{c.label}）" for c in RoundStatus)
+        raise DomainError(f"状态“{cleaned['status']}”无效，可选：{choices}", field="status")
+    if "national_quota" in cleaned:
+        quota = cleaned["national_quota"]
+        if not isinstance(quota, int) or not 0 <= quota <= 999:
+            raise DomainError("国家级推荐名额应为 0–999 的整数，如 8", field="national_quota")
+    if "city_quota" in cleaned and cleaned["city_quota"] is not None:
+        quota = cleaned["city_quota"]
+        if not isinstance(quota, int) or not 1 <= quota <= 999:
+            raise DomainError("每个市州推荐名额应为 1–999 的整数；不限名额请留空", field="city_quota")
+    for key in ("city_quota_needs_county", "one_per_niche"):
+        if key in cleaned and not isinstance(cleaned[key], bool):
+            raise DomainError("应为是或否（true/false）", field=key)
+    if "criteria_sets" in cleaned:
+        cleaned["criteria_sets"] = _clean_criteria_sets(cleaned["criteria_sets"])
+    limits = {"contact_office": ("组织处室", 100), "contact_name": ("联系人", 50), "contact_phone": ("联系电话", 50)}
+    for key, (label, limit) in limits.items():
+        if key in cleaned:
+            cleaned[key] = (cleaned[key] or "").strip()
+            if len(cleaned[key]) > limit:
+                raise DomainError(f"{label}最多 {limit} 个字，请缩短", field=key)
+    if "contact_email" in cleaned:
+        cleaned["contact_email"] = (cleaned["contact_email"] or "").strip()
+        if cleaned["contact_email"]:
+            try:
+                validate_email(cleaned["contact_email"])
+            except ValidationError:
+                raise DomainError("电子邮箱格式不对，请填写如 zxqyc@example.gov.cn 的地址，或留空", field="contact_email") from None
+    if "notice" in cleaned:
+        cleaned["notice"] = (cleaned["notice"] or "").strip()
+    return cleaned
+
+
+def _clean_criteria_sets(value) -> list[dict]:
+    if not isinstance(value, list):
+        raise DomainError("适用认定标准应为列表，每项含 code 和 version", field="criteria_sets")
+    cleaned, seen = [], set()
+    for i, entry in enumerate(value):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        version = entry.get("version") if isinstance(entry, dict) else None
+        if not isinstance(code, str) or not CRITERIA_CODE_RE.match(code.strip()):
+            raise DomainError(
+                f"第{i + 1}项的标准代码“{code}”格式不对：应为字母、数字和 - . _，如 national-2022",
+                field="criteria_sets",
+            )
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise DomainError(f"标准“{code}”的版本应为正整数，如 1", field="criteria_sets")
+        code = code.strip()
+        if code in seen:
+            raise DomainError(f"标准“{code}”重复列出，每个标准只能选一个版本", field="criteria_sets")
+        seen.add(code)
+        cleaned.append({"code": code, "version": version})
+    return cleaned
+
+
+def parse_criteria_sets(text: str) -> list[dict]:
+    """``"national-2022@1, jilin-provincial-2024@1"`` → ``[{"code": ..., "version": ...}, ...]``."""
+    entries = []
+    for token in re.split(r"[,，;；、\s]+", text or ""):
+        if not token:
+            continue
+        code, sep, version = token.rpartition("@")
+        if not sep or not code or not version.isdigit():
+            raise DomainError(
+                f"“{token}”格式不对：每项写成 标准代码@版本，如 national-2022@1，多项用逗号分隔",
+                field="criteria_sets",
+            )
+        entries.append({"code": code, "version": int(version)})
+    return _clean_criteria_sets(entries)
+
+
+def format_criteria_sets(value) -> str:
+    return ", ".join(f"{c['code']}@{c['version']}" for c in value or [] if isinstance(c, dict))
+
+
+def whole_second(moment: datetime) -> datetime:
+    """A time given to the second (as people give it) covers that whole second, like a deadline's 23:59:59."""
+    return moment.replace(microsecond=999999) if moment.microsecond == 0 else moment
+
+
+def extensions_visible_to(user):
+    """Extensions of units ``user`` may see (province staff: all)."""
+    return Extension.objects.filter(org__in=Org.objects.visible_to(user))
+
+
+CHECKLIST_FIELDS = ["code", "title", "description", "required", "allowed_types", "order"]
+
+
+@transaction.atomic
+def save_checklist_item(
+    *, actor, round_: Round, code: str, title: str, required: bool, allowed_types: list[str], order: int,
+    description: str = "", request=None,
+) -> ChecklistItem:
+    """Add a line to the round's evidence checklist, or change the line with that code.
+
+    Side effects: ``round.checklist_changed`` audit event.
+    """
+    from .models import ALL_FILE_KINDS, FileKind
+
+    _require_province_admin(actor, round_)
+    code = (code or "").strip()
+    title = (title or "").strip()
+    if not code:
+        raise DomainError("请填写材料编号，如 E13", field="code")
+    if len(code) > 32 or not re.match(r"^[A-Za-z0-9._-]+$", code):
+        raise DomainError("材料编号只能用字母、数字和 - . _，最多 32 位，如 E13", field="code")
+    if not title:
+        raise DomainError("请填写材料名称", field="title")
+    if len(title) > 200:
+        raise DomainError("材料名称最多 200 个字，请缩短", field="title")
+    if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 999:
+        raise DomainError("顺序应为 0–999 的整数，数字小的排在前面", field="order")
+    if not isinstance(allowed_types, (list, tuple)) or not allowed_types:
+        raise DomainError("请至少选择一种允许的文件类型", field="allowed_types")
+    kinds = [str(k).strip().lower() for k in allowed_types]
+    unknown = [k for k in kinds if k not in ALL_FILE_KINDS]
+    if unknown:
+        raise DomainError(
+            f"未知文件类型：{'、'.join(unknown)}；可选：{'、'.join(ALL_FILE_KINDS)}", field="allowed_types"
+        )
+    kinds = [k for k in ALL_FILE_KINDS if k in kinds]  # canonical order, no repeats
+    existing = ChecklistItem.objects.filter(round=round_, code=code).first()
+    before = snapshot(existing, CHECKLIST_FIELDS) if existing else None
+    values = {"title": title, "description": (description or "").strip(), "required": bool(required),
+              "allowed_types": kinds, "order": order}
+    item, _ = ChecklistItem.objects.update_or_create(round=round_, code=code, defaults=values)
+    labels = "、".join(FileKind(k).label for k in kinds)
+    record(
+        action="round.checklist_changed", actor=actor, obj=round_, before=before,
+        after=snapshot(item, CHECKLIST_FIELDS), comment=f"{'修改' if existing else '新增'} {code} {title}（{labels}）",
+        request=request,
+    )
+    return item
+
+
+@transaction.atomic
+def remove_checklist_item(*, actor, round_: Round, code: str, request=None) -> None:
+    """Take a line off the checklist; refused while an application still holds files for it.
+
+    Side effects: ``round.checklist_changed`` audit event.
+    """
+    from clusterdesk.applications.models import EvidenceFile
+
+    _require_province_admin(actor, round_)
+    item = ChecklistItem.objects.filter(round=round_, code=(code or "").strip()).first()
+    if item is None:
+        raise DomainError(f"佐证材料清单中没有编号为“{code}”的材料，请刷新页面后重试", field="code", status=404)
+    in_use = (
+        EvidenceFile.objects.filter(application__round=round_, item_code=item.code, removed_at__isnull=True)
+        .values("application").distinct().count()
+    )
+    if in_use:
+        raise Conflict(
+            f"已有 {in_use} 份申报上传了“{item.title}”的材料，不能删除；如不再需要，可改为非必须", field="code"
+        )
+    before = snapshot(item, CHECKLIST_FIELDS)
+    item.delete()
+    record(action="round.checklist_changed", actor=actor, obj=round_, before=before, after=None,
+           comment=f"删除 {before['code']} {before['title']}", request=request)
