@@ -30,15 +30,54 @@ def _field_path(loc) -> str:
     return ".".join(parts) or "请求体"
 
 
+PYDANTIC_MESSAGES = {
+    "missing": "必填，不能缺少",
+    "extra_forbidden": "是未知字段，请删除",
+    "string_type": "应为文字",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "float_type": "应为数字",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "date_parsing": "应为日期，格式 YYYY-MM-DD",
+    "date_from_datetime_parsing": "应为日期，格式 YYYY-MM-DD",
+    "datetime_parsing": "应为时间，格式如 2025-04-10T23:59:59+08:00",
+    "datetime_from_date_parsing": "应为时间，格式如 2025-04-10T23:59:59+08:00",
+    "string_too_long": "太长",
+    "string_too_short": "不能为空",
+    "too_long": "项目太多",
+    "too_short": "项目太少",
+    "greater_than_equal": "太小",
+    "greater_than": "太小",
+    "less_than_equal": "太大",
+    "less_than": "太大",
+    "literal_error": "不是允许的取值",
+    "enum": "不是允许的取值",
+    "union_tag_invalid": "不是允许的取值",
+}
+
+
 def _error_message(err: dict) -> str:
+    """A Chinese message for a schema error; never pydantic's English text."""
     kind = err.get("type", "")
-    if kind == "missing":
-        return "必填，不能缺少"
-    if kind in ("string_type", "int_type", "int_parsing", "decimal_parsing", "bool_parsing", "list_type", "dict_type"):
-        return "类型不对，请检查格式"
-    if kind == "extra_forbidden":
-        return "是未知字段，请删除"
-    return err.get("msg", "无效")
+    message = PYDANTIC_MESSAGES.get(kind, "取值无效，请检查格式")
+    ctx = err.get("ctx") or {}
+    if kind in ("greater_than_equal", "greater_than") and ("ge" in ctx or "gt" in ctx):
+        message = f"应不小于 {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in ("less_than_equal", "less_than") and ("le" in ctx or "lt" in ctx):
+        message = f"应不大于 {ctx.get('le', ctx.get('lt'))}"
+    elif kind in ("literal_error", "enum") and "expected" in ctx:
+        message = f"不是允许的取值，可选：{ctx['expected']}"
+    elif kind == "string_too_long" and "max_length" in ctx:
+        message = f"不能超过 {ctx['max_length']} 个字"
+    return message
 
 
 @api.exception_handler(ValidationError)
