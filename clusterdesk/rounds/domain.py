@@ -63,12 +63,9 @@ def create_round(*, actor, name: str, year: int, deadlines: dict[str, date], req
     Side effects: ``round.created`` audit event.
     """
     _require_province_admin(actor)
-    if not name.strip():
-        raise DomainError("批次名称不能为空", field="name")
-    if not 2000 <= int(year) <= 2100:
-        raise DomainError("年度应为四位年份，如 2025", field="year")
+    fields = validate_round_fields({"name": name, "year": year, **fields})
     _validate_deadlines(deadlines)
-    round_ = Round.objects.create(name=name.strip(), year=year, province=actor.org, created_by=actor, **fields)
+    round_ = Round.objects.create(province=actor.org, created_by=actor, **fields)
     Stage.objects.bulk_create([Stage(round=round_, code=c, deadline=d) for c, d in deadlines.items()])
     ChecklistItem.objects.bulk_create(
         [
@@ -88,11 +85,10 @@ def update_round(*, actor, round_: Round, deadlines: dict[str, date] | None = No
     unknown = set(fields) - set(ROUND_FIELDS)
     if unknown:
         raise DomainError(f"不能修改的字段：{'、'.join(sorted(unknown))}")
+    fields = validate_round_fields(fields)
     before = {**snapshot(round_, ROUND_FIELDS), "stages": {s.code: str(s.deadline) for s in round_.stages.all()}}
     for key, value in fields.items():
         setattr(round_, key, value)
-    if "name" in fields and not round_.name.strip():
-        raise DomainError("批次名称不能为空", field="name")
     round_.save()
     if deadlines is not None:
         merged = {s.code: s.deadline for s in round_.stages.all()} | deadlines
