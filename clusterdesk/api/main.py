@@ -26,7 +26,11 @@ LOC_NAMES = {"body": "请求体", "query": "查询参数", "path": "路径参数
 
 
 def _field_path(loc) -> str:
-    parts = [str(p) for p in loc if p not in LOC_NAMES and p != "payload"]
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in LOC_NAMES:  # only the leading location, never a field called "file"
+        parts = parts[1:]
+    if parts and parts[0] == "payload":
+        parts = parts[1:]
     return ".".join(parts) or "请求体"
 
 
