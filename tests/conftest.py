@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 # Playwright's sync API runs an event loop in the test thread; Django must allow ORM use there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -204,3 +205,32 @@ def filled(accounts, draft):
     save_fields(actor=accounts["dunhua"], application=draft, data=complete_body())
     draft.refresh_from_db()
     return draft
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Evidence and documents of a test go to its own temporary directory."""
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def upload_required(accounts):
+    """Upload one small PDF for every required checklist item, through the real domain function."""
+    from clusterdesk.applications.evidence import upload_evidence
+
+    def run(application, user=None):
+        for item in application.round.checklist.filter(required=True):
+            upload_evidence(actor=user or accounts["dunhua"], application=application, item_code=item.code,
+                            upload=SimpleUploadedFile(f"{item.title[:10]}.pdf", PDF, content_type="application/pdf"))
+
+    return run
+
+
+@pytest.fixture
+def ready(filled, upload_required):
+    """A complete application with its required evidence: ready to submit."""
+    upload_required(filled)
+    return filled

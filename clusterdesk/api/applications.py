@@ -1,5 +1,271 @@
-"""Placeholder: applications API (being written)."""
+"""Applications (附件1) over JSON: create, read, patch, submit, withdraw, versions.
 
-from ninja import Router
+The body uses the same field names as the stored sections; validation is
+``applications.validation`` through the same domain functions as the form page.
+"""
 
-router = Router()
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
+
+from clusterdesk.applications import domain
+from clusterdesk.applications.computed import compute
+from clusterdesk.applications.models import Application
+from clusterdesk.core.errors import NotAllowed
+from clusterdesk.orgs.models import Org
+from clusterdesk.rounds.models import Round
+
+from .schemas import ErrorOut
+
+router = Router(tags=["申报"])
+
+Number = str | int | float | None
+
+
+class IndicatorIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    year: int | str | None = None
+    total_output: Number = None
+    sme_output: Number = None
+    leading_output: Number = None
+    enterprise_count: Number = None
+    sme_rd_spending: Number = None
+
+
+class EnterpriseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    uscc: str | None = None
+    qualifications: list[str] | str | None = None
+    year: int | str | None = None
+    in_leading_industry: bool | str | None = None
+
+
+class ContactIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class TargetIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    unit: str | None = None
+    baseline: Number = None
+    target: Number = None
+    year: int | str | None = None
+
+
+class ApplicationFields(Schema):
+    """Every field is optional in a draft; submission checks completeness."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    covered_org_codes: list[str] | None = None
+    coordination_note: str | None = None
+    leading_industry_code: str | None = None
+    niche: str | None = None
+    area_km2: Number = None
+    operating_body: str | None = None
+    sub_cluster_code: str | None = None
+    contacts: list[ContactIn] | None = None
+    indicators: list[IndicatorIn] | None = Field(None, description="金额为亿元，以字符串表示的小数，如 \"38.2\"")
+    quality_enterprises: list[EnterpriseIn] | None = Field(
+        None, description="qualifications: champion, little_giant, specialized, innovative, high_tech"
+    )
+    aspects: dict[str, str] | None = Field(None, description="第 3–8 方面的文字说明，键为 \"3\"…\"8\"")
+    negative_list_clear: bool | None = None
+    plan_targets: list[TargetIn] | None = None
+
+
+class ApplicationCreate(ApplicationFields):
+    round: int
+    org_code: str | None = Field(None, description="申报单位代码，默认为本账号单位")
+
+
+class ApplicationPatch(ApplicationFields):
+    section_versions: dict[str, int] | None = Field(
+        None, description="读取时的各部分版本号；若某部分已被他人修改则返回 409，不会覆盖"
+    )
+
+
+class OrgBrief(Schema):
+    code: str
+    name: str
+
+
+class ApplicationSummary(Schema):
+    id: int
+    number: str
+    name: str
+    round: int
+    org: OrgBrief
+    status: str
+    status_label: str
+    current_version: int
+    updated_at: str
+
+
+class MissingItem(Schema):
+    field: str
+    message: str
+
+
+class ApplicationOut(ApplicationSummary):
+    editable: bool
+    deadline: str
+    section_versions: dict[str, int]
+    data: dict[str, Any]
+    computed: dict[str, Any]
+    missing: list[MissingItem]
+
+
+class VersionOut(Schema):
+    number: int
+    submitted_at: str
+    submitted_by: str
+    digest: str
+    withdrawn_at: str | None
+
+
+class VersionFull(VersionOut):
+    data: dict[str, Any]
+    evidence: list[dict[str, Any]]
+
+
+class ListFilters(Schema):
+    round: int | None = None
+    status: str | None = Field(None, description="draft / submitted / returned")
+    org: str | None = Field(None, description="申报单位代码")
+
+
+def _summary(app: Application) -> dict:
+    return {
+        "id": app.pk, "number": app.number, "name": app.name, "round": app.round_id,
+        "org": {"code": app.org.code, "name": app.org.name}, "status": app.status,
+        "status_label": app.get_status_display(), "current_version": app.current_version,
+        "updated_at": app.updated_at.isoformat(),
+    }
+
+
+def _full(app: Application) -> dict:
+    sections = list(app.sections.all())
+    data = domain.load_data(app, sections)
+    ready = domain.readiness(app, data)
+    figures = compute(data.get("indicators") or [], app.round.window_years, app.round.base_year)
+
+    def fmt(value):
+        return None if value is None else format(value.quantize(Decimal("0.0001")), "f")
+
+    return {
+        **_summary(app),
+        "editable": app.editable,
+        "deadline": domain.deadline_text(app),
+        "section_versions": domain.section_versions(app, sections),
+        "data": data,
+        "computed": {
+            "years": [{"year": f.year, "sme_share": fmt(f.sme_share), "leading_share": fmt(f.leading_share)} for f in figures.years],
+            "growth": fmt(figures.growth),
+            "growth_from": figures.growth_from,
+            "growth_to": figures.growth_to,
+            "formula": "(末年产值/首年产值)^(1/年数) − 1",
+        },
+        "missing": [m.as_dict() for m in ready.missing]
+        + [{"field": f"evidence.{i.code}", "message": f"佐证材料：请上传“{i.title}”"} for i in ready.evidence_missing],
+    }
+
+
+def _get(request, application_id: int) -> Application:
+    return get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=application_id)
+
+
+def _version_out(v) -> dict:
+    return {
+        "number": v.number, "submitted_at": v.submitted_at.isoformat(),
+        "submitted_by": v.submitted_by.username, "digest": v.digest,
+        "withdrawn_at": v.withdrawn_at.isoformat() if v.withdrawn_at else None,
+    }
+
+
+@router.get("", response=list[ApplicationSummary])
+@paginate(PageNumberPagination, page_size=50)
+def list_applications(request, filters: Query[ListFilters]):
+    """当前账号可见的申报（分页），可按批次、状态、申报单位筛选。"""
+    qs = Application.objects.visible_to(request.user).select_related("org").order_by("-id")
+    if filters.round:
+        qs = qs.filter(round_id=filters.round)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.org:
+        qs = qs.filter(org__code=filters.org)
+    return [_summary(a) for a in qs]
+
+
+@router.post("", response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def create_application(request, payload: ApplicationCreate):
+    """新建申报（县级申报账号，为本单位），可同时提交部分内容。"""
+    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=payload.round)
+    org = None
+    if payload.org_code:
+        org = Org.objects.filter(code=payload.org_code).first()
+        if org is None:
+            raise NotAllowed(f"字段 org_code：单位代码“{payload.org_code}”不存在", field="org_code")
+    fields = payload.dict(exclude_unset=True, exclude={"round", "org_code"})
+    with transaction.atomic():  # invalid fields leave no empty application behind
+        app = domain.create_application(actor=request.user, round_=round_, org=org, request=request)
+        if fields:
+            domain.save_fields(actor=request.user, application=app, data=fields, request=request)
+    app.refresh_from_db()
+    return Status(201, _full(app))
+
+
+@router.get("/{application_id}", response=ApplicationOut)
+def get_application(request, application_id: int):
+    """一份申报的全部内容、计算值和尚缺的项目。"""
+    return _full(_get(request, application_id))
+
+
+@router.patch("/{application_id}", response={200: ApplicationOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def patch_application(request, application_id: int, payload: ApplicationPatch):
+    """修改草稿的部分字段。列表字段（指标、企业、联系人、目标）整体替换。"""
+    app = _get(request, application_id)
+    fields = payload.dict(exclude_unset=True, exclude={"section_versions"})
+    domain.save_fields(actor=request.user, application=app, data=fields,
+                       expected_versions=payload.section_versions, request=request)
+    app.refresh_from_db()
+    return _full(app)
+
+
+@router.post("/{application_id}/submit", response={200: VersionOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def submit_application(request, application_id: int):
+    """提交市（州）审核：生成不可修改的快照。重复提交返回同一版本。"""
+    version = domain.submit(actor=request.user, application=_get(request, application_id), request=request)
+    return _version_out(version)
+
+
+@router.post("/{application_id}/withdraw", response={200: ApplicationOut, 404: ErrorOut, 409: ErrorOut})
+def withdraw_application(request, application_id: int):
+    """市（州）处理前撤回，恢复为可修改的草稿。"""
+    app = domain.withdraw(actor=request.user, application=_get(request, application_id), request=request)
+    app.refresh_from_db()
+    return _full(app)
+
+
+@router.get("/{application_id}/versions", response=list[VersionOut])
+def list_versions(request, application_id: int):
+    """已提交的全部版本（含已撤回的）。"""
+    return [_version_out(v) for v in _get(request, application_id).versions.select_related("submitted_by")]
+
+
+@router.get("/{application_id}/versions/{number}", response=VersionFull)
+def get_version(request, application_id: int, number: int):
+    """某一版本的完整快照。"""
+    version = get_object_or_404(_get(request, application_id).versions.select_related("submitted_by"), number=number)
+    return {**_version_out(version), "data": version.data, "evidence": version.evidence}

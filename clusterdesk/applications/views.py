@@ -1,10 +1,241 @@
-"""Placeholder: application pages (being written)."""
-from django.http import HttpResponse
+"""Pages of the application (附件1): list, the multi-section form with autosave, the
+read-only views of the application and its submitted versions, submit and withdraw."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from clusterdesk.catalog.models import Industry, SubCluster
+from clusterdesk.core.errors import DomainError
+from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel
+from clusterdesk.rounds.domain import closes_at
+from clusterdesk.rounds.models import Round, RoundStatus, StageCode
+
+from . import domain, rules
+from .computed import compute, percent
+from .forms import input_name, section_from_post
+from .home import countdown
+from .models import Application, SectionKey, Status
+from .validation import ASPECT_TITLES, INDICATOR_FIELDS, QUALIFICATIONS
 
 
-def application_list(request, pk=None, **kw):
-    return HttpResponse(status=501)
+def _visible(request, pk) -> Application:
+    return get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
 
 
-application_create = application_detail = application_edit = section_save = application_check = application_list
-application_submit = application_withdraw = version_detail = application_list
+@login_required
+def application_list(request):
+    applications = Application.objects.visible_to(request.user).select_related("round", "org")
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        applications = applications.filter(status=status)
+    round_id = request.GET.get("round", "")
+    if round_id.isdigit():
+        applications = applications.filter(round_id=round_id)
+    page = Paginator(applications.order_by("-round__year", "org__path", "number"), 50).get_page(request.GET.get("page"))
+    open_rounds = []
+    if rules.can_create(request.user)[0]:
+        for round_ in Round.objects.visible_to(request.user).filter(status=RoundStatus.OPEN):
+            text, tone = countdown(closes_at(round_, StageCode.COUNTY_SUBMISSION, request.user.org))
+            open_rounds.append({"round": round_, "countdown": text, "tone": tone})
+    rows = []
+    for app in page:
+        text, tone = countdown(closes_at(app.round, StageCode.COUNTY_SUBMISSION, app.org)) if app.editable else ("", "")
+        rows.append({"app": app, "countdown": text, "tone": tone})
+    return render(request, "applications/list.html", {
+        "page": page, "rows": rows, "open_rounds": open_rounds, "statuses": Status.choices, "status": status,
+    })
+
+
+@login_required
+@require_POST
+def application_create(request):
+    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=request.POST.get("round"))
+    try:
+        application = domain.create_application(actor=request.user, round_=round_, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("application_list")
+    messages.success(request, f"已新建申报 {application.number}，请逐项填写；内容会自动保存")
+    return redirect("application_edit", pk=application.pk)
+
+
+def _context(application: Application, user) -> dict:
+    """Everything the form and the read-only view need, in a bounded number of queries."""
+    sections = list(application.sections.all())
+    data = domain.load_data(application, sections)
+    ready = domain.readiness(application, data)
+    figures = compute(data.get("indicators") or [], application.round.window_years, application.round.base_year)
+    by_year = {r["year"]: r for r in data.get("indicators") or []}
+    years = [application.round.base_year, *application.round.window_years]
+    shares = {f.year: f for f in figures.years}
+    indicator_rows = [
+        {
+            "year": y, "optional": y == application.round.base_year, "values": by_year.get(y, {}),
+            "sme_share": percent(shares[y].sme_share) if y in shares else "",
+            "leading_share": percent(shares[y].leading_share) if y in shares else "",
+        }
+        for y in years
+    ]
+    industries = {i.code: i for i in Industry.objects.all()}
+    subclusters = list(SubCluster.objects.all())
+    neighbours = [
+        o for o in Org.objects.filter(recommender_id=application.org.recommender_id).exclude(pk=application.org_id)
+        if KIND_LEVEL[o.kind] == OrgLevel.COUNTY
+    ]
+    editable, reason = rules.can_edit(user, application)
+    return {
+        "application": application,
+        "data": data,
+        "versions": domain.section_versions(application, sections),
+        "ready": ready,
+        "figures": figures,
+        "growth": percent(figures.growth),
+        "indicator_rows": indicator_rows,
+        "indicator_fields": INDICATOR_FIELDS,
+        "industries": industries.values(),
+        "industry": industries.get(data.get("leading_industry_code") or ""),
+        "subclusters": subclusters,
+        "neighbours": neighbours,
+        "qualifications": QUALIFICATIONS,
+        "aspect_titles": {k: v for k, v in ASPECT_TITLES.items() if int(k) >= 3},
+        "sections": SectionKey.choices,
+        "editable": editable,
+        "not_editable_reason": reason,
+        "deadline": domain.deadline_text(application),
+        "countdown": countdown(closes_at(application.round, StageCode.COUNTY_SUBMISSION, application.org)),
+    }
+
+
+@login_required
+def application_edit(request, pk):
+    application = _visible(request, pk)
+    if not rules.can_edit(request.user, application)[0]:
+        return redirect("application_detail", pk=pk)
+    return render(request, "applications/edit.html", _context(application, request.user))
+
+
+def _progress(application: Application) -> dict:
+    ready = domain.readiness(application)
+    return {"sections": ready.complete_sections, "missing": ready.messages(), "ready": ready.ready}
+
+
+def _computed(application: Application) -> dict:
+    data = domain.load_data(application)
+    figures = compute(data.get("indicators") or [], application.round.window_years, application.round.base_year)
+    return {
+        "years": {str(f.year): {"sme_share": percent(f.sme_share), "leading_share": percent(f.leading_share)} for f in figures.years},
+        "growth": percent(figures.growth),
+        "growth_note": figures.growth_note,
+    }
+
+
+@login_required
+@require_POST
+def section_save(request, pk, key):
+    """Save one section. JSON for the page's autosave; a redirect for a plain form post."""
+    application = _visible(request, pk)
+    if key not in SectionKey.values:
+        raise Http404
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    version = request.POST.get("_version")
+    data = section_from_post(key, request.POST, application.round)
+    try:
+        versions = domain.save_fields(
+            actor=request.user, application=application, data=data,
+            expected_versions={key: version} if version not in (None, "") else None, request=request,
+        )
+    except DomainError as exc:
+        if not wants_json:
+            messages.error(request, exc.message)
+            return redirect(reverse("application_edit", args=[pk]) + f"#{key}")
+        errors = [{"field": e["field"], "input": input_name(e["field"]), "message": e["message"]} for e in exc.errors]
+        if not errors and exc.field:
+            errors = [{"field": exc.field, "input": input_name(exc.field), "message": exc.message}]
+        return JsonResponse({"ok": False, "detail": exc.message, "errors": errors, "conflict": exc.status == 409}, status=exc.status)
+    application.refresh_from_db()
+    if not wants_json:
+        messages.success(request, f"“{SectionKey(key).label}”已保存")
+        return redirect(reverse("application_edit", args=[pk]) + f"#{key}")
+    return JsonResponse({
+        "ok": True,
+        "version": versions.get(key),
+        "saved_at": timezone.localtime().strftime("%H:%M:%S"),
+        "progress": _progress(application),
+        "computed": _computed(application),
+    })
+
+
+@login_required
+def application_detail(request, pk):
+    application = _visible(request, pk)
+    context = _context(application, request.user)
+    context.update({
+        "versions_list": application.versions.select_related("submitted_by").order_by("-number"),
+        "can_submit": rules.can_submit(request.user, application),
+        "can_withdraw": rules.can_withdraw(request.user, application),
+        "evidence": domain.evidence_manifest(application),
+        "checklist": {c.code: c for c in application.round.checklist.all()},
+    })
+    return render(request, "applications/detail.html", context)
+
+
+@login_required
+def application_check(request, pk):
+    application = _visible(request, pk)
+    return JsonResponse(_progress(application))
+
+
+@login_required
+@require_POST
+def application_submit(request, pk):
+    application = _visible(request, pk)
+    try:
+        version = domain.submit(actor=request.user, application=application, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        for error in exc.errors[:30]:
+            messages.warning(request, error["message"])
+    else:
+        messages.success(request, f"已提交市（州）审核（第 {version.number} 版，{timezone.localtime(version.submitted_at):%Y-%m-%d %H:%M:%S}）。提交后不能修改；市州处理前可以撤回。")
+    return redirect("application_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def application_withdraw(request, pk):
+    application = _visible(request, pk)
+    try:
+        domain.withdraw(actor=request.user, application=application, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已撤回，可以继续修改后重新提交。已提交的版本仍可查看。")
+    return redirect("application_detail", pk=pk)
+
+
+@login_required
+def version_detail(request, pk, number):
+    application = _visible(request, pk)
+    version = get_object_or_404(application.versions.select_related("submitted_by"), number=number)
+    figures = compute(version.data.get("indicators") or [], application.round.window_years, application.round.base_year)
+    industry = Industry.objects.filter(code=version.data.get("leading_industry_code") or "").first()
+    by_year = {r["year"]: r for r in version.data.get("indicators") or []}
+    shares = {f.year: f for f in figures.years}
+    rows = [
+        {"year": y, "values": by_year.get(y, {}), "sme_share": percent(shares[y].sme_share) if y in shares else "",
+         "leading_share": percent(shares[y].leading_share) if y in shares else ""}
+        for y in [application.round.base_year, *application.round.window_years] if y in by_year
+    ]
+    checklist = {c.code: c for c in application.round.checklist.all()}
+    return render(request, "applications/version.html", {
+        "application": application, "version": version, "data": version.data, "industry": industry,
+        "indicator_rows": rows, "indicator_fields": INDICATOR_FIELDS, "growth": percent(figures.growth),
+        "qualifications": QUALIFICATIONS, "aspect_titles": {k: v for k, v in ASPECT_TITLES.items() if int(k) >= 3},
+        "checklist": checklist,
+    })

@@ -17,3 +17,23 @@ def action_label(code: str) -> str:
 @register.filter
 def pretty_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+@register.filter
+def get(mapping, key):
+    """``{{ dict|get:key }}`` with a variable key; empty string when absent."""
+    if mapping is None:
+        return ""
+    try:
+        value = mapping.get(key) if hasattr(mapping, "get") else mapping[key]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return "" if value is None else value
+
+
+@register.filter
+def filesize(size) -> str:
+    size = int(size or 0)
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{max(size, 1) / 1024:.0f} KB"

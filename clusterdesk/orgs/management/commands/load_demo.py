@@ -1,6 +1,8 @@
-"""python manage.py load_demo — demo accounts (and, as features land, a demo round).
+"""python manage.py load_demo — demo accounts, the industry catalogue and a demo round.
 
-Idempotent: existing demo accounts are left as they are. Prints the accounts.
+Idempotent: existing demo accounts and the demo round are left as they are. Prints the
+accounts. The demo round's deadlines lie ahead of the day it is first loaded so that every
+step can be tried; its one draft application carries invented figures and says so.
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -41,7 +43,54 @@ class Command(BaseCommand):
                     actor=None, username=username, org=Org.objects.get(code=code), role=role,
                     password=DEMO_PASSWORD, display_name=name, must_change_password=False,
                 )
+        self._demo_round()
         self.stdout.write("演示账号 / demo accounts（密码 password: %s）:" % DEMO_PASSWORD)
         for username, code, role, name in DEMO_ACCOUNTS:
             user = User.objects.select_related("org").get(username=username)
             self.stdout.write(f"  {username:<15} {user.role_label:<8} {user.org.name}")
+
+    def _demo_round(self):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from clusterdesk.applications.domain import create_application, save_fields
+        from clusterdesk.catalog.domain import load_industries
+        from clusterdesk.rounds.domain import create_round
+        from clusterdesk.rounds.models import Round
+
+        load_industries("data/gbt4754-2017-divisions.csv")
+        year = timezone.localdate().year
+        name = f"{year}年度中小企业特色产业集群申报推荐（演示）"
+        if Round.objects.filter(name=name).exists():
+            return
+        today = timezone.localdate()
+        admin = User.objects.get(username="jl_admin")
+        round_ = create_round(
+            actor=admin, name=name, year=year, status="open", city_quota=3, city_quota_needs_county=True,
+            criteria_sets=[{"code": "national-2022", "version": 1}, {"code": "jilin-provincial-2024", "version": 1}],
+            deadlines={
+                "county_submission": today + timedelta(days=30),
+                "name_list": today + timedelta(days=45),
+                "formal_submission": today + timedelta(days=75),
+                "national_recommendation": today + timedelta(days=120),
+            },
+            contact_office="省工业和信息化厅中小企业处（演示）", contact_name="联系人（演示）", contact_phone="0431-00000000",
+            notice="演示批次：截止日期按载入演示数据的日期往后推算。",
+        )
+        dunhua = User.objects.get(username="dunhua")
+        app = create_application(actor=dunhua, round_=round_)
+        y = round_.window_years
+        save_fields(actor=dunhua, application=app, data={
+            "name": "敦化市医药产业集群",
+            "leading_industry_code": "C27",
+            "niche": "中成药（演示数据，数字为虚构）",
+            "area_km2": "85",
+            "operating_body": "敦化经济开发区管理委员会（演示）",
+            "indicators": [
+                {"year": y[0], "total_output": "45.0", "sme_output": "34.0", "leading_output": "36.0", "enterprise_count": 85, "sme_rd_spending": "1.1"},
+                {"year": y[1], "total_output": "50.0", "sme_output": "38.0", "leading_output": "40.0", "enterprise_count": 90, "sme_rd_spending": "1.2"},
+                {"year": y[2], "total_output": "56.0", "sme_output": "42.0", "leading_output": "45.0", "enterprise_count": 95, "sme_rd_spending": "1.4"},
+            ],
+        })
+        self.stdout.write(f"演示批次 / demo round: {name}（演示申报 {app.number}，数据为虚构）")
