@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "clusterdesk.audit",
     "clusterdesk.catalog",
     "clusterdesk.rounds",
+    "clusterdesk.criteria",
     "clusterdesk.applications",
     "clusterdesk.api",
 ]

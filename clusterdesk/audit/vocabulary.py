@@ -29,4 +29,8 @@ ACTIONS: dict[str, str] = {
     "evidence.uploaded": "上传佐证材料",
     "evidence.removed": "删除佐证材料",
     "evidence.downloaded": "下载佐证材料",
+    "criteria.imported": "导入认定标准",
+    "criteria.edited": "修改认定标准",
+    "criteria.status_changed": "启用/停用认定标准",
+    "criteria.judged": "评审判断",
 }

@@ -1,0 +1,280 @@
+"""Evaluating an application's data against a compiled criteria set. Pure Python, no queries.
+
+Each rule answers one of ``pass``, ``fail``, ``warn`` (a soft rule not met), ``needs_review``
+(a judgement not yet recorded) or ``missing_data``, with the actual value and its formula,
+the threshold, the official wording, a Chinese explanation and the gap. Verdicts compare
+exactly in Decimal (shares and growth by cross-multiplication, so 70% at the boundary is
+exactly 70%); the displayed percentages are rounded only for reading.
+"""
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal, localcontext
+
+from .definition import COMPARATORS, INDICATORS, NEGATED, SYMBOLS, Compiled, Rule
+
+PASS, FAIL, WARN, REVIEW, MISSING = "pass", "fail", "warn", "needs_review", "missing_data"
+STATUS_LABELS = {PASS: "符合", FAIL: "不符合", WARN: "提示", REVIEW: "待评审判断", MISSING: "缺少数据"}
+VERDICT_LABELS = {PASS: "符合认定标准", FAIL: "不符合认定标准", REVIEW: "待评审判断", MISSING: "数据不全"}
+QUAL_LABELS = {
+    "champion": "单项冠军", "little_giant": "小巨人", "specialized": "专精特新",
+    "innovative": "创新型", "high_tech": "高新技术企业",
+}
+
+_OPS = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+def compare(actual: Decimal, comparator: str, threshold: Decimal) -> bool:
+    return _OPS[comparator](actual, threshold)
+
+
+@dataclass
+class Result:
+    code: str
+    aspect: int
+    aspect_title: str
+    kind: str
+    severity: str
+    status: str
+    actual: str
+    threshold: str
+    comparator: str
+    wording: str
+    message: str
+    gap: str = ""
+    formula: str = ""
+    actual_number: float | None = None
+    threshold_number: float | None = None
+    judgement: dict | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    criteria_set: dict
+    verdict: str
+    results: list
+
+    def as_dict(self) -> dict:
+        return {
+            "criteria_set": self.criteria_set,
+            "verdict": self.verdict,
+            "verdict_label": VERDICT_LABELS[self.verdict],
+            "results": [r.as_dict() for r in self.results],
+        }
+
+
+def _num(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except Exception:  # stored data was validated; anything else is treated as absent
+        return None
+
+
+def _fmt(value: Decimal, places: int = 1) -> str:
+    text = f"{value:.{places}f}"
+    return text
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def window_from(indicators: list[dict]) -> tuple[list[int], int]:
+    """The three latest years in the data (and the base year before them), for what-if use."""
+    years = sorted({int(r["year"]) for r in indicators if r.get("year") is not None})
+    last = years[-1] if years else 0
+    return [last - 2, last - 1, last], last - 3
+
+
+class Evaluator:
+    def __init__(self, compiled: Compiled):
+        self.compiled = compiled
+
+    def evaluate(self, data: dict, window_years: list[int], base_year: int, judgements: dict | None = None) -> Report:
+        by_year = {}
+        for row in data.get("indicators") or []:
+            if row.get("year") is not None:
+                by_year[int(row["year"])] = row
+        ctx = _Ctx(data, by_year, window_years, base_year, judgements or {})
+        results = [getattr(self, f"_{rule.kind}")(rule, ctx) for rule in self.compiled.rules]
+        statuses = {(r.status, r.severity) for r in results}
+        if (FAIL, "hard") in statuses:
+            verdict = FAIL
+        elif any(s == MISSING and sev == "hard" for s, sev in statuses):
+            verdict = MISSING
+        elif any(s == REVIEW for s, _ in statuses):
+            verdict = REVIEW
+        else:
+            verdict = PASS
+        info = {"code": self.compiled.code, "version": self.compiled.version, "name": self.compiled.name,
+                "level": self.compiled.level, "placeholder": self.compiled.placeholder}
+        return Report(info, verdict, results)
+
+    # --- rule kinds ---------------------------------------------------------------------
+
+    def _result(self, rule: Rule, status: str, **kw) -> Result:
+        if status == FAIL and rule.severity == "soft":
+            status = WARN
+        threshold = kw.pop("threshold", "")
+        return Result(code=rule.code, aspect=rule.aspect, aspect_title=rule.aspect_title, kind=rule.kind,
+                      severity=rule.severity, status=status, comparator=rule.comparator, wording=rule.wording,
+                      threshold=threshold, **kw)
+
+    def _threshold(self, rule: Rule, ctx) -> Result:
+        comp, limit = rule.comparator, rule.threshold
+        if rule.field:
+            label, unit = _field_label(rule)
+            shown = f"{SYMBOLS[comp]} {_plain(limit)}{unit}"
+            value = _num(ctx.data.get(rule.field))
+            if value is None:
+                return self._result(rule, MISSING, actual="—", threshold=shown, message=f"未填写{label}")
+            ok = compare(value, comp, limit)
+            message = f"{label}{_fmt(value, 1)}{unit}，{COMPARATORS[comp] if ok else NEGATED[comp]}{_plain(limit)}{unit}"
+            return self._result(rule, PASS if ok else FAIL, actual=f"{_fmt(value, 1)}{unit}", threshold=shown,
+                                message=message, gap=f"{value - limit:+.1f}{unit}", formula=label,
+                                actual_number=float(value), threshold_number=float(limit))
+        label, unit = INDICATORS[rule.indicator]
+        unit = rule.unit or unit
+        shown = f"{SYMBOLS[comp]} {_plain(limit)}{unit}"
+        years = ctx.window if rule.years == "each" else ctx.window[-1:]
+        values = {}
+        for year in years:
+            value = _num(ctx.by_year.get(year, {}).get(rule.indicator))
+            if value is None:
+                return self._result(rule, MISSING, actual="—", threshold=shown,
+                                    message=f"缺少{year}年{label}，无法判断")
+            values[year] = value
+        failing = [(y, v) for y, v in values.items() if not compare(v, comp, limit)]
+        worst = min(values.values()) if comp in (">=", ">") else max(values.values())
+        actual = "、".join(f"{y}年{_fmt(v)}" for y, v in values.items()) + unit
+        if failing:
+            message = "；".join(f"{y}年{label}{_fmt(v)}{unit}，{NEGATED[comp]}{_plain(limit)}{unit}" for y, v in failing)
+            status = FAIL
+        else:
+            span = f"{years[0]}–{years[-1]}年" if len(years) > 1 else f"{years[0]}年"
+            message = f"{span}{label}均{COMPARATORS[comp]}{_plain(limit)}{unit}（最{'低' if comp in ('>=', '>') else '高'}{_fmt(worst)}{unit}）"
+            status = PASS
+        return self._result(rule, status, actual=actual, threshold=shown, message=message,
+                            gap=f"{worst - limit:+.1f}{unit}", formula=f"各年{label}",
+                            actual_number=float(worst), threshold_number=float(limit))
+
+    def _share(self, rule: Rule, ctx) -> Result:
+        num_label, _ = INDICATORS[rule.numerator]
+        den_label, _ = INDICATORS[rule.denominator]
+        year = ctx.window[-1]
+        shown = f"{SYMBOLS[rule.comparator]} {_pct(rule.threshold)}"
+        formula = f"{year}年{num_label} ÷ {den_label}"
+        row = ctx.by_year.get(year, {})
+        num, den = _num(row.get(rule.numerator)), _num(row.get(rule.denominator))
+        if num is None or den is None:
+            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                message=f"缺少{year}年{num_label if num is None else den_label}，无法计算占比")
+        if den == 0:
+            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                message=f"{year}年{den_label}为 0，无法计算占比")
+        ok = compare(num, rule.comparator, rule.threshold * den)  # exact: num/den vs threshold
+        share = num / den
+        message = (f"{year}年{num_label}占比{_pct(share)}（{_fmt(num)}÷{_fmt(den)}），"
+                   f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}")
+        return self._result(rule, PASS if ok else FAIL, actual=_pct(share), threshold=shown, message=message,
+                            gap=f"{(share - rule.threshold) * 100:+.1f}个百分点", formula=formula,
+                            actual_number=float(share), threshold_number=float(rule.threshold))
+
+    def _growth(self, rule: Rule, ctx) -> Result:
+        label, _ = INDICATORS[rule.indicator]
+        shown = f"{SYMBOLS[rule.comparator]} {_pct(rule.threshold)}"
+        base = _num(ctx.by_year.get(ctx.base_year, {}).get(rule.indicator))
+        first_year = ctx.base_year if base is not None else ctx.window[0]
+        last_year = ctx.window[-1]
+        first = base if base is not None else _num(ctx.by_year.get(first_year, {}).get(rule.indicator))
+        last = _num(ctx.by_year.get(last_year, {}).get(rule.indicator))
+        n = last_year - first_year
+        formula = f"({last_year}年{label} ÷ {first_year}年{label})^(1/{n}) − 1"
+        if first is None or last is None:
+            missing = first_year if first is None else last_year
+            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                message=f"缺少{missing}年{label}，无法计算年均增速")
+        if first <= 0:
+            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                message=f"{first_year}年{label}为 {_fmt(first)}，无法计算年均增速")
+        # exact verdict: (last/first)^(1/n) - 1 <op> t  <=>  last <op> first * (1 + t)^n
+        ok = compare(last, rule.comparator, first * (1 + rule.threshold) ** n)
+        with localcontext() as c:
+            c.prec = 28
+            growth = (last / first) ** (Decimal(1) / Decimal(n)) - 1
+        message = (f"{first_year}–{last_year}年{label}年均增速{_pct(growth)}，"
+                   f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}")
+        return self._result(rule, PASS if ok else FAIL, actual=_pct(growth), threshold=shown, message=message,
+                            gap=f"{(growth - rule.threshold) * 100:+.1f}个百分点", formula=formula,
+                            actual_number=float(growth), threshold_number=float(rule.threshold))
+
+    def _enterprises(self, rule: Rule, ctx) -> Result:
+        firms = ctx.data.get("quality_enterprises") or []
+        parts, ok_any, best = [], False, None
+        for alt in rule.alternatives:
+            seen = set()
+            for firm in firms:
+                if not set(firm.get("qualifications") or []) & alt.qualifications:
+                    continue
+                if alt.in_leading_industry and not firm.get("in_leading_industry"):
+                    continue
+                seen.add(firm.get("uscc") or firm.get("name"))  # one enterprise counts once
+            count = Decimal(len(seen))
+            ok = compare(count, alt.comparator, alt.threshold)
+            ok_any = ok_any or ok
+            parts.append(f"{alt.label or '、'.join(QUAL_LABELS[q] for q in sorted(alt.qualifications))}{len(seen)}家"
+                         f"（要求{COMPARATORS[alt.comparator]}{_plain(alt.threshold)}家）")
+            if best is None or (count - alt.threshold) > best[0]:
+                best = (count - alt.threshold, count, alt.threshold)
+        threshold = "；或 ".join(f"{SYMBOLS[a.comparator]} {_plain(a.threshold)}家" for a in rule.alternatives)
+        message = ("满足其中一项：" if ok_any else "均未满足：") + "；".join(parts)
+        return self._result(rule, PASS if ok_any else FAIL, actual="；".join(parts), threshold=threshold,
+                            message=message, gap=f"{best[0]:+}家" if best else "", formula="按统一社会信用代码去重计数",
+                            actual_number=float(best[1]) if best else None,
+                            threshold_number=float(best[2]) if best else None)
+
+    def _declaration(self, rule: Rule, ctx) -> Result:
+        value = ctx.data.get(rule.field)
+        if value is None:
+            return self._result(rule, MISSING, actual="未声明", threshold="须声明未发生", message="申报单位尚未作出负面清单声明")
+        if value:
+            return self._result(rule, PASS, actual="已声明未发生", threshold="须声明未发生", message="申报单位声明近三年未发生负面清单所列情形")
+        return self._result(rule, FAIL, actual="声明发生过", threshold="须声明未发生", message="申报单位声明近三年发生过负面清单所列情形")
+
+    def _judgement(self, rule: Rule, ctx) -> Result:
+        judged = ctx.judgements.get(rule.code)
+        if not judged:
+            return self._result(rule, REVIEW, actual="—", threshold="评审判断", message="需评审人员根据佐证材料作出判断")
+        ok = judged["decision"] == PASS
+        who = judged.get("by", "")
+        return self._result(rule, PASS if ok else FAIL, actual="评审通过" if ok else "评审不通过", threshold="评审判断",
+                            message=f"{who}判断{'符合' if ok else '不符合'}：{judged.get('reason', '')}", judgement=judged)
+
+
+@dataclass
+class _Ctx:
+    data: dict
+    by_year: dict
+    window: list
+    base_year: int
+    judgements: dict
+
+
+def _plain(value: Decimal) -> str:
+    return str(int(value)) if value == value.to_integral() else format(value.normalize(), "f")
+
+
+def _field_label(rule: Rule) -> tuple[str, str]:
+    from .definition import FIELDS
+
+    label, unit = FIELDS[rule.field]
+    return label, rule.unit or unit
