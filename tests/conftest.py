@@ -135,7 +135,15 @@ def industries(db):
 
 
 @pytest.fixture
-def round_open(accounts, industries):
+def criteria_sets(db):
+    """The shipped criteria sets (national-2022, jilin-provincial-2024), version 1 each."""
+    from clusterdesk.criteria.domain import load_shipped
+
+    load_shipped()
+
+
+@pytest.fixture
+def round_open(accounts, industries, criteria_sets):
     """An open 2025 round whose stage deadlines lie ahead of today."""
     from datetime import timedelta
 
@@ -150,6 +158,7 @@ def round_open(accounts, industries):
         year=2025,
         status="open",
         city_quota=3,
+        criteria_sets=[{"code": "national-2022", "version": 1}, {"code": "jilin-provincial-2024", "version": 1}],
         deadlines={
             "county_submission": today + timedelta(days=30),
             "name_list": today + timedelta(days=40),

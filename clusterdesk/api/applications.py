@@ -269,3 +269,67 @@ def get_version(request, application_id: int, number: int):
     """某一版本的完整快照。"""
     version = get_object_or_404(_get(request, application_id).versions.select_related("submitted_by"), number=number)
     return {**_version_out(version), "data": version.data, "evidence": version.evidence}
+
+
+class ReportSet(Schema):
+    code: str
+    version: int
+    name: str
+    level: str
+    placeholder: bool
+
+
+class ReportRow(Schema):
+    code: str
+    aspect: int
+    aspect_title: str
+    kind: str
+    severity: str
+    status: str
+    actual: str
+    threshold: str
+    comparator: str
+    wording: str
+    message: str
+    gap: str
+    formula: str
+    judgement: dict[str, Any] | None = None
+
+
+class ReportOut(Schema):
+    criteria_set: ReportSet
+    verdict: str
+    verdict_label: str
+    results: list[ReportRow]
+
+
+class JudgementIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    criteria: str = Field(..., description="认定标准代码，如 national-2022")
+    rule: str = Field(..., description="需评审判断的规则代码，如 supply_chain")
+    decision: str = Field(..., description="pass 或 fail")
+    reason: str = Field(..., description="判断理由，必填")
+
+
+@router.get("/{application_id}/evaluation", response={200: ReportOut, 404: ErrorOut})
+def evaluate(request, application_id: int, criteria: str | None = None, version: int | None = None):
+    """对照认定标准的逐条结果（默认本批次采用的标准及其版本）。"""
+    from clusterdesk.criteria.domain import evaluate_application, round_sets
+
+    app = _get(request, application_id)
+    pinned = dict(round_sets(app.round))
+    code = criteria or next(iter(pinned), None)
+    if code is None:
+        raise NotAllowed("本批次未指定认定标准，请用 criteria 参数指定", field="criteria", status=404)
+    return evaluate_application(app, code=code, version=version or pinned.get(code)).as_dict()
+
+
+@router.post("/{application_id}/judgements", response={200: ReportOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def judge(request, application_id: int, payload: JudgementIn):
+    """记录对评审判断类规则的判断（符合/不符合，须说明理由），返回更新后的结果。"""
+    from clusterdesk.criteria.domain import evaluate_application, record_judgement, round_sets
+
+    app = _get(request, application_id)
+    record_judgement(actor=request.user, application=app, set_code=payload.criteria, rule_code=payload.rule,
+                     decision=payload.decision, reason=payload.reason, request=request)
+    return evaluate_application(app, code=payload.criteria, version=dict(round_sets(app.round)).get(payload.criteria)).as_dict()

@@ -176,7 +176,8 @@ def evidence_manifest(application: Application) -> list[dict]:
 
 @transaction.atomic
 def submit(*, actor, application: Application, request=None) -> ApplicationVersion:
-    """Submit to the city: an immutable snapshot, and the draft becomes read-only.
+    """Submit to the city: an immutable snapshot (data, evidence hashes, the criteria reports
+    against the set versions the round names), and the draft becomes read-only.
 
     Submitting an already submitted application returns its version (a double click is
     harmless). Refused with the list of what is missing, or after the deadline.
@@ -197,9 +198,11 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
                           + ("……" if len(errors) > 5 else ""), errors=errors)
     evidence = evidence_manifest(application)
     now = timezone.now()
+    from clusterdesk.criteria.domain import snapshot_reports
+
     version = ApplicationVersion.objects.create(
         application=application, number=application.current_version + 1, submitted_at=now, submitted_by=actor,
-        data=data, evidence=evidence, digest=_digest(data, evidence),
+        data=data, evidence=evidence, digest=_digest(data, evidence), report=snapshot_reports(application, data),
     )
     Application.objects.filter(pk=application.pk).update(
         status=Status.SUBMITTED, current_version=version.number, submitted_at=now, updated_at=now

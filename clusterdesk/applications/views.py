@@ -181,6 +181,7 @@ def application_detail(request, pk):
         "can_withdraw": rules.can_withdraw(request.user, application),
         "evidence": domain.evidence_manifest(application),
         "checklist": {c.code: c for c in application.round.checklist.all()},
+        "rc": report_context(request, application, context["data"]),
     })
     return render(request, "applications/detail.html", context)
 
@@ -239,3 +240,66 @@ def version_detail(request, pk, number):
         "qualifications": QUALIFICATIONS, "aspect_titles": {k: v for k, v in ASPECT_TITLES.items() if int(k) >= 3},
         "checklist": checklist,
     })
+
+
+def _bar(result: dict) -> dict | None:
+    """Where the actual value and the threshold sit on a 0..max scale, in percent of the width."""
+    actual, threshold = result.get("actual_number"), result.get("threshold_number")
+    if actual is None or threshold is None:
+        return None
+    top = max(actual, threshold, 0) * 1.25 or 1
+    return {"actual": max(min(actual / top * 100, 100), 0), "threshold": threshold / top * 100}
+
+
+def report_context(request, application: Application, data: dict | None = None) -> dict:
+    """The criteria report of ``application`` against the set version asked for (default:
+    the first set the round names, at the version the round pins)."""
+    from clusterdesk.criteria.domain import can_judge, evaluate_application, round_sets
+    from clusterdesk.criteria.models import CriteriaSet
+
+    pinned = dict(round_sets(application.round))
+    code = request.GET.get("criteria") or next(iter(pinned), None)
+    version = request.GET.get("version")
+    version = int(version) if version and version.isdigit() else pinned.get(code)
+    context = {"application": application, "report": None, "pinned": pinned,
+               "choices": CriteriaSet.objects.order_by("code", "version").values("code", "version", "status", "placeholder", "name")}
+    if code is None:
+        return context
+    try:
+        report = evaluate_application(application, code=code, version=version, data=data).as_dict()
+    except DomainError as exc:
+        context["error"] = exc.message
+        return context
+    for result in report["results"]:
+        result["bar"] = _bar(result)
+    context.update({
+        "report": report, "code": code, "version": report["criteria_set"]["version"],
+        "is_pinned": pinned.get(code) == report["criteria_set"]["version"],
+        "can_judge": can_judge(request.user, application)[0],
+    })
+    return context
+
+
+@login_required
+def application_evaluation(request, pk):
+    """The criteria report as a page fragment (the form refreshes it after each save)."""
+    application = _visible(request, pk)
+    return render(request, "applications/_report.html", {"rc": report_context(request, application), "application": application})
+
+
+@login_required
+@require_POST
+def judgement_save(request, pk):
+    from clusterdesk.criteria.domain import record_judgement
+
+    application = _visible(request, pk)
+    code = request.POST.get("criteria", "")
+    try:
+        record_judgement(actor=request.user, application=application, set_code=code,
+                         rule_code=request.POST.get("rule", ""), decision=request.POST.get("decision", ""),
+                         reason=request.POST.get("reason", ""), request=request)
+    except DomainError as exc:
+        messages.error(request, f"评审判断未保存：{exc.message}")
+    else:
+        messages.success(request, "评审判断已保存")
+    return redirect(reverse("application_detail", args=[pk]) + f"?criteria={code}#criteria")

@@ -12,6 +12,8 @@ def navigation(request):
         nav.append(("application_list", "申报"))
     if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.LEADER):
         nav.append(("round_list", "申报批次"))
+    if user.role not in (Role.COUNTY_APPLICANT, Role.EXPERT):
+        nav.append(("criteria_list", "认定标准"))
     nav.append(("org_tree", "单位"))
     if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.CITY_REVIEWER):
         nav.append(("account_list", "账号管理"))

@@ -235,6 +235,9 @@ def record_judgement(*, actor, application, set_code: str, rule_code: str, decis
 
     Side effects: ``criteria.judged`` audit event (every decision stays in the log).
     """
+    from clusterdesk.applications.models import Application
+
+    application = Application.objects.select_for_update().get(pk=application.pk)
     allowed, why = can_judge(actor, application)
     if not allowed:
         raise Conflict(why) if "尚未提交" in why else NotAllowed(why)

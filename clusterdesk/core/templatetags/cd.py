@@ -37,3 +37,10 @@ def filesize(size) -> str:
     if size >= 1024 * 1024:
         return f"{size / 1024 / 1024:.1f} MB"
     return f"{max(size, 1) / 1024:.0f} KB"
+
+
+@register.filter
+def status_label(status: str) -> str:
+    from clusterdesk.criteria.engine import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status)

@@ -154,6 +154,7 @@
         clearErrors(form);
         updateProgress(body.progress);
         updateComputed(body.computed);
+        document.body.dispatchEvent(new CustomEvent("cd:saved", { detail: { section: state.section } }));
         if (state.changes === sentAt) {
           state.dirty = false;
           localStorage.removeItem(storageKey(state.section));

@@ -59,7 +59,10 @@ class Command(BaseCommand):
         from clusterdesk.rounds.domain import create_round
         from clusterdesk.rounds.models import Round
 
+        from clusterdesk.criteria.domain import load_shipped
+
         load_industries("data/gbt4754-2017-divisions.csv")
+        load_shipped()
         year = timezone.localdate().year
         name = f"{year}年度中小企业特色产业集群申报推荐（演示）"
         if Round.objects.filter(name=name).exists():
