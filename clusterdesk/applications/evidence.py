@@ -8,10 +8,8 @@ The user's file name is kept, cleaned, only for display and as the download name
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +24,8 @@ from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem, StageCode
 
 from . import rules
+from clusterdesk.core.files import private_path, store_upload
+
 from .filetypes import KIND_DESCRIPTIONS, sniff
 from .models import Application, EvidenceFile
 
@@ -110,12 +110,8 @@ def _extension(name: str) -> str:
     return ext.lower() if dot and stem else ""
 
 
-def _storage_root() -> Path:
-    return Path(settings.PRIVATE_MEDIA_ROOT)
-
-
 def stored_path(evidence: EvidenceFile) -> Path:
-    return _storage_root() / evidence.stored_name
+    return private_path(evidence.stored_name)
 
 
 def _check_editable(actor, application: Application) -> None:
@@ -177,28 +173,7 @@ def _check_content(item: ChecklistItem, upload, raw_name: str) -> tuple[str, str
 
 def _store(upload, application: Application, kind: str, name: str) -> tuple[str, int, str]:
     """Stream ``upload`` to a new private file; returns (stored name, size, sha256)."""
-    relative = f"evidence/{application.pk}/{uuid.uuid4().hex}.{kind}"
-    path = _storage_root() / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
-    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
-    try:
-        with open(path, "xb") as out:
-            for chunk in upload.chunks():
-                size += len(chunk)
-                if size > limit:  # the declared size lied
-                    raise DomainError(
-                        f"文件“{name}”超过了单个文件 {settings.MAX_UPLOAD_MB} MB 的上限，请压缩或拆分后分别上传",
-                        field="file",
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        path.chmod(0o600)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return relative, size, digest.hexdigest()
+    return store_upload(upload, f"evidence/{application.pk}", kind, name)
 
 
 def upload_evidence(*, actor, application: Application, item_code: str, upload, request=None) -> EvidenceFile:
@@ -237,7 +212,7 @@ def upload_evidence(*, actor, application: Application, item_code: str, upload, 
                        "sha256": sha256},
             )
     except BaseException:
-        (_storage_root() / stored_name).unlink(missing_ok=True)
+        private_path(stored_name).unlink(missing_ok=True)
         raise
     return evidence
 

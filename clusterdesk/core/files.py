@@ -1,0 +1,51 @@
+"""Private file storage shared by evidence, letters and spot-check files.
+
+Files live under ``settings.PRIVATE_MEDIA_ROOT`` with random names (never derived from what
+a user called them), are written by streaming the upload's chunks while the SHA-256 is
+computed, and are only ever served by permission-checked views.
+"""
+
+import hashlib
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+
+from .errors import DomainError
+
+
+def private_root() -> Path:
+    return Path(settings.PRIVATE_MEDIA_ROOT)
+
+
+def private_path(relative: str) -> Path:
+    return private_root() / relative
+
+
+def store_upload(upload, folder: str, kind: str, name: str) -> tuple[str, int, str]:
+    """Stream ``upload`` into ``folder`` under a random name; returns (relative path, size, sha256).
+
+    Refuses (and leaves nothing behind) when the stream is larger than ``MAX_UPLOAD_MB``.
+    """
+    relative = f"{folder}/{uuid.uuid4().hex}.{kind}"
+    path = private_path(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    try:
+        with open(path, "xb") as out:
+            for chunk in upload.chunks():
+                size += len(chunk)
+                if size > limit:  # the declared size lied
+                    raise DomainError(
+                        f"文件“{name}”超过了单个文件 {settings.MAX_UPLOAD_MB} MB 的上限，请压缩或拆分后分别上传",
+                        field="file",
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        path.chmod(0o600)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return relative, size, digest.hexdigest()
