@@ -124,10 +124,11 @@ def on_domain_error(request, exc: DomainError):
     return api.create_response(request, body, status=exc.status)
 
 
-from . import applications, auth, evidence, orgs, rounds  # noqa: E402  (routers register on ``api``)
+from . import applications, auth, criteria, evidence, orgs, rounds  # noqa: E402  (routers register on ``api``)
 
 api.add_router("/auth", auth.router)
 api.add_router("", orgs.router)
 api.add_router("/rounds", rounds.router)
 api.add_router("/applications", applications.router)
 api.add_router("/applications", evidence.router)
+api.add_router("/criteria-sets", criteria.router)
