@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "clusterdesk.catalog",
     "clusterdesk.rounds",
     "clusterdesk.criteria",
+    "clusterdesk.reviews",
     "clusterdesk.applications",
     "clusterdesk.api",
 ]

@@ -22,6 +22,7 @@ urlpatterns = [
     path("audit/", audit_views.audit_log, name="audit_log"),
     path("applications/", include("clusterdesk.applications.urls")),
     path("rounds/", include("clusterdesk.rounds.urls")),
+    path("reviews/", include("clusterdesk.reviews.urls")),
     path("criteria/", include("clusterdesk.criteria.urls")),
     path("api/v1/", api.urls),
 ]

@@ -25,6 +25,14 @@ from .validation import Context, FieldError, clean_fields, missing_for_submissio
 STAGE = StageCode.COUNTY_SUBMISSION
 
 
+def editing_stage(application: Application) -> str:
+    """Whose deadline governs editing and submitting: the county's, or after a return the
+    stage of the unit that returned it (so a late return can still be answered)."""
+    if application.status == Status.RETURNED and application.resubmit_stage:
+        return application.resubmit_stage
+    return STAGE
+
+
 def _require(verdict: tuple[bool, str], error=NotAllowed) -> None:
     allowed, reason = verdict
     if not allowed:
@@ -88,7 +96,7 @@ def save_fields(*, actor, application: Application, data: dict, expected_version
     """
     application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
     _require(rules.can_edit(actor, application), Conflict)
-    check_open(application.round, STAGE, application.org)
+    check_open(application.round, editing_stage(application), application.org)
     unknown = [k for k in data if k not in FIELD_SECTION]
     cleaned, errors = clean_fields(data, Context(round=application.round, org=application.org))
     if errors:
@@ -184,10 +192,10 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
     Side effects: ``application.submitted`` audit event.
     """
     application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
-    if application.status == Status.SUBMITTED and rules.is_applicant_of(actor, application):
-        return application.versions.get(number=application.current_version)
+    if not application.editable and application.current_version and rules.is_applicant_of(actor, application):
+        return application.versions.get(number=application.current_version)  # a double click: harmless
     _require(rules.can_submit(actor, application), Conflict)
-    check_open(application.round, STAGE, application.org)
+    check_open(application.round, editing_stage(application), application.org)
     data = load_data(application)
     ready = readiness(application, data)
     if not ready.ready:
@@ -204,8 +212,11 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
         application=application, number=application.current_version + 1, submitted_at=now, submitted_by=actor,
         data=data, evidence=evidence, digest=_digest(data, evidence), report=snapshot_reports(application, data),
     )
+    # A return by the province goes back to the province; any other submission to the city.
+    target = Status.FORMAL if application.resubmit_stage == StageCode.NATIONAL_RECOMMENDATION else Status.SUBMITTED
     Application.objects.filter(pk=application.pk).update(
-        status=Status.SUBMITTED, current_version=version.number, submitted_at=now, updated_at=now
+        status=target, current_version=version.number, submitted_at=now, updated_at=now,
+        state_version=F("state_version") + 1,
     )
     record(action="application.submitted", actor=actor, obj=application,
            after={"version": version.number, "digest": version.digest}, request=request)

@@ -21,15 +21,16 @@ from django.utils import timezone
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.rounds.domain import check_open
-from clusterdesk.rounds.models import ChecklistItem, StageCode
+from clusterdesk.rounds.models import ChecklistItem
 
 from . import rules
+from .domain import editing_stage
+from .domain import editing_stage
 from clusterdesk.core.files import private_path, store_upload
 
 from .filetypes import KIND_DESCRIPTIONS, sniff
 from .models import Application, EvidenceFile
 
-STAGE = StageCode.COUNTY_SUBMISSION
 
 # File-name extensions that agree with each content kind.
 KIND_EXTENSIONS = {
@@ -118,7 +119,7 @@ def _check_editable(actor, application: Application) -> None:
     allowed, reason = rules.can_edit(actor, application)
     if not allowed:
         raise Conflict(reason)
-    check_open(application.round, STAGE, application.org)
+    check_open(application.round, editing_stage(application), application.org)
 
 
 def _item(application: Application, item_code: str) -> ChecklistItem:

@@ -13,9 +13,24 @@ from clusterdesk.rounds.models import Round
 
 
 class Status(models.TextChoices):
+    """Every state of an application. The transitions between them are declared in
+    ``clusterdesk/reviews/workflow.py``."""
+
     DRAFT = "draft", "填报中"
     SUBMITTED = "submitted", "已提交市州"
     RETURNED = "returned", "退回修改"
+    CITY_REJECTED = "city_rejected", "市州不予推荐"
+    RECOMMENDED = "recommended", "市州拟推荐"
+    FORMAL = "formal", "市州正式推荐"
+    INITIAL_PASSED = "initial_passed", "省厅初审通过"
+    INITIAL_FAILED = "initial_failed", "省厅初审未通过"
+    PUBLICITY = "publicity", "拟认定公示中"
+    RECOGNIZED = "recognized", "认定为省级集群"
+    NOT_RECOGNIZED = "not_recognized", "未予认定"
+    NATIONAL_SELECTED = "national_selected", "拟推荐国家级"
+    NATIONAL_SENT = "national_sent", "已推荐至工信部"
+    NATIONAL_RECOGNIZED = "national_recognized", "获认定国家级集群"
+    NATIONAL_NOT_RECOGNIZED = "national_not_recognized", "未获国家级认定"
 
 
 EDITABLE_STATUSES = {Status.DRAFT, Status.RETURNED}
@@ -49,12 +64,17 @@ FIELD_SECTION = {field: key for key, fields in SECTION_FIELDS.items() for field 
 
 class ApplicationQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Applications of units in the user's scope. Experts get theirs by assignment (later)."""
+        """Applications of units in the user's scope; experts see only what is assigned to them
+        while scoring is open (``experts.scoping.expert_q``)."""
         from clusterdesk.orgs.models import Role
         from clusterdesk.orgs.scoping import NOTHING, org_scope_q
 
         if getattr(user, "role", None) == Role.EXPERT:
-            return self.filter(NOTHING)
+            try:
+                from clusterdesk.experts.scoping import expert_q
+            except ImportError:  # expert review not installed
+                return self.filter(NOTHING)
+            return self.filter(expert_q(user))
         return self.filter(org_scope_q(user, via="org"))
 
 
@@ -63,12 +83,18 @@ class Application(models.Model):
     org = models.ForeignKey(Org, verbose_name="申报单位", on_delete=models.PROTECT, related_name="applications")
     number = models.CharField("申报编号", max_length=32, unique=True)
     name = models.CharField("集群名称", max_length=100, blank=True)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField("状态", max_length=32, choices=Status.choices, default=Status.DRAFT)
     current_version = models.PositiveIntegerField("已提交版本", default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    # Set by the city when it recommends: 同步推荐国家级.
+    national_flag = models.BooleanField("同步推荐国家级", default=False)
+    # After a return, the stage whose deadline governs the resubmission (the returning unit's).
+    resubmit_stage = models.CharField(max_length=32, blank=True)
+    # Incremented by every workflow transition: a page acting on an older state is refused.
+    state_version = models.PositiveIntegerField(default=0)
 
     objects = ApplicationQuerySet.as_manager()
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.rounds.domain import check_open
 
+from .domain import editing_stage
 from . import evidence as ev
 from . import rules
 from .models import Application, EvidenceFile
@@ -34,7 +35,7 @@ def _edit_state(user, application) -> tuple[bool, str]:
     allowed, reason = rules.can_edit(user, application)
     if allowed:
         try:
-            check_open(application.round, ev.STAGE, application.org)
+            check_open(application.round, editing_stage(application), application.org)
         except DomainError as exc:
             return False, exc.message
     return allowed, reason

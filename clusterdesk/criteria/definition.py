@@ -47,7 +47,12 @@ class CriteriaFileError(ValueError):
 # --- YAML with line numbers --------------------------------------------------------------
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        # Aliases (&a / *a) could multiply a small file into a huge one: criteria files need none.
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(problem="不支持 YAML 别名（*引用）", problem_mark=event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _mapping_with_line(loader, node):
@@ -59,11 +64,18 @@ def _mapping_with_line(loader, node):
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
+_CONTEXT_MARKS = {"while scanning a simple key", "while parsing a flow sequence", "while parsing a flow mapping",
+                  "while scanning a quoted scalar"}
+
+
 def load_text(text: str) -> dict:
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
     except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+        # Where the scanner noticed the problem can be the line after the mistake (a key without
+        # its colon, an unclosed bracket or quote); those contexts mark the mistaken line itself.
+        mark = exc.context_mark if exc.context in _CONTEXT_MARKS and exc.context_mark else exc.problem_mark
+        line = mark.line + 1 if mark else 0
         raise CriteriaFileError(line, f"文件格式错误（{exc.problem}），请检查缩进和冒号") from None
     except yaml.YAMLError:
         raise CriteriaFileError(0, "文件不是有效的 YAML/JSON") from None
@@ -101,6 +113,12 @@ def _decimal(value, line: int, what: str) -> Decimal:
     return number
 
 
+def _known(value, options) -> bool:
+    """``value`` is one of ``options``; a list or mapping written where a word belongs is not
+    (and must be refused with its line, not raise TypeError: unhashable)."""
+    return isinstance(value, str) and value in options
+
+
 def _require(node: dict, key: str, line: int, what: str):
     if node.get(key) in (None, ""):
         raise CriteriaFileError(line, f"{what}缺少 {key}")
@@ -119,9 +137,9 @@ def check_definition(data: dict) -> dict:
     top = _line(data, 1)
     for key in ("code", "name", "level"):
         _require(data, key, top, "标准")
-    if data["level"] not in LEVELS:
+    if not _known(data["level"], LEVELS):
         raise CriteriaFileError(top, f"level“{data['level']}”无效，可选：{'、'.join(LEVELS)}")
-    if data.get("status", "draft") not in STATUSES:
+    if not _known(data.get("status", "draft"), STATUSES):
         raise CriteriaFileError(top, f"status“{data['status']}”无效，可选：{'、'.join(STATUSES)}")
     aspects = data.get("aspects")
     if not isinstance(aspects, list) or not aspects:
@@ -132,7 +150,7 @@ def check_definition(data: dict) -> dict:
             raise CriteriaFileError(top, "aspects 中的每一项应包含 number、title、rules")
         aline = _line(aspect, top)
         number = _require(aspect, "number", aline, "方面")
-        if not isinstance(number, int):
+        if not isinstance(number, int) or isinstance(number, bool):
             raise CriteriaFileError(aline, f"方面编号“{number}”应为整数")
         _require(aspect, "title", aline, f"第{number}方面")
         rules = aspect.get("rules")
@@ -147,41 +165,44 @@ def _check_rule(rule, parent_line: int, codes: dict[str, int]) -> None:
     if not isinstance(rule, dict):
         raise CriteriaFileError(parent_line, "规则应为包含 code、kind、wording 的映射")
     line = _line(rule, parent_line)
-    code = str(_require(rule, "code", line, "规则")).strip()
+    code = _require(rule, "code", line, "规则")
+    if isinstance(code, (dict, list)):
+        raise CriteriaFileError(line, "规则代码 code 应为一个词（如 sme_share）")
+    code = str(code).strip()
     what = f"规则 {code} "
     if code in codes:
         raise CriteriaFileError(line, f"规则代码“{code}”与第{codes[code]}行重复")
     codes[code] = line
     kind = _require(rule, "kind", line, what)
-    if kind not in RULE_KINDS:
+    if not _known(kind, RULE_KINDS):
         raise CriteriaFileError(line, f"{what}的类型“{kind}”未知，可选：{'、'.join(RULE_KINDS)}")
     _require(rule, "wording", line, what + "（官方表述 wording）")
-    if rule.get("severity", "hard") not in SEVERITIES:
+    if not _known(rule.get("severity", "hard"), SEVERITIES):
         raise CriteriaFileError(line, f"{what}的 severity“{rule['severity']}”无效，可选：hard、soft")
     if kind == "threshold":
         _comparator(rule, line, what)
         _decimal(_require(rule, "threshold", line, what), line, what + "阈值")
         if "field" in rule:
-            if rule["field"] not in FIELDS:
+            if not _known(rule["field"], FIELDS):
                 raise CriteriaFileError(line, f"{what}的字段“{rule['field']}”未知，可选：{'、'.join(FIELDS)}")
         else:
             indicator = _require(rule, "indicator", line, what)
-            if indicator not in INDICATORS:
+            if not _known(indicator, INDICATORS):
                 raise CriteriaFileError(line, f"{what}的指标“{indicator}”未知，可选：{'、'.join(INDICATORS)}")
-            if rule.get("years", "each") not in ("each", "latest"):
+            if not _known(rule.get("years", "each"), ("each", "latest")):
                 raise CriteriaFileError(line, f"{what}的 years 应为 each（每一年）或 latest（最近一年）")
     elif kind == "share":
         _comparator(rule, line, what)
         _decimal(_require(rule, "threshold", line, what), line, what + "阈值")
         for key in ("numerator", "denominator"):
             indicator = _require(rule, key, line, what)
-            if indicator not in INDICATORS:
+            if not _known(indicator, INDICATORS):
                 raise CriteriaFileError(line, f"{what}的指标“{indicator}”未知，可选：{'、'.join(INDICATORS)}")
     elif kind == "growth":
         _comparator(rule, line, what)
         _decimal(_require(rule, "threshold", line, what), line, what + "阈值")
         indicator = _require(rule, "indicator", line, what)
-        if indicator not in INDICATORS:
+        if not _known(indicator, INDICATORS):
             raise CriteriaFileError(line, f"{what}的指标“{indicator}”未知，可选：{'、'.join(INDICATORS)}")
     elif kind == "enterprises":
         alternatives = rule.get("alternatives")
@@ -194,13 +215,13 @@ def _check_rule(rule, parent_line: int, codes: dict[str, int]) -> None:
             quals = alt.get("qualifications")
             if not isinstance(quals, list) or not quals:
                 raise CriteriaFileError(aline, f"{what}的可选条件缺少 qualifications")
-            unknown = [q for q in quals if q not in QUALIFICATION_CODES]
+            unknown = [q for q in quals if not _known(q, QUALIFICATION_CODES)]
             if unknown:
                 raise CriteriaFileError(aline, f"{what}的资质“{'、'.join(map(str, unknown))}”未知，可选：{'、'.join(sorted(QUALIFICATION_CODES))}")
             _comparator(alt, aline, what)
             _decimal(_require(alt, "threshold", aline, what), aline, what + "阈值")
     elif kind == "declaration":
-        if rule.get("field") not in DECLARATION_FIELDS:
+        if not _known(rule.get("field"), DECLARATION_FIELDS):
             raise CriteriaFileError(line, f"{what}的字段“{rule.get('field')}”未知，可选：{'、'.join(DECLARATION_FIELDS)}")
 
 

@@ -15,6 +15,7 @@ class StageCode(models.TextChoices):
     COUNTY_SUBMISSION = "county_submission", "县级申报提交"
     NAME_LIST = "name_list", "市州报送推荐名单"
     FORMAL_SUBMISSION = "formal_submission", "市州正式推荐"
+    EXPERT_REVIEW = "expert_review", "专家评审"
     NATIONAL_RECOMMENDATION = "national_recommendation", "省厅推荐国家级"
     REREVIEW_SUBMISSION = "rereview_submission", "复核申报"
 
