@@ -74,18 +74,44 @@ def _num(value) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except Exception:  # stored data was validated; anything else is treated as absent
         return None
+    return number if number.is_finite() else None  # NaN/Infinity cannot be compared: absent
 
 
 def _fmt(value: Decimal, places: int = 1) -> str:
-    text = f"{value:.{places}f}"
-    return text
+    """An amount as reported: at least ``places`` decimals, never rounded (39.99 is not "40.0")."""
+    if value.as_tuple().exponent < -places:  # more decimals than shown: keep the significant ones
+        value = value.normalize()
+        if value.as_tuple().exponent < -places:
+            return format(value, "f")
+    return f"{value:.{places}f}"
+
+
+def _signed(value: Decimal) -> str:
+    return ("+" if value >= 0 else "-") + _fmt(abs(value))
 
 
 def _pct(value: Decimal) -> str:
-    return f"{value * 100:.1f}%"
+    return _fmt(value * 100) + "%"
+
+
+def _pct_places(value: Decimal, threshold: Decimal) -> int:
+    """Decimals for showing a rounded rate next to its threshold: enough that a rate that is not
+    the threshold does not read as the threshold (69.98% is not shown as "70.0%")."""
+    places = max(1, -min(0, (threshold * 100).normalize().as_tuple().exponent))
+    if value != threshold:
+        while places < 4 and f"{value * 100:.{places}f}" == f"{threshold * 100:.{places}f}":
+            places += 1
+    return places
+
+
+def _rate(value: Decimal, threshold: Decimal) -> tuple[str, str]:
+    """The rate as a percentage and its gap to the threshold in percentage points."""
+    places = _pct_places(value, threshold)
+    gap = (value - threshold) * 100
+    return f"{value * 100:.{places}f}%", f"{'+' if gap >= 0 else '-'}{abs(gap):.{places}f}个百分点"
 
 
 def window_from(indicators: list[dict]) -> tuple[list[int], int]:
@@ -140,31 +166,36 @@ class Evaluator:
             ok = compare(value, comp, limit)
             message = f"{label}{_fmt(value, 1)}{unit}，{COMPARATORS[comp] if ok else NEGATED[comp]}{_plain(limit)}{unit}"
             return self._result(rule, PASS if ok else FAIL, actual=f"{_fmt(value, 1)}{unit}", threshold=shown,
-                                message=message, gap=f"{value - limit:+.1f}{unit}", formula=label,
+                                message=message, gap=f"{_signed(value - limit)}{unit}", formula=label,
                                 actual_number=float(value), threshold_number=float(limit))
         label, unit = INDICATORS[rule.indicator]
         unit = rule.unit or unit
         shown = f"{SYMBOLS[comp]} {_plain(limit)}{unit}"
         years = ctx.window if rule.years == "each" else ctx.window[-1:]
-        values = {}
+        values, missing = {}, []
         for year in years:
             value = _num(ctx.by_year.get(year, {}).get(rule.indicator))
             if value is None:
-                return self._result(rule, MISSING, actual="—", threshold=shown,
-                                    message=f"缺少{year}年{label}，无法判断")
-            values[year] = value
+                missing.append(year)
+            else:
+                values[year] = value
         failing = [(y, v) for y, v in values.items() if not compare(v, comp, limit)]
+        if missing and not failing:  # a year that fails fails the rule whatever the missing years hold
+            return self._result(rule, MISSING, actual="—", threshold=shown,
+                                message=f"缺少{missing[0]}年{label}，无法判断")
         worst = min(values.values()) if comp in (">=", ">") else max(values.values())
         actual = "、".join(f"{y}年{_fmt(v)}" for y, v in values.items()) + unit
         if failing:
             message = "；".join(f"{y}年{label}{_fmt(v)}{unit}，{NEGATED[comp]}{_plain(limit)}{unit}" for y, v in failing)
+            if missing:
+                message += f"（另缺少{'、'.join(f'{y}年' for y in missing)}{label}）"
             status = FAIL
         else:
             span = f"{years[0]}–{years[-1]}年" if len(years) > 1 else f"{years[0]}年"
             message = f"{span}{label}均{COMPARATORS[comp]}{_plain(limit)}{unit}（最{'低' if comp in ('>=', '>') else '高'}{_fmt(worst)}{unit}）"
             status = PASS
         return self._result(rule, status, actual=actual, threshold=shown, message=message,
-                            gap=f"{worst - limit:+.1f}{unit}", formula=f"各年{label}",
+                            gap=f"{_signed(worst - limit)}{unit}", formula=f"各年{label}",
                             actual_number=float(worst), threshold_number=float(limit))
 
     def _share(self, rule: Rule, ctx) -> Result:
@@ -183,10 +214,11 @@ class Evaluator:
                                 message=f"{year}年{den_label}为 0，无法计算占比")
         ok = compare(num, rule.comparator, rule.threshold * den)  # exact: num/den vs threshold
         share = num / den
-        message = (f"{year}年{num_label}占比{_pct(share)}（{_fmt(num)}÷{_fmt(den)}），"
+        shown_share, gap = _rate(share, rule.threshold)
+        message = (f"{year}年{num_label}占比{shown_share}（{_fmt(num)}÷{_fmt(den)}），"
                    f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}")
-        return self._result(rule, PASS if ok else FAIL, actual=_pct(share), threshold=shown, message=message,
-                            gap=f"{(share - rule.threshold) * 100:+.1f}个百分点", formula=formula,
+        return self._result(rule, PASS if ok else FAIL, actual=shown_share, threshold=shown, message=message,
+                            gap=gap, formula=formula,
                             actual_number=float(share), threshold_number=float(rule.threshold))
 
     def _growth(self, rule: Rule, ctx) -> Result:
@@ -206,15 +238,33 @@ class Evaluator:
         if first <= 0:
             return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
                                 message=f"{first_year}年{label}为 {_fmt(first)}，无法计算年均增速")
+        if last < 0:  # no real root of a negative ratio
+            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                message=f"{last_year}年{label}为 {_fmt(last)}，无法计算年均增速")
+        if n <= 0:  # a window of one year and no base year: no interval to grow over
+            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                message=f"只有{last_year}年的{label}，无法计算年均增速")
         # exact verdict: (last/first)^(1/n) - 1 <op> t  <=>  last <op> first * (1 + t)^n
-        ok = compare(last, rule.comparator, first * (1 + rule.threshold) ** n)
-        with localcontext() as c:
-            c.prec = 28
-            growth = (last / first) ** (Decimal(1) / Decimal(n)) - 1
-        message = (f"{first_year}–{last_year}年{label}年均增速{_pct(growth)}，"
+        target = first * (1 + rule.threshold) ** n
+        ok = compare(last, rule.comparator, target)
+        if last == target:
+            growth = rule.threshold  # exactly the threshold (a computed root may be off in its last digit)
+        else:
+            # for reading only (the verdict above is exact): a float root is ~100x cheaper than a
+            # 28-digit Decimal one and its 16 digits are far more than the display needs
+            try:
+                growth = Decimal(repr((float(last) / float(first)) ** (1.0 / n) - 1.0))
+            except (ZeroDivisionError, OverflowError):  # amounts beyond float range
+                growth = Decimal("NaN")
+            if not growth.is_finite():
+                with localcontext() as c:
+                    c.prec = 28
+                    growth = (last / first) ** (Decimal(1) / Decimal(n)) - 1
+        shown_growth, gap = _rate(growth, rule.threshold)
+        message = (f"{first_year}–{last_year}年{label}年均增速{shown_growth}，"
                    f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}")
-        return self._result(rule, PASS if ok else FAIL, actual=_pct(growth), threshold=shown, message=message,
-                            gap=f"{(growth - rule.threshold) * 100:+.1f}个百分点", formula=formula,
+        return self._result(rule, PASS if ok else FAIL, actual=shown_growth, threshold=shown, message=message,
+                            gap=gap, formula=formula,
                             actual_number=float(growth), threshold_number=float(rule.threshold))
 
     def _enterprises(self, rule: Rule, ctx) -> Result:
