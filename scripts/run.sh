@@ -26,7 +26,14 @@ mkdir -p var
 # Background worker for django-tasks. A background job of a non-interactive
 # shell ignores SIGINT, so Ctrl-C alone would not stop it: the trap does.
 worker_pid=""
+reminders_pid=""
 stop_worker() {
+  # The hourly reminder loop first (it may start a short send_reminders run), then the worker.
+  if [[ -n "$reminders_pid" ]] && kill -0 "$reminders_pid" 2>/dev/null; then
+    kill -TERM "$reminders_pid" 2>/dev/null || true
+    wait "$reminders_pid" 2>/dev/null || true
+  fi
+  reminders_pid=""
   if [[ -n "$worker_pid" ]] && kill -0 "$worker_pid" 2>/dev/null; then
     kill -TERM "$worker_pid" 2>/dev/null || true
     for _ in $(seq 50); do               # up to 5 s to finish the current task
@@ -45,6 +52,21 @@ trap 'stop_worker; exit 143' TERM
 "$PY" manage.py db_worker >>var/worker.log 2>&1 &
 worker_pid=$!
 
+# Deadline reminders (3 days before and on the day): every hour, in the background. The
+# subshell ends its own `sleep` when it is stopped, so nothing is left behind.
+(
+  child=""
+  trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; exit 0' TERM INT
+  while true; do
+    "$PY" manage.py send_reminders >>var/reminders.log 2>&1 || echo "send_reminders failed ($(date))" >>var/reminders.log
+    sleep 3600 &
+    child=$!
+    wait "$child" || true
+    child=""
+  done
+) &
+reminders_pid=$!
+
 cat <<EOF
 
 ================================================================
@@ -54,6 +76,7 @@ cat <<EOF
       http://127.0.0.1:${PORT}
 
   后台任务日志 / Background worker log: var/worker.log
+  截止提醒日志 / Reminder log: var/reminders.log (每小时 / hourly)
   按 Ctrl-C 停止 / Press Ctrl-C to stop.
 ================================================================
 

@@ -1,0 +1,13 @@
+"""Send the deadline reminders that are due (run every hour by scripts/run.sh or cron)."""
+
+from django.core.management.base import BaseCommand
+
+from clusterdesk.notifications.reminders import send_deadline_reminders
+
+
+class Command(BaseCommand):
+    help = "发送到期的截止提醒（截止前 3 天和截止当天，各一次；可重复运行）"
+
+    def handle(self, *args, **options):
+        count = send_deadline_reminders()
+        self.stdout.write(f"已发送 {count} 条截止提醒")
