@@ -14,8 +14,10 @@ from .domain import format_criteria_sets, parse_criteria_sets, whole_second
 from .models import SHANGHAI, STAGE_ORDER, FileKind, Round, RoundStatus, StageCode
 
 # The stages the round form edits (复核申报 is set only when a re-review is organised).
+# 专家评审 is optional: left empty, expert scoring stays open (and an existing date is kept).
 FORM_STAGES = [StageCode.COUNTY_SUBMISSION, StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION,
-               StageCode.NATIONAL_RECOMMENDATION]
+               StageCode.EXPERT_REVIEW, StageCode.NATIONAL_RECOMMENDATION]
+OPTIONAL_STAGES = {StageCode.EXPERT_REVIEW}
 
 
 def default_round_name(year: int) -> str:
@@ -48,6 +50,7 @@ class RoundForm(forms.Form):
     county_submission = forms.DateField(label=StageCode.COUNTY_SUBMISSION.label, widget=DateInput())
     name_list = forms.DateField(label=StageCode.NAME_LIST.label, widget=DateInput())
     formal_submission = forms.DateField(label=StageCode.FORMAL_SUBMISSION.label, widget=DateInput())
+    expert_review = forms.DateField(label=StageCode.EXPERT_REVIEW.label, widget=DateInput(), required=False)
     national_recommendation = forms.DateField(label=StageCode.NATIONAL_RECOMMENDATION.label, widget=DateInput())
     national_quota = forms.IntegerField(label="国家级推荐名额", min_value=0, max_value=999, initial=8,
                                         error_messages=_int_errors("国家级推荐名额", "8"))
@@ -78,6 +81,8 @@ class RoundForm(forms.Form):
         for code in self.STAGE_FIELDS:
             field = self.fields[code]
             field.help_text = "当日 23:59:59（北京时间）截止"
+            if code in OPTIONAL_STAGES:
+                field.help_text += "；可不填：不设截止时专家评分一直开放"
             field.error_messages = {"required": f"请选择“{field.label}”的截止日期",
                                     "invalid": f"“{field.label}”的截止日期格式不对，请按 2025-03-31 填写"}
 
@@ -97,7 +102,7 @@ class RoundForm(forms.Form):
             raise forms.ValidationError(exc.message) from None
 
     def deadlines(self) -> dict:
-        return {code: self.cleaned_data[code] for code in self.STAGE_FIELDS}
+        return {code: self.cleaned_data[code] for code in self.STAGE_FIELDS if self.cleaned_data.get(code) is not None}
 
     def settings(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.SETTING_FIELDS}

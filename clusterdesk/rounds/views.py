@@ -40,10 +40,10 @@ def _own_extensions(user, rounds) -> dict:
 
 def _stage_columns(rounds) -> list[tuple[str, str]]:
     """The four usual stages, plus any other stage a listed round has (专家评审, 复核申报)."""
-    from .forms import FORM_STAGES
+    from .forms import FORM_STAGES, OPTIONAL_STAGES
 
     codes = {s.code for r in rounds for s in r.stages.all()}
-    wanted = [c for c in STAGE_ORDER if c in codes or c in FORM_STAGES]
+    wanted = [c for c in STAGE_ORDER if c in codes or (c in FORM_STAGES and c not in OPTIONAL_STAGES)]
     return [(c, StageCode(c).label) for c in wanted]
 
 
