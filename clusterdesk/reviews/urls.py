@@ -16,4 +16,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/publicity/", views_province.publicity, name="publicity"),
     path("rounds/<int:round_id>/selection/", views_province.selection, name="national_selection"),
     path("applications/<int:pk>/spot-checks/", views_province.spot_checks, name="spot_checks"),
+    path("spot-check-files/<int:file_id>/", views_province.spot_check_file, name="spot_check_file"),
 ]

@@ -1,9 +1,184 @@
-"""Placeholder: city review pages (being written)."""
-from django.http import HttpResponse
+"""City review pages: the inbox, the lists (name list, formal recommendation), workflow
+actions on an application, and what changed between versions."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from clusterdesk.applications.diff import diff, evidence_diff
+from clusterdesk.applications.models import Application, ApplicationVersion, Status
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.files import private_path
+from clusterdesk.orgs.models import Role
+from clusterdesk.rounds.domain import closes_at
+from clusterdesk.rounds.models import Round, RoundStatus, StageCode
+
+from . import domain
+from .models import ListKind, RecommendationList
 
 
-def inbox(request, **kw):
-    return HttpResponse(status=501)
+def _round_for(request) -> Round | None:
+    rounds = Round.objects.visible_to(request.user).exclude(status=RoundStatus.DRAFT)
+    wanted = request.GET.get("round", "")
+    if wanted.isdigit():
+        return rounds.filter(pk=wanted).first()
+    return rounds.filter(status=RoundStatus.OPEN).first() or rounds.first()
 
 
-city_lists = name_list_submit = formal_submit = letter_download = application_action = version_diff = inbox
+def _verdicts(applications) -> dict[int, dict]:
+    """The stored criteria verdict of each application's current version (one query)."""
+    versions = ApplicationVersion.objects.filter(
+        application__in=applications, number=F("application__current_version")
+    ).only("application_id", "report")
+    found = {}
+    for v in versions:
+        report = v.report or {}
+        first = next(iter(report.values()), None)
+        if first:
+            found[v.application_id] = {"verdict": first["verdict"], "label": first.get("verdict_label", first["verdict"]),
+                                       "set": first["criteria_set"]["code"]}
+    return found
+
+
+@login_required
+def inbox(request):
+    """市州待审：a recommending unit's applications with the criteria verdict beside each."""
+    user = request.user
+    if user.role == Role.COUNTY_APPLICANT:
+        return redirect("application_list")
+    round_ = _round_for(request)
+    if user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and user.org.kind == "province" and round_:
+        return redirect("province_overview", round_id=round_.pk)
+    if user.role != Role.CITY_REVIEWER:
+        raise PermissionDenied("只有市州审核人员有待审列表")
+    applications = list(domain.inbox(user, round_)) if round_ else []
+    verdicts = _verdicts(applications)
+    rows = [{"app": a, "verdict": verdicts.get(a.pk)} for a in applications]
+    recommended = [a for a in applications if a.status == Status.RECOMMENDED]
+    deadline = closes_at(round_, StageCode.NAME_LIST, user.org) if round_ else None
+    return render(request, "reviews/inbox.html", {
+        "round": round_, "rows": rows, "recommended": recommended, "deadline": deadline,
+        "problems": domain.quota_problems(round_, recommended) if round_ else [],
+        "waiting": sum(1 for a in applications if a.status == Status.SUBMITTED),
+    })
+
+
+def _city_round(request, round_id) -> Round:
+    if request.user.role != Role.CITY_REVIEWER or not request.user.org.recommends_to_province:
+        raise PermissionDenied("只有市州审核人员可以报送推荐名单")
+    return get_object_or_404(Round.objects.visible_to(request.user), pk=round_id)
+
+
+@login_required
+def city_lists(request, round_id):
+    round_ = _city_round(request, round_id)
+    org = request.user.org
+    recommended = list(domain.city_applications(round_, org).filter(status=Status.RECOMMENDED).select_related("org"))
+    lists = {lst.kind: lst for lst in RecommendationList.objects.filter(round=round_, org=org)}
+    return render(request, "reviews/city_lists.html", {
+        "round": round_, "recommended": recommended, "problems": domain.quota_problems(round_, recommended),
+        "name_list": lists.get(ListKind.NAME_LIST), "formal": lists.get(ListKind.FORMAL),
+        "name_list_deadline": closes_at(round_, StageCode.NAME_LIST, org),
+        "formal_deadline": closes_at(round_, StageCode.FORMAL_SUBMISSION, org),
+        "formal_apps": list(domain.city_applications(round_, org).filter(status=Status.FORMAL).select_related("org")),
+    })
+
+
+@login_required
+@require_POST
+def name_list_submit(request, round_id):
+    round_ = _city_round(request, round_id)
+    try:
+        lst = domain.submit_name_list(actor=request.user, round_=round_, request=request)
+    except DomainError as exc:
+        messages.error(request, f"推荐名单未报送：{exc.message}")
+    else:
+        messages.success(request, f"推荐名单已报送省厅（{len(lst.entries)} 个集群）。截止前可以修改后重新报送。")
+    return redirect("city_lists", round_id=round_id)
+
+
+@login_required
+@require_POST
+def formal_submit(request, round_id):
+    round_ = _city_round(request, round_id)
+    try:
+        lst = domain.submit_formal(actor=request.user, round_=round_, letter=request.FILES.get("letter"),
+                                   confirm_final=request.POST.get("confirm_final") == "1", request=request)
+    except DomainError as exc:
+        messages.error(request, f"正式推荐未报送：{exc.message}")
+    else:
+        messages.success(request, f"已正式推荐 {len(lst.entries)} 个集群，推荐文件“{lst.letter_name}”已报送省厅。")
+    return redirect("city_lists", round_id=round_id)
+
+
+@login_required
+def letter_download(request, list_id):
+    lst = get_object_or_404(RecommendationList.objects.select_related("org", "round"), pk=list_id)
+    user = request.user
+    own = user.org_id == lst.org_id and user.role == Role.CITY_REVIEWER
+    province = user.role in (Role.PROVINCE_ADMIN, Role.LEADER) and lst.round.province_id == user.org_id
+    if not (own or province) or not lst.letter_stored:
+        raise Http404
+    return FileResponse(open(private_path(lst.letter_stored), "rb"), as_attachment=True, filename=lst.letter_name)
+
+
+def parse_field_comments(text: str) -> dict:
+    """Lines "栏目：意见" (or "栏目: 意见") into {栏目: 意见}; other lines go under "其他"."""
+    found: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        for sep in ("：", ":"):
+            if sep in line:
+                field, comment = line.split(sep, 1)
+                found[field.strip()] = comment.strip()
+                break
+        else:
+            found["其他"] = (found.get("其他", "") + " " + line).strip()
+    return found
+
+
+@login_required
+@require_POST
+def application_action(request, pk, action):
+    application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
+    inputs = {
+        "comment": request.POST.get("comment", ""),
+        "national": request.POST.get("national", ""),
+        "field_comments": parse_field_comments(request.POST.get("field_comments", "")),
+    }
+    expected = request.POST.get("state_version")
+    try:
+        domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
+                       expected_state_version=int(expected) if expected and expected.isdigit() else None, request=request)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        application.refresh_from_db()
+        messages.success(request, f"已处理：{application.get_status_display()}")
+    return redirect(reverse("application_detail", args=[pk]) + "#review")
+
+
+@login_required
+def version_diff(request, pk):
+    application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
+    versions = {v.number: v for v in application.versions.all()}
+    if len(versions) < 2:
+        raise Http404
+    newest = max(versions)
+    to = int(request.GET.get("to") or newest)
+    frm = int(request.GET.get("from") or to - 1)
+    if frm not in versions or to not in versions:
+        raise Http404
+    old, new = versions[frm], versions[to]
+    return render(request, "reviews/diff.html", {
+        "application": application, "old": old, "new": new,
+        "changes": diff(old.data, new.data) + evidence_diff(old.evidence, new.evidence),
+        "numbers": sorted(versions),
+    })
