@@ -82,7 +82,9 @@ INSTALLED_APPS = [
     "clusterdesk.criteria",
     "clusterdesk.reviews",
     "clusterdesk.applications",
+    "clusterdesk.experts",
     "clusterdesk.api",
+    "clusterdesk.notifications",
 ]
 
 MIDDLEWARE = [

@@ -124,7 +124,7 @@ def on_domain_error(request, exc: DomainError):
     return api.create_response(request, body, status=exc.status)
 
 
-from . import applications, auth, criteria, evidence, orgs, rounds  # noqa: E402  (routers register on ``api``)
+from . import applications, auth, criteria, evidence, experts, orgs, rounds  # noqa: E402  (routers register on ``api``)
 
 api.add_router("/auth", auth.router)
 api.add_router("", orgs.router)
@@ -132,3 +132,8 @@ api.add_router("/rounds", rounds.router)
 api.add_router("/applications", applications.router)
 api.add_router("/applications", evidence.router)
 api.add_router("/criteria-sets", criteria.router)
+api.add_router("/experts", experts.router)
+
+from . import reviews as _reviews  # noqa: E402
+
+api.add_router("", _reviews.router)

@@ -248,5 +248,5 @@ def withdraw(*, actor, application: Application, request=None) -> Application:
 def deadline_text(application: Application) -> str:
     from clusterdesk.rounds.domain import closes_at
 
-    moment = closes_at(application.round, STAGE, application.org)
+    moment = closes_at(application.round, editing_stage(application), application.org)
     return format_deadline(moment) if moment else "未设置"

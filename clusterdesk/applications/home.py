@@ -42,3 +42,28 @@ def county_panel(user):
     if not panels:
         panels.append(Panel("申报", [], empty="当前没有开放的申报批次。省厅发布申报通知后将在此显示。", order=10))
     return panels
+
+
+@panel_provider
+def city_panel(user):
+    """A recommending unit: what waits for its review, and its list deadlines."""
+    if user.role != Role.CITY_REVIEWER:
+        return []
+    from clusterdesk.applications.models import Status
+
+    panels = []
+    for round_ in Round.objects.visible_to(user).filter(status=RoundStatus.OPEN):
+        apps = Application.objects.filter(round=round_, org__recommender=user.org)
+        waiting = apps.filter(status=Status.SUBMITTED).count()
+        recommended = apps.filter(status=Status.RECOMMENDED).count()
+        inbox = reverse("review_inbox") + f"?round={round_.pk}"
+        name_list, tone = countdown(closes_at(round_, StageCode.NAME_LIST, user.org))
+        formal, tone2 = countdown(closes_at(round_, StageCode.FORMAL_SUBMISSION, user.org))
+        panels.append(Panel(round_.name, [
+            Item("待审核的申报", str(waiting), inbox, "warn" if waiting else ""),
+            Item("拟推荐", f"{recommended}" + (f" / {round_.city_quota}" if round_.city_quota else ""),
+                 reverse("city_lists", args=[round_.pk])),
+            Item("推荐名单截止", name_list, "", tone),
+            Item("正式推荐截止", formal, "", tone2),
+        ], order=10))
+    return panels

@@ -108,7 +108,8 @@ def _context(application: Application, user) -> dict:
         "editable": editable,
         "not_editable_reason": reason,
         "deadline": domain.deadline_text(application),
-        "countdown": countdown(closes_at(application.round, StageCode.COUNTY_SUBMISSION, application.org)),
+        "countdown": countdown(closes_at(application.round, domain.editing_stage(application), application.org)),
+        "comments": list(application.review_comments.all()[:1]) if application.status == Status.RETURNED else [],
     }
 
 
@@ -182,8 +183,22 @@ def application_detail(request, pk):
         "evidence": domain.evidence_manifest(application),
         "checklist": {c.code: c for c in application.round.checklist.all()},
         "rc": report_context(request, application, context["data"]),
+        **review_context(request.user, application),
     })
     return render(request, "applications/detail.html", context)
+
+
+def review_context(user, application: Application) -> dict:
+    """The review part of the page: workflow buttons, comments, timeline, spot checks."""
+    from clusterdesk.reviews import domain as reviews
+    from clusterdesk.reviews.province import spot_check_context
+
+    return {
+        "buttons": reviews.available(user, application),
+        "comments": list(application.review_comments.all()),
+        "timeline": reviews.timeline(application),
+        **spot_check_context(user, application),
+    }
 
 
 @login_required

@@ -1,5 +1,7 @@
 """Navigation entries for the header, by role."""
 
+from django.utils.functional import SimpleLazyObject
+
 from clusterdesk.orgs.models import Role
 
 
@@ -10,8 +12,14 @@ def navigation(request):
     nav = [("home", "首页")]
     if user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER):
         nav.append(("application_list", "申报"))
+    if user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER):
+        nav.append(("review_inbox", "审核推荐"))
     if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.LEADER):
         nav.append(("round_list", "申报批次"))
+    if user.role == Role.EXPERT:
+        nav.append(("expert_assignments", "评审任务"))
+    if user.role == Role.PROVINCE_ADMIN:
+        nav.append(("expert_admin", "专家评审"))
     if user.role not in (Role.COUNTY_APPLICANT, Role.EXPERT):
         nav.append(("criteria_list", "认定标准"))
     nav.append(("org_tree", "单位"))
@@ -19,4 +27,10 @@ def navigation(request):
         nav.append(("account_list", "账号管理"))
     if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
         nav.append(("audit_log", "审计日志"))
-    return {"nav": nav}
+    if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+        nav.append(("notification_outbox", "发送记录"))
+    # Counted only when a page shows it (the header of base.html), not for every fragment.
+    from clusterdesk.notifications.domain import unread_count
+
+    unread = SimpleLazyObject(lambda: unread_count(user))
+    return {"nav": nav, "unread_messages": unread}

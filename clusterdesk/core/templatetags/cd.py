@@ -10,8 +10,9 @@ register = template.Library()
 
 
 @register.filter
-def action_label(code: str) -> str:
-    return ACTIONS.get(code, code)
+def action_label(code: str, prefix: str = "") -> str:
+    """The Chinese label of an audit action (``prefix`` is prepended, e.g. "review.")."""
+    return ACTIONS.get(prefix + code, code)
 
 
 @register.filter
