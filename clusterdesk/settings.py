@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "clusterdesk.rounds",
     "clusterdesk.criteria",
     "clusterdesk.reviews",
+    "clusterdesk.documents",
+    "clusterdesk.registry",
     "clusterdesk.applications",
     "clusterdesk.experts",
     "clusterdesk.api",

@@ -24,6 +24,8 @@ urlpatterns = [
     path("rounds/", include("clusterdesk.rounds.urls")),
     path("reviews/", include("clusterdesk.reviews.urls")),
     path("criteria/", include("clusterdesk.criteria.urls")),
+    path("documents/", include("clusterdesk.documents.urls")),
+    path("registry/", include("clusterdesk.registry.urls")),
     path("experts/", include("clusterdesk.experts.urls")),
     path("messages/", include("clusterdesk.notifications.urls")),
     path("api/v1/", api.urls),

@@ -30,7 +30,7 @@ wanted=()
 if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
   wanted+=(python3-venv)
 fi
-wanted+=(fonts-noto-cjk libharfbuzz-subset0)    # CJK glyphs and font subsetting for PDFs
+wanted+=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)  # CJK glyphs, font subsetting and text layout for PDFs (WeasyPrint)
 if [[ "$MODE" == test ]]; then
   wanted+=(chromium postgresql poppler-utils)   # browser tests, PostgreSQL run, PDF text checks
 fi

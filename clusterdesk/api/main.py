@@ -137,3 +137,9 @@ api.add_router("/experts", experts.router)
 from . import reviews as _reviews  # noqa: E402
 
 api.add_router("", _reviews.router)
+
+from clusterdesk.documents import api_attachment, api_package, api_summary  # noqa: E402
+from clusterdesk.registry import api_registry, api_rereview  # noqa: E402
+
+for _module in (api_attachment, api_summary, api_package, api_registry, api_rereview):
+    api.add_router("", _module.router)

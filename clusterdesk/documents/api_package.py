@@ -1,0 +1,5 @@
+"""API of the package documents."""
+
+from ninja import Router
+
+router = Router(tags=["公文与材料包"])

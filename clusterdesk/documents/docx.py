@@ -1,0 +1,120 @@
+"""python-docx helpers: A4 pages, Chinese fonts set for East Asian text, page numbers.
+
+Word only uses a Chinese font for Chinese characters when the run's ``w:eastAsia`` font is set;
+``set_font`` sets it together with the Latin font.
+"""
+
+import io
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+SONG = "宋体"
+FANGSONG = "仿宋_GB2312"
+HEI = "黑体"
+KAI = "楷体_GB2312"
+
+
+def set_font(run, east_asia: str = SONG, latin: str = "Times New Roman", size: float | None = None,
+             bold: bool | None = None, color=None) -> None:
+    run.font.name = latin
+    rpr = run._element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+    if size is not None:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.font.bold = bold
+    if color is not None:
+        run.font.color.rgb = color
+
+
+def new_document(*, landscape: bool = False, east_asia: str = SONG, size: float = 12,
+                 margins_mm=(37, 35, 28, 26)) -> Document:
+    """An A4 document whose default style uses ``east_asia`` for Chinese text.
+
+    Default margins follow GB/T 9704 (top 37 mm, bottom 35 mm, left 28 mm, right 26 mm).
+    """
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = section.page_height, section.page_width
+    section.top_margin, section.bottom_margin, section.left_margin, section.right_margin = (Mm(m) for m in margins_mm)
+    style = doc.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(size)
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    return doc
+
+
+def _field(run, instruction: str) -> None:
+    begin, text, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    text.set(qn("xml:space"), "preserve")
+    text.text = instruction
+    end.set(qn("w:fldCharType"), "end")
+    run._element.append(begin)
+    run._element.append(text)
+    run._element.append(end)
+
+
+def add_page_numbers(doc: Document, east_asia: str = SONG) -> None:
+    """Footer "第 X 页 共 Y 页" with Word fields (updated when the document is opened)."""
+    for section in doc.sections:
+        paragraph = section.footer.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for text, field in (("第 ", "PAGE"), (" 页 共 ", "NUMPAGES"), (" 页", None)):
+            run = paragraph.add_run(text)
+            set_font(run, east_asia, size=9)
+            if field:
+                number = paragraph.add_run()
+                set_font(number, east_asia, size=9)
+                _field(number, field)
+
+
+def paragraph(doc: Document, text: str = "", *, east_asia: str = SONG, size: float | None = None, bold: bool = False,
+              align=None, indent_first: bool = False):
+    p = doc.add_paragraph()
+    if align is not None:
+        p.alignment = align
+    if indent_first:
+        p.paragraph_format.first_line_indent = Pt((size or 12) * 2)
+    if text:
+        set_font(p.add_run(text), east_asia, size=size, bold=bold)
+    return p
+
+
+def table(doc: Document, headers: list[str], rows: list[list], *, east_asia: str = SONG, size: float = 10.5):
+    t = doc.add_table(rows=1, cols=len(headers))
+    t.style = "Table Grid"
+    for cell, text in zip(t.rows[0].cells, headers):
+        cell.text = ""
+        set_font(cell.paragraphs[0].add_run(str(text)), east_asia, size=size, bold=True)
+    for values in rows:
+        cells = t.add_row().cells
+        for cell, value in zip(cells, values):
+            cell.text = ""
+            set_font(cell.paragraphs[0].add_run("" if value is None else str(value)), east_asia, size=size)
+    return t
+
+
+def to_bytes(doc: Document) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

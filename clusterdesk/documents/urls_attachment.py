@@ -1,0 +1,3 @@
+"""Routes of the attachment documents (filled in by that work)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Routes of the package documents (filled in by that work)."""
+
+urlpatterns = []

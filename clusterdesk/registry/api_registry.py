@@ -1,0 +1,5 @@
+"""API of the registry work."""
+
+from ninja import Router
+
+router = Router(tags=["集群名录与复核"])

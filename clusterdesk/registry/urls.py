@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("clusterdesk.registry.urls_registry")),
+    path("", include("clusterdesk.registry.urls_rereview")),
+]

@@ -1,0 +1,3 @@
+"""Routes of the registry work (filled in by that work)."""
+
+urlpatterns = []
