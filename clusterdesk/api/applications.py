@@ -20,31 +20,9 @@ from clusterdesk.core.errors import NotAllowed
 from clusterdesk.orgs.models import Org
 from clusterdesk.rounds.models import Round
 
-from .schemas import ErrorOut
+from .schemas import EnterpriseIn, ErrorOut, IndicatorIn, Number, ReportOut
 
 router = Router(tags=["申报"])
-
-Number = str | int | float | None
-
-
-class IndicatorIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    year: int | str | None = None
-    total_output: Number = None
-    sme_output: Number = None
-    leading_output: Number = None
-    enterprise_count: Number = None
-    sme_rd_spending: Number = None
-
-
-class EnterpriseIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = None
-    uscc: str | None = None
-    qualifications: list[str] | str | None = None
-    year: int | str | None = None
-    in_leading_industry: bool | str | None = None
-
 
 class ContactIn(Schema):
     model_config = ConfigDict(extra="forbid")
@@ -269,38 +247,6 @@ def get_version(request, application_id: int, number: int):
     """某一版本的完整快照。"""
     version = get_object_or_404(_get(request, application_id).versions.select_related("submitted_by"), number=number)
     return {**_version_out(version), "data": version.data, "evidence": version.evidence}
-
-
-class ReportSet(Schema):
-    code: str
-    version: int
-    name: str
-    level: str
-    placeholder: bool
-
-
-class ReportRow(Schema):
-    code: str
-    aspect: int
-    aspect_title: str
-    kind: str
-    severity: str
-    status: str
-    actual: str
-    threshold: str
-    comparator: str
-    wording: str
-    message: str
-    gap: str
-    formula: str
-    judgement: dict[str, Any] | None = None
-
-
-class ReportOut(Schema):
-    criteria_set: ReportSet
-    verdict: str
-    verdict_label: str
-    results: list[ReportRow]
 
 
 class JudgementIn(Schema):

@@ -24,12 +24,9 @@ from clusterdesk.criteria import domain
 from clusterdesk.criteria.definition import FIELDS, INDICATORS
 from clusterdesk.criteria.models import CriteriaSet
 
-from .schemas import ErrorOut
+from .schemas import EnterpriseIn, ErrorOut, IndicatorIn, Number, ReportOut, ReportRow
 
 router = Router(tags=["认定标准"])
-
-Number = str | int | float | None
-
 
 # --- Schemas ---------------------------------------------------------------------------------
 
@@ -88,25 +85,6 @@ class ImportIn(Schema):
     text: str = Field(..., description="标准文件的全文（YAML 或 JSON，格式同导出的文件）")
 
 
-class IndicatorIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    year: int | str | None = None
-    total_output: Number = None
-    sme_output: Number = None
-    leading_output: Number = None
-    enterprise_count: Number = None
-    sme_rd_spending: Number = None
-
-
-class EnterpriseIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = None
-    uscc: str | None = None
-    qualifications: list[str] | str | None = None
-    year: int | str | None = None
-    in_leading_industry: bool | str | None = None
-
-
 class EvaluateIn(Schema):
     """The indicator part of an application body (same field names and units); every field optional."""
 
@@ -115,37 +93,6 @@ class EvaluateIn(Schema):
     quality_enterprises: list[EnterpriseIn] | None = None
     area_km2: Number = Field(None, description="集群面积（平方公里）")
     negative_list_clear: bool | str | None = Field(None, description="负面清单声明：true 表示近三年未发生")
-
-
-class ReportSetOut(Schema):
-    code: str
-    version: int
-    name: str
-    level: str
-    placeholder: bool
-
-
-class ResultOut(Schema):
-    code: str
-    aspect: int
-    aspect_title: str
-    kind: str
-    severity: str
-    status: str
-    actual: str
-    threshold: str
-    comparator: str
-    wording: str
-    message: str
-    gap: str
-    formula: str
-
-
-class ReportOut(Schema):
-    criteria_set: ReportSetOut
-    verdict: str
-    verdict_label: str
-    results: list[ResultOut]
 
 
 # --- Shaping ---------------------------------------------------------------------------------
@@ -240,7 +187,7 @@ def report_out(report) -> dict:
     body = report.as_dict()
     info = body["criteria_set"]
     body["criteria_set"] = {k: info[k] for k in ("code", "version", "name", "level", "placeholder")}
-    keep = ResultOut.model_fields.keys()
+    keep = ReportRow.model_fields.keys()
     body["results"] = [{k: r[k] for k in keep} for r in body["results"]]
     return body
 
