@@ -92,9 +92,37 @@ def strip_lines(value):
     return value
 
 
+TOP_ORDER = ["code", "version", "name", "level", "status", "placeholder", "source", "aspects"]
+ASPECT_ORDER = ["number", "title", "rules"]
+RULE_ORDER = ["code", "kind", "indicator", "field", "years", "numerator", "denominator", "comparator", "threshold",
+              "unit", "severity", "wording", "alternatives"]
+ALTERNATIVE_ORDER = ["label", "qualifications", "in_leading_industry", "comparator", "threshold"]
+
+
+def _ordered(mapping: dict, order: list[str]) -> dict:
+    known = {k: mapping[k] for k in order if k in mapping}
+    return {**known, **{k: v for k, v in mapping.items() if k not in known}}
+
+
+def canonical(definition: dict) -> dict:
+    """The definition with keys in the order of the documented file format.
+
+    PostgreSQL's jsonb does not keep key order, so an export reorders explicitly."""
+    top = _ordered(strip_lines(definition), TOP_ORDER)
+    top["aspects"] = [
+        {**_ordered(a, ASPECT_ORDER), "rules": [
+            {**_ordered(r, RULE_ORDER), **({"alternatives": [_ordered(x, ALTERNATIVE_ORDER) for x in r["alternatives"]]}
+                                           if "alternatives" in r else {})}
+            for r in a.get("rules", [])
+        ]}
+        for a in top.get("aspects", [])
+    ]
+    return top
+
+
 def dump_text(definition: dict) -> str:
-    """A readable YAML file of a definition (Chinese kept as is)."""
-    return yaml.safe_dump(strip_lines(definition), allow_unicode=True, sort_keys=False, width=120)
+    """A readable YAML file of a definition (Chinese kept as is), keys in the documented order."""
+    return yaml.safe_dump(canonical(definition), allow_unicode=True, sort_keys=False, width=120)
 
 
 # --- checking ----------------------------------------------------------------------------
