@@ -224,6 +224,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clusterdesk@localhost
 # API tokens: days until a token expires (0 = never).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 
+ANNUAL_REPORT_DUE = os.environ.get("ANNUAL_REPORT_DUE", "03-31")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

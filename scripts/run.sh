@@ -59,6 +59,7 @@ worker_pid=$!
   trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; exit 0' TERM INT
   while true; do
     "$PY" manage.py send_reminders >>var/reminders.log 2>&1 || echo "send_reminders failed ($(date))" >>var/reminders.log
+    "$PY" manage.py expire_clusters >>var/reminders.log 2>&1 || echo "expire_clusters failed ($(date))" >>var/reminders.log
     sleep 3600 &
     child=$!
     wait "$child" || true

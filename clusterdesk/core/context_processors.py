@@ -22,6 +22,8 @@ def navigation(request):
         nav.append(("expert_admin", "专家评审"))
     if user.role not in (Role.COUNTY_APPLICANT, Role.EXPERT):
         nav.append(("criteria_list", "认定标准"))
+    if user.role != Role.EXPERT:
+        nav.append(("cluster_registry", "集群名录"))
     nav.append(("org_tree", "单位"))
     if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.CITY_REVIEWER):
         nav.append(("account_list", "账号管理"))

@@ -5,3 +5,6 @@ class RegistryConfig(AppConfig):
     name = "clusterdesk.registry"
     label = "registry"
     verbose_name = "集群名录与复核"
+
+    def ready(self):
+        from . import home, rereview, views_rereview  # noqa: F401  (home page panels of the registry)

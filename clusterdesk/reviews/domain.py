@@ -139,6 +139,9 @@ def perform(*, actor, application: Application, action: str, inputs: dict | None
     record(action=f"review.{action}", actor=actor, obj=application, before=before, after=after, request=request,
            comment=values.get("comment", ""))
     _notify(transition, application, actor, values)
+    if action == "ministry_recognized":
+        from clusterdesk.registry.domain import on_national_recognized  # the registry enters the national cluster
+        on_national_recognized(application, actor)
     return application
 
 

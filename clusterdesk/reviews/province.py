@@ -385,6 +385,9 @@ def finalize_recognition(*, actor, batch: PublicityBatch, now=None, request=None
         label = "认定为省级集群" if e.outcome == Status.RECOGNIZED else "未予认定"
         _notify(app, ("county", "city"), "review.recognized", f"{app.name or app.number}：{label}",
                 e.reason or f"{batch.title}公示期满，{label}。")
+    from clusterdesk.registry.domain import on_recognized  # the registry enters each recognised cluster
+    for app in (apps[e.application_id] for e in entries if e.outcome == Status.RECOGNIZED):
+        on_recognized(app, actor)
     return batch
 
 

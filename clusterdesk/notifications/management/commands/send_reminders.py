@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from clusterdesk.notifications.reminders import send_deadline_reminders
+from clusterdesk.registry.domain import send_report_reminders
 
 
 class Command(BaseCommand):
@@ -10,4 +11,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = send_deadline_reminders()
+        count += send_report_reminders()  # annual reports of recognised clusters (registry)
         self.stdout.write(f"已发送 {count} 条截止提醒")

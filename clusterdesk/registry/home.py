@@ -1,0 +1,89 @@
+"""Home page panels of the registry: a county's annual reports and pending changes; the
+province's overdue reports, validity ending soon and changes to decide; a city's pool."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.orgs.models import Role
+
+from . import domain
+from .models import AnnualReport, ChangeFiling, ChangeStatus, Cluster, ClusterStatus, Level, ReportStatus
+
+
+@panel_provider
+def county_registry_panel(user):
+    if user.role != Role.COUNTY_APPLICANT:
+        return []
+    clusters = list(Cluster.objects.visible_to(user).recognized().select_related("org"))
+    if not clusters:
+        return []
+    now = timezone.now()
+    today = domain.today_local(now)
+    reports = {(r.cluster_id, r.year): r for r in AnnualReport.objects.filter(cluster__in=[c.pk for c in clusters])}
+    items = []
+    for cluster in clusters:
+        url = reverse("registry_cluster", args=[cluster.pk])
+        for year in domain.owed_years(cluster, today):
+            report = reports.get((cluster.pk, year))
+            if report is not None and report.status == ReportStatus.SUBMITTED:
+                continue
+            due_on = report.due_on if report else domain.report_due_on(year)
+            days = (due_on - today).days
+            if domain.is_late(due_on, now):
+                text, tone = f"已逾期（截止 {due_on:%Y-%m-%d}），请尽快提交", "danger"
+            elif days == 0:
+                text, tone = f"今天截止（{due_on:%Y-%m-%d}）", "danger"
+            else:
+                text, tone = f"还剩 {days} 天（截止 {due_on:%Y-%m-%d}）", "warn" if days <= 30 else ""
+            items.append(Item(f"{cluster.name} {year}年度报告", text, url, tone))
+        # The next report: the year in progress, due next year.
+        upcoming = today.year
+        if cluster.valid_until and upcoming <= cluster.valid_until.year and (cluster.pk, upcoming) not in reports:
+            due_on = domain.report_due_on(upcoming)
+            if (due_on - today).days <= 30:
+                items.append(Item(f"{cluster.name} {upcoming}年度报告", f"截止 {due_on:%Y-%m-%d}", url, "warn"))
+    pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status=ChangeStatus.FILED).count()
+    if pending:
+        items.append(Item("变更报备待省厅审核", str(pending), reverse("cluster_registry")))
+    return [Panel("集群年度报告", items, empty="本单位的集群暂无需要报送的年度报告", order=20)]
+
+
+@panel_provider
+def province_registry_panel(user):
+    if not domain.is_province_staff(user):
+        return []
+    now = timezone.now()
+    today = domain.today_local(now)
+    clusters = list(Cluster.objects.visible_to(user).exclude(status=ClusterStatus.REVOKED).select_related("org"))
+    url = reverse("registry_dashboard")
+    overdue = domain.overdue_reports(clusters, now)
+    ending = domain.ending_soon(clusters, today)
+    recognized = sum(1 for c in clusters if c.status == ClusterStatus.RECOGNIZED)
+    items = [
+        Item("认定有效的集群", str(recognized), reverse("cluster_registry") + "?status=recognized"),
+        Item("年度报告逾期未报", str(len(overdue)), url, "danger" if overdue else ""),
+        Item("12个月内到期", str(len(ending)), url, "warn" if ending else ""),
+    ]
+    past = domain.past_validity(clusters, today)
+    if past:
+        items.append(Item("有效期已过，待复核或办理到期", str(len(past)), url, "danger"))
+    if user.role == Role.PROVINCE_ADMIN:
+        pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status=ChangeStatus.FILED).count()
+        items.append(Item("变更报备待审核", str(pending), url, "warn" if pending else ""))
+    return [Panel("集群名录", items, order=30)]
+
+
+@panel_provider
+def city_registry_panel(user):
+    if user.role != Role.CITY_REVIEWER:
+        return []
+    clusters = list(Cluster.objects.visible_to(user).select_related("org"))
+    pool = sum(1 for c in clusters if c.level == Level.POOL)
+    recognized = sum(1 for c in clusters if c.status == ClusterStatus.RECOGNIZED)
+    overdue = domain.overdue_reports(clusters)
+    return [Panel("集群名录", [
+        Item("本地认定有效的集群", str(recognized), reverse("cluster_registry") + "?status=recognized"),
+        Item("培育库", str(pool), reverse("cultivation_pool")),
+        Item("年度报告逾期未报", str(len(overdue)), reverse("cluster_registry"), "danger" if overdue else ""),
+    ], order=30)]

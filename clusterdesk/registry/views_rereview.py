@@ -1,0 +1,486 @@
+"""Pages of the re-review (复核): the province's round page (open, tasks, revocation list, 附件4),
+the county's 附件3 form with evidence, the city's forward page, the province's decision page,
+and the downloads of 附件3 (Word, PDF) and 附件4 (.xlsx).
+
+Every task is fetched through ``RereviewTask.objects.visible_to`` (outside the scope: 404);
+a page meant for another role is a 404 too. Substance is checked in ``rereview.py``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from clusterdesk.applications.evidence import CONTENT_TYPES, accept_attribute, allowed_label, human_size
+from clusterdesk.applications.validation import INDICATOR_FIELDS, QUALIFICATIONS
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.files import private_path
+from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.orgs.models import OrgKind, Role
+from clusterdesk.rounds.models import Round, StageCode
+
+from . import rereview as rr
+from . import rereview_docs as docs
+from .rereview_models import CheckDecision, RereviewEvidence, RereviewStatus, RereviewTask
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BLANK_ROWS = 2
+
+
+# --- lookups -----------------------------------------------------------------------------------
+
+def _task(request, pk) -> RereviewTask:
+    return get_object_or_404(
+        RereviewTask.objects.visible_to(request.user).select_related(
+            "round", "round__province", "org", "org__recommender", "cluster"),
+        pk=pk)
+
+
+def _is_province_staff(user, round_: Round) -> bool:
+    return (user.is_authenticated and user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
+            and user.org_id == round_.province_id)
+
+
+def _round_for_province(request, round_id) -> Round:
+    round_ = get_object_or_404(Round.objects.visible_to(request.user).select_related("province"), pk=round_id)
+    if not _is_province_staff(request.user, round_):
+        raise Http404("页面不存在")
+    return round_
+
+
+def _countdown(task: RereviewTask):
+    from clusterdesk.applications.home import countdown
+    from clusterdesk.rounds.domain import closes_at
+
+    return countdown(closes_at(task.round, rr.STAGE, task.org))
+
+
+def _error_inputs(exc: DomainError) -> set[str]:
+    """The form inputs named by a refusal's field paths (plan_targets.0.achieved → t-0-achieved)."""
+    names = set()
+    for e in exc.errors or ([{"field": exc.field}] if exc.field else []):
+        parts = str(e.get("field") or "").split(".")
+        prefix = {"plan_targets": "t", "indicators": "ind", "quality_enterprises": "e", "changes": "ch"}.get(parts[0])
+        if prefix and len(parts) >= 3:
+            names.add(f"{prefix}-{parts[1]}-{parts[2]}")
+        elif prefix and len(parts) == 2:
+            names.add(f"{prefix}-{parts[1]}")
+        else:
+            names.add(parts[0])
+    return names
+
+
+# --- home panels ---------------------------------------------------------------------------------
+
+@panel_provider
+def rereview_panel(user):
+    if not user.is_authenticated or user.role not in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.PROVINCE_ADMIN):
+        return []
+    tasks = RereviewTask.objects.visible_to(user).select_related("cluster", "round", "org")
+    items = []
+    if user.role == Role.COUNTY_APPLICANT:
+        for task in tasks.filter(status__in=rr.EDITABLE):
+            text, tone = _countdown(task)
+            items.append(Item(f"“{task.cluster.name}”复核申报", f"{task.get_status_display()}，{text}",
+                              reverse("rereview_task", args=[task.pk]), tone or "warn"))
+    elif user.role == Role.CITY_REVIEWER:
+        waiting = tasks.filter(status=RereviewStatus.SUBMITTED, org__recommender=user.org)
+        for task in waiting:
+            items.append(Item(f"“{task.cluster.name}”复核申报待报送省厅", task.org.name,
+                              reverse("rereview_forward", args=[task.pk]), "warn"))
+    elif user.org.kind == OrgKind.PROVINCE:
+        for task in tasks.filter(status=RereviewStatus.FORWARDED):
+            items.append(Item(f"“{task.cluster.name}”待复核", task.org.name, reverse("rereview_decide", args=[task.pk]), "warn"))
+        listed = tasks.filter(status__in=(RereviewStatus.FAILED, RereviewStatus.MISSED)).count()
+        if listed:
+            items.append(Item("撤销名单待确认", str(listed), reverse("rereview_index"), "danger"))
+    if not items:
+        return []
+    return [Panel("集群复核", items, order=20)]
+
+
+# --- index and the province's round page -----------------------------------------------------------
+
+@login_required
+def rereview_index(request):
+    """Tasks in the user's scope; for province staff the rounds with a re-review stage."""
+    tasks = (RereviewTask.objects.visible_to(request.user)
+             .select_related("round", "org", "org__recommender", "cluster").order_by("-round__year", "org__path"))
+    rounds = []
+    if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
+        rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
+    return render(request, "registry/rereview_index.html", {"tasks": tasks, "rounds": rounds})
+
+
+@login_required
+def rereview_round(request, round_id):
+    """Open the re-review, see every task, confirm revocations, export 附件4 (province staff)."""
+    round_ = _round_for_province(request, round_id)
+    can_act = rr.is_province_of(request.user, round_)
+    error = None
+    if request.method == "POST":
+        if not can_act:
+            raise Http404("页面不存在")
+        action = request.POST.get("action")
+        try:
+            if action == "open":
+                created = rr.open_rereview(actor=request.user, round_=round_, request=request)
+                messages.success(request, f"已发起复核：新建 {len(created)} 个复核任务，已通知集群所在县级单位"
+                                 if created else "没有需要新建的复核任务（到期集群均已发起）")
+            elif action == "confirm":
+                task = get_object_or_404(RereviewTask.objects.filter(round=round_), pk=request.POST.get("task"))
+                rr.confirm_revocation(actor=request.user, task=task, note=request.POST.get("note", ""), request=request)
+                messages.success(request, f"已确认撤销“{task.cluster.name}”的认定")
+            else:
+                raise Http404("未知操作")
+            return redirect("rereview_round", round_id=round_.pk)
+        except DomainError as exc:
+            error = {"action": action, "target": request.POST.get("task"), "message": exc.message}
+    rr.mark_missed(round_=round_)  # the deadline has done its work before the lists are shown
+    tasks = list(RereviewTask.objects.filter(round=round_)
+                 .select_related("org", "org__recommender", "cluster", "decided_by").order_by("org__path", "pk"))
+    opened = {t.cluster_id for t in tasks}
+    due = [c for c in rr.due_clusters(round_) if c.pk not in opened]
+    stage = round_.stages.filter(code=StageCode.REREVIEW_SUBMISSION).first()
+    rows = [{"task": t, "summary": docs.summary_row(t)} for t in tasks]
+    return render(request, "registry/rereview_round.html", {
+        "round": round_, "stage": stage, "rows": rows, "due": due, "can_act": can_act, "error": error,
+        "revocation": [r for r in rows if r["task"].on_revocation_list],
+        "revoked": [r for r in rows if r["task"].status == RereviewStatus.REVOKED],
+        "deadline": rr.format_deadline(stage.closes_at) if stage else "未设置",
+    })
+
+
+@login_required
+def rereview_attachment4(request, round_id):
+    round_ = _round_for_province(request, round_id)
+    rr.mark_missed(round_=round_)
+    tasks = RereviewTask.objects.filter(round=round_).select_related("org", "org__recommender", "cluster").order_by("org__path", "pk")
+    body = docs.attachment4_xlsx(round_, tasks)
+    response = HttpResponse(body, content_type=docs.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, docs.attachment4_filename(round_))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- a task -------------------------------------------------------------------------------------
+
+def _evidence_rows(task: RereviewTask) -> list[dict]:
+    files = list(rr.live_evidence(task))
+    rows = []
+    for item in rr.checklist(task):
+        mine = [f for f in files if f.item_code == item.code]
+        for f in mine:
+            f.size_text = human_size(f.size)
+        rows.append({"item": item, "files": mine, "missing": item.required and not mine,
+                     "allowed": allowed_label(item), "accept": accept_attribute(item)})
+    return rows
+
+
+def _task_context(request, task: RereviewTask) -> dict:
+    user = request.user
+    text, tone = _countdown(task)
+    return {
+        "task": task, "doc": docs.content(task), "countdown": text, "countdown_tone": tone,
+        "deadline": rr.deadline_text(task),
+        "can_edit": rr.can_edit(user, task)[0],
+        "can_forward": rr.can_forward(user, task)[0],
+        "can_decide": rr.can_decide(user, task)[0],
+        "can_confirm": rr.can_confirm_revocation(user, task)[0],
+        "is_province": _is_province_staff(user, task.round),
+        "missing": rr.readiness_messages(task) if task.status in rr.EDITABLE else [],
+        "evidence": _evidence_rows(task),
+        "max_mb": settings.MAX_UPLOAD_MB,
+    }
+
+
+@login_required
+def rereview_task(request, pk):
+    task = _task(request, pk)
+    return render(request, "registry/rereview_task.html", _task_context(request, task))
+
+
+# --- the county's form -------------------------------------------------------------------------
+
+def _form_data(post, task: RereviewTask) -> dict:
+    """The posted form as the domain's data (raw strings; ``save_task`` cleans them)."""
+    fixed = bool(rr._recognized_targets(task.cluster))
+    targets = []
+    count = int(post.get("t-count") or 0) if str(post.get("t-count") or "").isdigit() else 0
+    for i in range(min(count, rr.MAX_TARGETS)):
+        if fixed:
+            targets.append({"achieved": post.get(f"t-{i}-achieved", ""), "note": post.get(f"t-{i}-note", "")})
+        else:
+            targets.append({k: post.get(f"t-{i}-{k}", "") for k in ("name", "unit", "baseline", "target", "year", "achieved", "note")})
+    indicators = []
+    for year in [task.round.base_year, *task.round.window_years]:
+        row = {"year": year, **{k: post.get(f"ind-{year}-{k}", "") for k in INDICATOR_FIELDS}}
+        if any(str(row[k]).strip() for k in INDICATOR_FIELDS):
+            indicators.append(row)
+    enterprises = []
+    count = int(post.get("e-count") or 0) if str(post.get("e-count") or "").isdigit() else 0
+    for i in range(min(count, 1000)):
+        row = {"name": post.get(f"e-{i}-name", ""), "uscc": post.get(f"e-{i}-uscc", ""),
+               "qualifications": post.getlist(f"e-{i}-qual"), "year": post.get(f"e-{i}-year", ""),
+               "in_leading_industry": post.get(f"e-{i}-leading") == "on"}
+        if row["name"].strip() or row["uscc"].strip() or row["qualifications"] or str(row["year"]).strip():
+            enterprises.append(row)
+    changes = {}
+    for key in rr.CHANGE_KINDS:
+        value = post.get(f"ch-{key}-changed", "")
+        changes[key] = {"changed": {"yes": True, "no": False}.get(value), "description": post.get(f"ch-{key}-description", "")}
+    negative = {"yes": True, "no": False}.get(post.get("negative_list_clear", ""))
+    return {
+        "plan_targets": targets, "indicators": indicators, "quality_enterprises": enterprises,
+        "area_km2": post.get("area_km2", ""), "changes": changes, "negative_list_clear": negative,
+        "self_assessment": post.get("self_assessment", ""),
+    }
+
+
+def _form_context(task: RereviewTask, data: dict, errors: set[str]) -> dict:
+    fixed = bool(rr._recognized_targets(task.cluster))
+    computed = {t.index: t for t in rr.target_rows(task.data)}
+    targets = []
+    for i, t in enumerate(data.get("plan_targets") or []):
+        targets.append({"i": i, "v": t, "c": computed.get(i), "err": {k: f"t-{i}-{k}" in errors for k in
+                                                                       ("name", "unit", "baseline", "target", "year", "achieved", "note")}})
+    if not fixed:
+        start = len(targets)
+        targets += [{"i": start + k, "v": {}, "c": None, "err": {}} for k in range(BLANK_ROWS)]
+    by_year = {}
+    for row in data.get("indicators") or []:
+        try:
+            by_year[int(row.get("year"))] = row
+        except (TypeError, ValueError):
+            continue
+    indicator_rows = [
+        {"year": y, "optional": y == task.round.base_year,
+         "cells": [{"key": k, "label": label, "value": (by_year.get(y) or {}).get(k),
+                    "err": f"ind-{y}-{k}" in errors} for k, label in INDICATOR_FIELDS.items()]}
+        for y in [task.round.base_year, *task.round.window_years]
+    ]
+    enterprises = [{"i": i, "v": e, "err": {k: f"e-{i}-{k}" in errors for k in ("name", "uscc", "qualifications", "year")}}
+                   for i, e in enumerate(data.get("quality_enterprises") or [])]
+    start = len(enterprises)
+    enterprises += [{"i": start + k, "v": {}, "err": {}} for k in range(BLANK_ROWS)]
+    changes = [{"key": k, "label": label, "v": (data.get("changes") or {}).get(k) or {},
+                "err": f"ch-{k}-changed" in errors or f"ch-{k}-description" in errors}
+               for k, label in rr.CHANGE_KINDS.items()]
+    return {
+        "fixed_targets": fixed, "targets": targets, "target_count": len(targets),
+        "indicator_rows": indicator_rows, "indicator_fields": INDICATOR_FIELDS,
+        "enterprises": enterprises, "enterprise_count": len(enterprises), "qualifications": QUALIFICATIONS,
+        "changes": changes, "data": data, "errors_in": errors, "formula": rr.COMPLETION_FORMULA,
+    }
+
+
+@login_required
+def rereview_edit(request, pk):
+    task = _task(request, pk)
+    if not rr.is_county_of(request.user, task):
+        raise Http404("页面不存在")
+    if not rr.can_edit(request.user, task)[0]:
+        return redirect("rereview_task", pk=pk)
+    context = _task_context(request, task)
+    data, errors, error = task.data, set(), None
+    if request.method == "POST":
+        posted = _form_data(request.POST, task)
+        version = request.POST.get("version")
+        try:
+            rr.save_task(actor=request.user, task=task, data=posted,
+                         expected_version=int(version) if version and version.isdigit() else None, request=request)
+            messages.success(request, "复核申报表已保存")
+            return redirect("rereview_edit", pk=pk)
+        except DomainError as exc:
+            data, errors, error = posted, _error_inputs(exc), exc
+            task.refresh_from_db()
+    context.update(_form_context(task, data, errors))
+    context["error"] = error
+    return render(request, "registry/rereview_edit.html", context)
+
+
+@login_required
+@require_POST
+def rereview_submit(request, pk):
+    task = _task(request, pk)
+    if not rr.is_county_of(request.user, task):
+        raise Http404("页面不存在")
+    try:
+        rr.submit_task(actor=request.user, task=task, request=request)
+        messages.success(request, "复核申报已提交市（州）审核")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("rereview_task", pk=pk)
+
+
+@login_required
+@require_POST
+def rereview_evidence_upload(request, pk):
+    task = _task(request, pk)
+    if not rr.is_county_of(request.user, task):
+        raise Http404("页面不存在")
+    files = request.FILES.getlist("file")
+    if not files:
+        messages.error(request, "请先选择要上传的文件")
+    for upload in files:
+        try:
+            rr.upload_evidence(actor=request.user, task=task, item_code=request.POST.get("item", ""), upload=upload,
+                               request=request)
+            messages.success(request, f"已上传“{upload.name}”")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    return redirect(reverse("rereview_edit", args=[pk]) + "#evidence")
+
+
+@login_required
+@require_POST
+def rereview_evidence_remove(request, pk, evidence_id):
+    task = _task(request, pk)
+    if not rr.is_county_of(request.user, task):
+        raise Http404("页面不存在")
+    evidence = get_object_or_404(RereviewEvidence, pk=evidence_id, task=task)
+    try:
+        rr.remove_evidence(actor=request.user, task=task, evidence=evidence, request=request)
+        messages.success(request, f"已删除“{evidence.original_name}”")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("rereview_edit", args=[pk]) + "#evidence")
+
+
+@login_required
+def rereview_evidence_download(request, pk, evidence_id):
+    from clusterdesk.audit.domain import record
+
+    task = _task(request, pk)
+    evidence = get_object_or_404(RereviewEvidence, pk=evidence_id, task=task, removed_at__isnull=True)
+    try:
+        handle = open(private_path(evidence.stored_name), "rb")
+    except FileNotFoundError:
+        raise Http404("文件在服务器上找不到了，请联系系统管理员") from None
+    record(action="rereview.evidence_downloaded", actor=request.user, obj=task, request=request,
+           after={"id": evidence.pk, "item": evidence.item_code, "name": evidence.original_name})
+    response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
+                            content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the city ------------------------------------------------------------------------------------
+
+@login_required
+def rereview_forward(request, pk):
+    task = _task(request, pk)
+    if not rr.is_city_of(request.user, task):
+        raise Http404("页面不存在")
+    error, comment = None, ""
+    if request.method == "POST":
+        comment = request.POST.get("comment", "")
+        try:
+            rr.forward(actor=request.user, task=task, comment=comment, request=request)
+            messages.success(request, "已报送省厅复核")
+            return redirect("rereview_task", pk=pk)
+        except DomainError as exc:
+            error = exc.message
+    context = _task_context(request, task)
+    context.update({"error": error, "comment": comment})
+    return render(request, "registry/rereview_forward.html", context)
+
+
+# --- the province's decision ---------------------------------------------------------------------
+
+def _decision_rows(task: RereviewTask, posted=None) -> tuple[dict, list[dict]]:
+    from clusterdesk.criteria.engine import FAIL, PASS, WARN
+
+    cset = rr.criteria_set_for(task)
+    report = rr.evaluate_task(task, cset=cset).as_dict()
+    stored = {c.rule_code: c for c in task.checks.all()}
+    rows = []
+    for r in report["results"]:
+        if posted is not None:
+            decision, note = posted.get(f"check-{r['code']}", ""), posted.get(f"note-{r['code']}", "")
+        elif r["code"] in stored:
+            decision, note = stored[r["code"]].decision, stored[r["code"]].note
+        else:
+            decision = {PASS: CheckDecision.PASS, WARN: CheckDecision.PASS, FAIL: CheckDecision.FAIL}.get(r["status"], "")
+            note = ""
+        rows.append({**r, "decision": decision, "note": note})
+    return report, rows
+
+
+@login_required
+def rereview_decide(request, pk):
+    task = _task(request, pk)
+    if not rr.is_province_of(request.user, task.round):
+        raise Http404("页面不存在")
+    error, posted = None, None
+    if request.method == "POST":
+        posted = request.POST
+        passed = {"yes": True, "no": False}.get(request.POST.get("passed", ""))
+        checks = {}
+        for key in request.POST:
+            if key.startswith("check-") and request.POST[key]:
+                code = key[len("check-"):]
+                checks[code] = (request.POST[key], request.POST.get(f"note-{code}", ""))
+        try:
+            if passed is None:
+                raise DomainError("请选择复核结论：通过或不通过", field="passed")
+            rr.decide(actor=request.user, task=task, checks=checks, passed=passed,
+                      reason=request.POST.get("reason", ""), spot_check_note=request.POST.get("spot_check_note", ""),
+                      request=request)
+            messages.success(request, "复核结论已保存" + ("，认定有效期已延长" if passed else "，该集群已列入撤销名单"))
+            return redirect("rereview_task", pk=pk)
+        except DomainError as exc:
+            error = exc
+    context = _task_context(request, task)
+    try:
+        report, rows = _decision_rows(task, posted)
+    except DomainError as exc:
+        report, rows = None, []
+        error = error or exc
+    context.update({
+        "report": report, "rows": rows, "error": error, "posted": posted or {},
+        "error_fields": {e.get("field") for e in (error.errors if error else [])} | ({error.field} if error and error.field else set()),
+    })
+    return render(request, "registry/rereview_decide.html", context)
+
+
+@login_required
+@require_POST
+def rereview_confirm(request, pk):
+    task = _task(request, pk)
+    if not rr.is_province_of(request.user, task.round):
+        raise Http404("页面不存在")
+    try:
+        rr.confirm_revocation(actor=request.user, task=task, note=request.POST.get("note", ""), request=request)
+        messages.success(request, f"已确认撤销“{task.cluster.name}”的认定")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("rereview_round", round_id=task.round_id)
+
+
+# --- 附件3 downloads ------------------------------------------------------------------------------
+
+def _attachment3(request, pk, fmt: str) -> HttpResponse:
+    task = _task(request, pk)
+    body = docs.attachment3_pdf(task) if fmt == "pdf" else docs.attachment3_docx(task)
+    response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else DOCX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, docs.filename(task, fmt))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def rereview_attachment3_pdf(request, pk):
+    return _attachment3(request, pk, "pdf")
+
+
+@login_required
+def rereview_attachment3_docx(request, pk):
+    return _attachment3(request, pk, "docx")
+

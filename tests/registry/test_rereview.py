@@ -1,0 +1,570 @@
+"""Re-review (复核): opening, the 附件3 form, deadlines, the city's forwarding, the province's
+per-criterion decision, revocation, and the documents (附件3 Word/PDF, 附件4 .xlsx).
+
+The figures of 敦化市医药产业集群 are invented (the real ones are not public)."""
+
+import io
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone
+
+from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
+from clusterdesk.registry import rereview as rr
+from clusterdesk.registry.rereview_models import RereviewCheck, RereviewStatus, RereviewTask
+from tests.conftest import PDF, make_uscc
+
+JUDGEMENT_RULES = ["pillar_industry", "niche_leadership", "supply_chain", "innovation", "digital", "green",
+                   "opening_up", "governance"]
+FAIL_REASON = "近三年集群产值年均增速未达到10%，三年发展规划中的产值目标未完成"
+
+
+# --- helpers (also used by the browser tests) -----------------------------------------------------
+
+def seed_registry():
+    """The known clusters through the registry's seed command; returns 敦化市医药产业集群."""
+    from clusterdesk.registry.models import Cluster
+
+    call_command("load_registry_seed", stdout=io.StringIO())
+    return Cluster.objects.get(name="敦化市医药产业集群")
+
+
+def make_rereview_round(actor, days: int = 20):
+    """A 2025 round (open) with every stage, the re-review closing ``days`` from today."""
+    from clusterdesk.rounds.domain import create_round
+
+    today = timezone.localdate()
+    return create_round(
+        actor=actor, name="2025年度中小企业特色产业集群申报推荐及复核", year=2025, status="open",
+        criteria_sets=[{"code": "national-2022", "version": 1}, {"code": "jilin-provincial-2024", "version": 1}],
+        deadlines={
+            "county_submission": today + timedelta(days=30),
+            "name_list": today + timedelta(days=40),
+            "formal_submission": today + timedelta(days=60),
+            "national_recommendation": today + timedelta(days=90),
+            "rereview_submission": today + timedelta(days=days),
+        },
+    )
+
+
+def rereview_body() -> dict:
+    """A complete 附件3 body that meets the national criteria (invented figures)."""
+    return {
+        "plan_targets": [
+            {"name": "集群产值", "unit": "亿元", "baseline": "45", "target": "60", "year": 2025, "achieved": "62"},
+            {"name": "单位产值能耗", "unit": "吨标准煤/万元", "baseline": "1.0", "target": "0.8", "year": 2025,
+             "achieved": "0.85", "note": "受原料药项目投产影响"},
+        ],
+        "indicators": [
+            {"year": 2021, "total_output": "40", "sme_output": "29", "leading_output": "30", "enterprise_count": 80, "sme_rd_spending": "1.0"},
+            {"year": 2022, "total_output": "45", "sme_output": "33", "leading_output": "34", "enterprise_count": 85, "sme_rd_spending": "1.1"},
+            {"year": 2023, "total_output": "52", "sme_output": "38", "leading_output": "39", "enterprise_count": 90, "sme_rd_spending": "1.3"},
+            {"year": 2024, "total_output": "60", "sme_output": "43", "leading_output": "45", "enterprise_count": 96, "sme_rd_spending": "1.5"},
+        ],
+        "quality_enterprises": [
+            {"name": "敦化示例药业有限公司", "uscc": make_uscc(1), "qualifications": ["little_giant"], "year": 2023,
+             "in_leading_industry": True},
+        ],
+        "area_km2": "85.5",
+        "changes": {k: {"changed": False, "description": ""} for k in rr.CHANGE_KINDS},
+        "negative_list_clear": True,
+        "self_assessment": "三年来集群产值由45亿元增至60亿元，发展规划目标基本完成（演示数据）。",
+    }
+
+
+def upload_required(task, actor):
+    for item in task.round.checklist.filter(required=True):
+        rr.upload_evidence(actor=actor, task=task, item_code=item.code,
+                           upload=SimpleUploadedFile(f"{item.code}.pdf", PDF, content_type="application/pdf"))
+
+
+def passing_checks() -> dict:
+    return {code: ("pass", "") for code in JUDGEMENT_RULES}
+
+
+def forwarded_task(task, accounts):
+    rr.save_task(actor=accounts["dunhua"], task=task, data=rereview_body())
+    upload_required(task, accounts["dunhua"])
+    rr.submit_task(actor=accounts["dunhua"], task=task)
+    rr.forward(actor=accounts["yanbian"], task=task, comment="经审核，情况属实，同意报送")
+    task.refresh_from_db()
+    return task
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def dunhua_cluster(jilin, criteria_sets):
+    return seed_registry()
+
+
+@pytest.fixture
+def rr_round(accounts, dunhua_cluster):
+    return make_rereview_round(accounts["province"])
+
+
+@pytest.fixture
+def task(accounts, rr_round):
+    (created,) = rr.open_rereview(actor=accounts["province"], round_=rr_round)
+    return created
+
+
+@pytest.fixture
+def filled(task, accounts):
+    rr.save_task(actor=accounts["dunhua"], task=task, data=rereview_body())
+    upload_required(task, accounts["dunhua"])
+    task.refresh_from_db()
+    return task
+
+
+@pytest.fixture
+def forwarded(task, accounts):
+    return forwarded_task(task, accounts)
+
+
+# --- opening ---------------------------------------------------------------------------------------
+
+def test_open_lists_clusters_due_this_year_and_notifies_the_county(accounts, rr_round, dunhua_cluster):
+    from clusterdesk.notifications.models import Message
+
+    created = rr.open_rereview(actor=accounts["province"], round_=rr_round)
+    assert [t.cluster.name for t in created] == ["敦化市医药产业集群"]  # the provincial 2025 clusters run to 2028
+    task = created[0]
+    assert task.org.code == "222403" and task.status == RereviewStatus.DRAFT
+    assert Message.objects.filter(recipient=accounts["dunhua"], kind="rereview.opened").count() == 1
+    # idempotent
+    assert rr.open_rereview(actor=accounts["province"], round_=rr_round) == []
+    assert RereviewTask.objects.filter(round=rr_round).count() == 1
+
+
+def test_a_cluster_not_due_is_refused(accounts, rr_round, dunhua_cluster):
+    from clusterdesk.registry.models import Cluster
+
+    yanji = Cluster.objects.get(name="延边州延吉市人参大健康产业集群")
+    with pytest.raises(DomainError) as exc:
+        rr.open_rereview(actor=accounts["province"], round_=rr_round, cluster=yanji)
+    assert exc.value.message == "该集群认定有效期至2028年12月31日，本年度无需复核"
+    assert not RereviewTask.objects.exists()
+
+
+def test_only_the_province_opens_and_the_round_needs_a_rereview_stage(accounts, rr_round, round_open):
+    with pytest.raises(NotAllowed):
+        rr.open_rereview(actor=accounts["dunhua"], round_=rr_round)
+    with pytest.raises(DomainError) as exc:
+        rr.open_rereview(actor=accounts["province"], round_=round_open)  # no rereview_submission stage
+    assert "复核申报" in exc.value.message
+
+
+def test_an_expired_entry_is_still_due_and_a_pending_rereview_holds_expiry(accounts, task):
+    from clusterdesk.registry.domain import expire_due
+    from clusterdesk.registry.models import ClusterStatus
+
+    assert expire_due(today=date(2026, 1, 5)) == []  # the re-review is pending: not expired
+    task.cluster.refresh_from_db()
+    assert task.cluster.status == ClusterStatus.RECOGNIZED
+
+
+def test_a_provincial_cluster_is_checked_against_the_provincial_set(accounts, rr_round, dunhua_cluster):
+    from clusterdesk.registry.models import Cluster
+
+    yanji = Cluster.objects.get(name="延边州延吉市人参大健康产业集群")
+    Cluster.objects.filter(pk=yanji.pk).update(valid_until=date(2025, 12, 31))  # as if recognised in 2022
+    tasks = {t.cluster.name: t for t in rr.open_rereview(actor=accounts["province"], round_=rr_round)}
+    assert set(tasks) == {"敦化市医药产业集群", "延边州延吉市人参大健康产业集群"}
+    assert rr.criteria_set_for(tasks["延边州延吉市人参大健康产业集群"]).code == "jilin-provincial-2024"
+    assert rr.criteria_set_for(tasks["敦化市医药产业集群"]).code == "national-2022"
+    assert tasks["延边州延吉市人参大健康产业集群"].org.code == "222401"
+
+
+# --- the county's 附件3 ----------------------------------------------------------------------------
+
+def test_completion_rates_are_computed_both_ways(accounts, task):
+    rr.save_task(actor=accounts["dunhua"], task=task, data=rereview_body())
+    task.refresh_from_db()
+    output, energy = rr.target_rows(task.data)
+    assert output.rate_text == "103.3%"  # 62 / 60
+    assert output.progress_text == "113.3%"  # (62 − 45) / (60 − 45)
+    assert output.met is True
+    assert energy.progress_text == "75.0%"  # (0.85 − 1.0) / (0.8 − 1.0): a target below its base
+    assert energy.met is False  # 0.85 is above the 0.8 it had to get down to
+    assert energy.as_dict()["progress_rate"] == "0.7500"
+
+
+def test_save_uses_the_application_validators(accounts, task):
+    body = rereview_body()
+    body["indicators"][3]["sme_output"] = "70"  # more than the cluster's output
+    body["indicators"].append({"year": 2019, "total_output": "1"})
+    with pytest.raises(DomainError) as exc:
+        rr.save_task(actor=accounts["dunhua"], task=task, data=body)
+    messages = [e["message"] for e in exc.value.errors]
+    assert any("2024年中小企业产值（70亿元）不能大于集群产值" in m for m in messages)
+    assert any("2019年不在本批次的指标年份内" in m for m in messages)
+    with pytest.raises(DomainError) as exc:
+        rr.save_task(actor=accounts["dunhua"], task=task, data={"plan_targets": [{"name": "集群产值", "achieved": "abc"}]})
+    assert any("第1项目标的实际完成值" in e["message"] for e in exc.value.errors)
+    with pytest.raises(DomainError) as exc:
+        rr.save_task(actor=accounts["dunhua"], task=task, data={"colour": "red"})
+    assert exc.value.field == "colour"
+    task.refresh_from_db()
+    assert task.version == 0  # nothing saved
+
+
+def test_recorded_targets_are_fixed_and_only_achieved_values_are_filled(accounts, task):
+    cluster = task.cluster
+    cluster.plan_targets = [{"name": "集群产值", "unit": "亿元", "baseline": "45", "target": "60", "year": 2025}]
+    cluster.save(update_fields=["plan_targets"])
+    with pytest.raises(DomainError) as exc:
+        rr.save_task(actor=accounts["dunhua"], task=task, data={"plan_targets": []})
+    assert "认定时登记的 1 项一致" in exc.value.message
+    rr.save_task(actor=accounts["dunhua"], task=task,
+                 data={"plan_targets": [{"name": "改过的名字", "target": "1", "achieved": "58"}]})
+    task.refresh_from_db()
+    assert task.data["plan_targets"][0]["name"] == "集群产值" and task.data["plan_targets"][0]["target"] == "60"
+    assert rr.target_rows(task.data)[0].progress_text == "86.7%"
+
+
+def test_a_stale_page_conflicts_and_other_roles_cannot_edit(accounts, task):
+    rr.save_task(actor=accounts["dunhua"], task=task, data={"self_assessment": "第一稿"}, expected_version=0)
+    with pytest.raises(Conflict):
+        rr.save_task(actor=accounts["dunhua"], task=task, data={"self_assessment": "另一个窗口"}, expected_version=0)
+    with pytest.raises(NotAllowed):
+        rr.save_task(actor=accounts["yanbian"], task=task, data={"self_assessment": "市州"})
+    with pytest.raises(NotAllowed):
+        rr.save_task(actor=accounts["yanji"], task=task, data={"self_assessment": "别的县"})
+
+
+def test_submission_lists_what_is_missing(accounts, task):
+    with pytest.raises(DomainError) as exc:
+        rr.submit_task(actor=accounts["dunhua"], task=task)
+    messages = [e["message"] for e in exc.value.errors]
+    assert "近三年主要指标：请填写2022年的指标" in messages
+    assert "负面清单声明：请作出声明" in messages
+    assert any(m.startswith("佐证材料：请上传") for m in messages)
+    task.refresh_from_db()
+    assert task.status == RereviewStatus.DRAFT
+
+
+def test_evidence_is_checked_by_content(accounts, task):
+    with pytest.raises(DomainError) as exc:
+        rr.upload_evidence(actor=accounts["dunhua"], task=task, item_code="E01",
+                           upload=SimpleUploadedFile("产值证明.pdf", b"MZ\x90\x00 not a pdf"))
+    assert "可执行程序" in exc.value.message
+    f = rr.upload_evidence(actor=accounts["dunhua"], task=task, item_code="E01",
+                           upload=SimpleUploadedFile("产值证明.pdf", PDF))
+    assert f.kind == "pdf" and len(f.sha256) == 64 and f.stored_name.startswith(f"rereview/{task.pk}/")
+
+
+def test_late_submission_is_refused_and_the_task_goes_on_the_revocation_list(accounts, filled):
+    deadline = rr.closes_at(filled.round, rr.STAGE, filled.org)
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        with pytest.raises(Conflict) as exc:
+            rr.submit_task(actor=accounts["dunhua"], task=filled)
+    assert "已超过截止时间" in exc.value.message and "逾期不予受理" in exc.value.message
+    filled.refresh_from_db()
+    assert filled.status == RereviewStatus.MISSED and filled.missed_at is not None
+    assert list(RereviewTask.objects.revocation_list()) == [filled]
+
+
+def test_an_extension_lets_a_missed_task_be_submitted(accounts, filled):
+    from clusterdesk.rounds.domain import grant_extension
+
+    deadline = rr.closes_at(filled.round, rr.STAGE, filled.org)
+    with time_machine.travel(deadline + timedelta(hours=1)):
+        rr.mark_missed(round_=filled.round)
+        filled.refresh_from_db()
+        assert filled.status == RereviewStatus.MISSED
+        grant_extension(actor=accounts["province"], round_=filled.round, stage_code=rr.STAGE, org=filled.org,
+                        closes_at=deadline + timedelta(days=2), reason="系统故障")
+        rr.submit_task(actor=accounts["dunhua"], task=filled)
+    filled.refresh_from_db()
+    assert filled.status == RereviewStatus.SUBMITTED
+
+
+# --- the city ----------------------------------------------------------------------------------------
+
+def test_only_the_recommending_city_forwards_with_an_opinion(accounts, filled):
+    rr.submit_task(actor=accounts["dunhua"], task=filled)
+    with pytest.raises(NotAllowed):
+        rr.forward(actor=accounts["tonghua"], task=filled, comment="同意")
+    with pytest.raises(DomainError) as exc:
+        rr.forward(actor=accounts["yanbian"], task=filled, comment="  ")
+    assert exc.value.message == "请填写市州审核意见"
+    rr.forward(actor=accounts["yanbian"], task=filled, comment="同意报送")
+    filled.refresh_from_db()
+    assert filled.status == RereviewStatus.FORWARDED and filled.forwarded_by == accounts["yanbian"]
+    with pytest.raises(Conflict):
+        rr.forward(actor=accounts["yanbian"], task=filled, comment="again")
+
+
+# --- the province's decision --------------------------------------------------------------------------
+
+def test_a_failure_without_a_reason_is_refused(accounts, forwarded):
+    with pytest.raises(DomainError) as exc:
+        rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=" ")
+    assert exc.value.message == "复核不通过必须说明原因"
+    forwarded.refresh_from_db()
+    assert forwarded.status == RereviewStatus.FORWARDED
+
+
+def test_pass_extends_validity_to_2028(accounts, forwarded):
+    from clusterdesk.registry.models import ClusterEvent
+
+    rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=True, reason="同意通过复核")
+    forwarded.refresh_from_db()
+    forwarded.cluster.refresh_from_db()
+    assert forwarded.status == RereviewStatus.PASSED
+    assert forwarded.cluster.valid_until == date(2028, 12, 31)
+    assert forwarded.extended_to == date(2028, 12, 31)
+    report = forwarded.criteria_report
+    assert report["criteria_set"]["code"] == "national-2022"  # a national cluster: the national set
+    assert report["verdict"] == "pass" and report["checked_verdict"] == "pass"
+    growth = next(r for r in report["results"] if r["code"] == "growth")
+    assert growth["engine_status"] == "pass" and growth["check"]["decision"] == "pass"
+    assert RereviewCheck.objects.filter(task=forwarded).count() == len(report["results"])
+    assert ClusterEvent.objects.filter(cluster=forwarded.cluster, kind="extended").exists()
+
+
+def test_each_criterion_needs_a_finding_and_a_failed_finding_blocks_a_pass(accounts, forwarded):
+    with pytest.raises(DomainError) as exc:
+        rr.decide(actor=accounts["province"], task=forwarded, checks={}, passed=True)
+    fields = {e["field"] for e in exc.value.errors}
+    assert {f"checks.{c}" for c in JUDGEMENT_RULES} <= fields  # judgement rules wait for the province
+    assert "checks.growth" not in fields  # the engine's 符合 is taken when no finding is given
+    checks = {**passing_checks(), "green": ("fail", "")}
+    with pytest.raises(DomainError) as exc:
+        rr.decide(actor=accounts["province"], task=forwarded, checks=checks, passed=False, reason="绿色发展不达标")
+    assert any("判定不符合须说明理由" in e["message"] for e in exc.value.errors)
+    checks["green"] = ("fail", "未提供绿色工厂认定")
+    with pytest.raises(DomainError) as exc:
+        rr.decide(actor=accounts["province"], task=forwarded, checks=checks, passed=True)
+    assert "复核结论不能为通过" in exc.value.message
+
+
+def test_engine_failures_need_a_note_to_be_overruled(accounts, task):
+    body = rereview_body()
+    body["indicators"][0]["total_output"] = "50"  # 2021 → 2024 growth (60/50)^(1/3) − 1 ≈ 6.3%
+    rr.save_task(actor=accounts["dunhua"], task=task, data=body)
+    upload_required(task, accounts["dunhua"])
+    rr.submit_task(actor=accounts["dunhua"], task=task)
+    rr.forward(actor=accounts["yanbian"], task=task, comment="同意")
+    task.refresh_from_db()
+    assert {r.code: r.status for r in rr.evaluate_task(task).results}["growth"] == "fail"
+    with pytest.raises(DomainError) as exc:
+        rr.decide(actor=accounts["province"], task=task, checks={**passing_checks(), "growth": ("pass", "")}, passed=True)
+    assert any("判定符合须在说明中写明依据" in e["message"] for e in exc.value.errors)
+
+
+def test_fail_puts_the_cluster_on_the_revocation_list_until_the_province_confirms(accounts, forwarded):
+    from clusterdesk.registry.models import ClusterEvent, ClusterStatus
+
+    checks = {**passing_checks(), "growth": ("fail", "年均增速按核实数据不足10%")}
+    rr.decide(actor=accounts["province"], task=forwarded, checks=checks, passed=False, reason=FAIL_REASON,
+              spot_check_note="2025年6月实地抽查3家企业")
+    forwarded.refresh_from_db()
+    assert forwarded.status == RereviewStatus.FAILED
+    assert list(RereviewTask.objects.revocation_list()) == [forwarded]
+    assert forwarded.criteria_report["verdict"] == "pass"  # the engine's, on the new data
+    assert forwarded.criteria_report["checked_verdict"] == "fail"  # the province's finding on growth
+    forwarded.cluster.refresh_from_db()
+    assert forwarded.cluster.status == ClusterStatus.RECOGNIZED  # not yet revoked
+    with pytest.raises(NotAllowed):
+        rr.confirm_revocation(actor=accounts["yanbian"], task=forwarded)
+    rr.confirm_revocation(actor=accounts["province"], task=forwarded, note="经厅务会研究")
+    forwarded.refresh_from_db()
+    forwarded.cluster.refresh_from_db()
+    assert forwarded.status == RereviewStatus.REVOKED
+    assert forwarded.cluster.status == ClusterStatus.REVOKED
+    event = ClusterEvent.objects.get(cluster=forwarded.cluster, kind="revoked")
+    assert FAIL_REASON in event.comment
+    assert not RereviewTask.objects.revocation_list().exists()
+
+
+def test_a_missed_deadline_leads_to_revocation(accounts, task):
+    from clusterdesk.registry.models import ClusterEvent, ClusterStatus
+
+    deadline = rr.closes_at(task.round, rr.STAGE, task.org)
+    with time_machine.travel(deadline + timedelta(days=1)):
+        marked = rr.mark_missed(round_=task.round)
+        assert marked == [task]
+        assert rr.mark_missed(round_=task.round) == []  # once
+        with pytest.raises(Conflict):
+            rr.save_task(actor=accounts["dunhua"], task=task, data={"self_assessment": "迟到"})
+        rr.confirm_revocation(actor=accounts["province"], task=task)
+    task.refresh_from_db()
+    task.cluster.refresh_from_db()
+    assert task.status == RereviewStatus.REVOKED and task.cluster.status == ClusterStatus.REVOKED
+    assert "逾期未提交" in ClusterEvent.objects.get(cluster=task.cluster, kind="revoked").comment
+
+
+# --- documents --------------------------------------------------------------------------------------
+
+def _xlsx_rows(body: bytes):
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(body)).active
+    return ws, [[c.value for c in row] for row in ws.iter_rows()]
+
+
+def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
+    from clusterdesk.registry.rereview_docs import attachment4_xlsx
+
+    rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=FAIL_REASON,
+              spot_check_note="实地抽查：产值数据与统计部门一致")
+    ws, rows = _xlsx_rows(attachment4_xlsx(forwarded.round, RereviewTask.objects.all()))
+    assert rows[0][0] == "2025年中小企业特色产业集群复核情况汇总表"
+    header = rows[2]
+    assert header == ["序号", "集群名称", "所在地", "初审结果", "未通过原因", "实地抽查情况", "备注"]
+    line = rows[3]
+    assert line[0] == 1 and line[1] == "敦化市医药产业集群" and line[2] == "延边朝鲜族自治州 敦化市"
+    assert line[header.index("初审结果")] == "未通过"
+    assert line[header.index("未通过原因")] == FAIL_REASON
+    assert line[header.index("实地抽查情况")] == "实地抽查：产值数据与统计部门一致"
+    assert ws.freeze_panes == "A4"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.cell(4, 5).border.left.style == "thin"
+
+
+def test_attachment4_lists_a_missed_task_as_not_passed(accounts, task):
+    from clusterdesk.registry.rereview_docs import attachment4_xlsx
+
+    with time_machine.travel(rr.closes_at(task.round, rr.STAGE, task.org) + timedelta(days=1)):
+        rr.mark_missed(round_=task.round)
+    _, rows = _xlsx_rows(attachment4_xlsx(task.round, RereviewTask.objects.all()))
+    assert rows[3][3:5] == ["未通过", "逾期未提交复核申报材料"]
+
+
+def test_attachment3_word_and_pdf(accounts, filled):
+    from docx import Document
+
+    from clusterdesk.registry.rereview_docs import attachment3_docx, attachment3_pdf
+
+    doc = Document(io.BytesIO(attachment3_docx(filled)))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert "中小企业特色产业集群复核申报表" in text and "草稿（未提交）" in text
+    assert "敦化市医药产业集群" in cells and "2022年 国家级" in cells
+    assert "103.3%" in cells and "113.3%" in cells and "已完成" in cells  # computed completion
+    assert "60" in cells and "71.7%" in cells  # the 2024 output and SME share
+    assert "无变化" in cells
+    assert any("E01" in c or "统计部门" in c for c in cells)
+
+    pdf = attachment3_pdf(filled)
+    assert pdf.startswith(b"%PDF")
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "复核申报表" in out and "敦化市医药产业集群" in out and "103.3%" in out
+
+
+# --- pages and API ----------------------------------------------------------------------------------
+
+def test_pages_are_for_their_roles_only(client, accounts, task):
+    client.force_login(accounts["yanbian"])
+    assert client.get(f"/registry/rereview/tasks/{task.pk}/").status_code == 200
+    assert client.get(f"/registry/rereview/tasks/{task.pk}/edit/").status_code == 404
+    assert client.get(f"/registry/rereview/tasks/{task.pk}/decide/").status_code == 404
+    assert client.get(f"/registry/rereview/rounds/{task.round_id}/").status_code == 404
+    client.force_login(accounts["tonghua"])
+    assert client.get(f"/registry/rereview/tasks/{task.pk}/").status_code == 404
+    assert client.get(f"/registry/rereview/tasks/{task.pk}/attachment3.pdf").status_code == 404
+    client.force_login(accounts["dunhua"])
+    assert client.get(f"/registry/rereview/tasks/{task.pk}/edit/").status_code == 200
+    client.force_login(accounts["province"])
+    page = client.get(f"/registry/rereview/rounds/{task.round_id}/")
+    assert page.status_code == 200 and "敦化市医药产业集群" in page.content.decode()
+
+
+def test_edit_page_saves_the_form(client, accounts, task):
+    client.force_login(accounts["dunhua"])
+    form = {"version": "0", "t-count": "2", "e-count": "2", "t-0-name": "集群产值", "t-0-unit": "亿元",
+            "t-0-baseline": "45", "t-0-target": "60", "t-0-year": "2025", "t-0-achieved": "62",
+            "ind-2024-total_output": "60", "ind-2024-sme_output": "80", "negative_list_clear": "yes",
+            "ch-leading_industry-changed": "no", "self_assessment": "自评"}
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/", form)
+    assert response.status_code == 200  # refused: shown beside the form, input kept
+    body = response.content.decode()
+    assert "不能大于集群产值" in body and 'value="80"' in body
+    form["ind-2024-sme_output"] = "43"
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/", form)
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.data["plan_targets"][0]["achieved"] == "62" and task.data["negative_list_clear"] is True
+    assert task.data["changes"]["leading_industry"]["changed"] is False
+
+
+def test_edit_page_with_recorded_targets_takes_achieved_values_only(client, accounts, rr_round, dunhua_cluster):
+    dunhua_cluster.plan_targets = [{"name": "集群产值", "unit": "亿元", "baseline": "45", "target": "60", "year": 2025}]
+    dunhua_cluster.save(update_fields=["plan_targets"])
+    (task,) = rr.open_rereview(actor=accounts["province"], round_=rr_round)
+    client.force_login(accounts["dunhua"])
+    page = client.get(f"/registry/rereview/tasks/{task.pk}/edit/").content.decode()
+    assert "目标为集群认定时登记的三年发展规划目标，不能修改" in page and 'name="t-0-name"' not in page
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/",
+                           {"version": "0", "t-count": "1", "e-count": "0", "t-0-achieved": "66"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.data["plan_targets"][0] == {"name": "集群产值", "unit": "亿元", "baseline": "45", "target": "60",
+                                            "year": 2025, "achieved": "66", "note": ""}
+    assert "140.0%" in client.get(f"/registry/rereview/tasks/{task.pk}/").content.decode()  # (66 − 45) ÷ (60 − 45)
+
+
+def test_document_downloads(client, accounts, filled):
+    client.force_login(accounts["yanbian"])
+    response = client.get(f"/registry/rereview/tasks/{filled.pk}/attachment3.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"]
+    response = client.get(f"/registry/rereview/tasks/{filled.pk}/attachment3.docx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+    assert client.get(f"/registry/rereview/rounds/{filled.round_id}/attachment4.xlsx").status_code == 404  # the city
+    client.force_login(accounts["leader"])
+    response = client.get(f"/registry/rereview/rounds/{filled.round_id}/attachment4.xlsx")
+    assert response.status_code == 200 and response.content[:2] == b"PK"
+
+
+def test_api_path(client, accounts, rr_round, api_token):
+    province = api_token(accounts["province"])
+    response = client.post(f"/api/v1/registry/rereview/rounds/{rr_round.pk}/open", {}, content_type="application/json", **province)
+    assert response.status_code == 200, response.content
+    task_id = response.json()["created"][0]["id"]
+    from clusterdesk.registry.models import Cluster
+
+    yanji = Cluster.objects.get(name="延边州延吉市人参大健康产业集群")
+    response = client.post(f"/api/v1/registry/rereview/rounds/{rr_round.pk}/open", {"cluster_id": yanji.pk},
+                           content_type="application/json", **province)
+    assert response.status_code == 400 and response.json()["detail"] == "该集群认定有效期至2028年12月31日，本年度无需复核"
+
+    county = api_token(accounts["dunhua"])
+    response = client.patch(f"/api/v1/registry/rereview/tasks/{task_id}", {**rereview_body(), "version": 0},
+                            content_type="application/json", **county)
+    assert response.status_code == 200, response.content
+    assert response.json()["computed"]["plan_targets"][0]["completion_rate"] == "1.0333"
+    response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/submit", content_type="application/json", **county)
+    assert response.status_code == 400 and "佐证材料" in response.json()["detail"]
+    for item in rr_round.checklist.filter(required=True):
+        response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/evidence",
+                               {"item": item.code, "file": SimpleUploadedFile(f"{item.code}.pdf", PDF)}, **county)
+        assert response.status_code == 201, response.content
+    assert client.post(f"/api/v1/registry/rereview/tasks/{task_id}/submit", **county).status_code == 200
+
+    other = api_token(accounts["tonghua"])
+    assert client.get("/api/v1/registry/rereview/tasks", **other).json() == []
+    assert client.get(f"/api/v1/registry/rereview/tasks/{task_id}", **other).status_code == 404
+    city = api_token(accounts["yanbian"])
+    assert [t["id"] for t in client.get("/api/v1/registry/rereview/tasks", **city).json()] == [task_id]
+    response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/forward", {"comment": "同意"},
+                           content_type="application/json", **city)
+    assert response.json()["status"] == "forwarded"
+
+    checks = {c: {"decision": "pass"} for c in JUDGEMENT_RULES}
+    response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/decision",
+                           {"passed": False, "reason": "", "checks": checks}, content_type="application/json", **province)
+    assert response.status_code == 400 and response.json() == {"detail": "复核不通过必须说明原因", "field": "reason"}
+    response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/decision",
+                           {"passed": True, "reason": "通过", "checks": checks}, content_type="application/json", **province)
+    assert response.status_code == 200, response.content
+    assert response.json()["valid_until"] == "2028-12-31" and response.json()["status"] == "passed"
+    response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/confirm-revocation", {},
+                           content_type="application/json", **province)
+    assert response.status_code == 409
