@@ -1,0 +1,205 @@
+"""In a real Chromium: the re-review (复核) of 敦化市医药产业集群 — county → city → province → pass
+(validity to 2028-12-31); a failing path whose reason appears in the downloaded 附件4; and a
+missed deadline that ends in revocation. Figures are invented (the real ones are not public)."""
+
+import io
+from datetime import timedelta
+
+import pytest
+import time_machine
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+
+from clusterdesk.registry import rereview as rr
+from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
+from tests.conftest import PASSWORD, PDF, make_uscc
+from tests.registry.test_rereview import (
+    FAIL_REASON,
+    JUDGEMENT_RULES,
+    forwarded_task,
+    make_rereview_round,
+    seed_registry,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def setup(accounts, criteria_sets):
+    cluster = seed_registry()
+    round_ = make_rereview_round(accounts["province"])
+    return cluster, round_
+
+
+def session(browser, live_server, username):
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900},
+                                  accept_downloads=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("home-title")).to_be_visible()
+    return context, page
+
+
+INDICATORS = {
+    2021: ("40", "29", "30", "80", "1.0"),
+    2022: ("45", "33", "34", "85", "1.1"),
+    2023: ("52", "38", "39", "90", "1.3"),
+    2024: ("60", "43", "45", "96", "1.5"),
+}
+FIELDS = ("集群产值", "中小企业产值", "主导产业产值", "企业数量", "中小企业研发投入")
+
+
+def test_full_rereview_of_dunhua_passes_and_extends_validity(accounts, setup, live_server, browser, tmp_path):
+    cluster, round_ = setup
+    evidence = tmp_path / "证明材料.pdf"
+    evidence.write_bytes(PDF)
+
+    # The province opens the re-review: 敦化 (valid to 2025) is due.
+    context, page = session(browser, live_server, "jl_admin")
+    page.goto(f"{live_server.url}/registry/rereview/rounds/{round_.pk}/")
+    expect(page.get_by_test_id("due-clusters")).to_contain_text("敦化市医药产业集群")
+    expect(page.get_by_test_id("due-clusters")).not_to_contain_text("延吉市人参大健康产业集群")
+    page.get_by_test_id("open-rereview").click()
+    expect(page.get_by_test_id("rereview-tasks")).to_contain_text("敦化市医药产业集群")
+    context.close()
+    task = RereviewTask.objects.get(round=round_, cluster=cluster)
+
+    # The county fills 附件3 and uploads the evidence, then submits.
+    context, page = session(browser, live_server, "dunhua")
+    page.get_by_role("link", name="“敦化市医药产业集群”复核申报", exact=True).click()
+    page.get_by_test_id("edit-link").click()
+    page.get_by_label("第1项目标名称").fill("集群产值")
+    page.get_by_label("第1项目标单位").fill("亿元")
+    page.get_by_label("第1项目标基期值").fill("45")
+    page.get_by_label("第1项目标目标值").fill("60")
+    page.get_by_label("第1项目标年份").fill("2025")
+    page.get_by_label("第1项目标实际完成值").fill("62")
+    for year, values in INDICATORS.items():
+        for label, value in zip(FIELDS, values):
+            page.get_by_label(f"{year}年{label}", exact=True).fill(value)
+    page.get_by_label("集群面积（平方公里）").fill("85.5")
+    page.get_by_label("第1家企业名称").fill("敦化示例药业有限公司")
+    page.get_by_label("第1家企业统一社会信用代码").fill(make_uscc(1))
+    page.get_by_label("第1家企业专精特新“小巨人”").check()
+    page.get_by_label("第1家企业获评年份").fill("2023")
+    page.get_by_label("第1家企业属于主导产业").check()
+    for key in rr.CHANGE_KINDS:
+        page.locator(f'input[name="ch-{key}-changed"][value="no"]').check()
+    page.locator('input[name="negative_list_clear"][value="yes"]').check()
+    page.get_by_label("对照认定标准和发展规划的自评").fill("三年来集群产值由45亿元增至60亿元，发展规划目标完成（演示数据）。")
+    page.get_by_test_id("save").click()
+    expect(page.locator(".messages")).to_contain_text("复核申报表已保存")
+    expect(page.get_by_test_id("targets-form")).to_contain_text("103.3%")  # computed, never typed
+    for item in round_.checklist.filter(required=True):
+        block = page.locator(f'[data-item="{item.code}"]')
+        block.locator('input[type="file"]').set_input_files(str(evidence))
+        block.get_by_role("button", name="上传").click()
+        expect(page.locator(".messages")).to_contain_text("已上传")
+    page.get_by_test_id("to-task").click()
+    expect(page.get_by_test_id("missing")).to_have_count(0)
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("已提交市州")
+    context.close()
+
+    # The city (延边州) forwards with its opinion.
+    context, page = session(browser, live_server, "yanbian_city")
+    page.get_by_role("link", name="“敦化市医药产业集群”复核申报待报送省厅", exact=True).click()
+    expect(page.get_by_test_id("targets")).to_contain_text("113.3%")
+    page.get_by_label("市（州）审核意见").fill("经审核，目标完成情况属实，同意报送")
+    page.get_by_test_id("forward").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("市州已报送省厅")
+    context.close()
+
+    # The province checks each criterion against the new data and passes.
+    context, page = session(browser, live_server, "jl_admin")
+    page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/")
+    page.get_by_test_id("decide-link").click()
+    expect(page.get_by_test_id("engine-output_each_year")).to_have_text("符合")
+    expect(page.get_by_test_id("engine-growth")).to_have_text("符合")
+    expect(page.get_by_test_id("engine-quality_firms")).to_have_text("符合")
+    for code in JUDGEMENT_RULES:
+        expect(page.get_by_test_id(f"engine-{code}")).to_have_text("待评审判断")
+        page.get_by_label(f"{code} 符合", exact=True).check()
+    page.get_by_label("通过（认定有效期延长三年）").check()
+    page.get_by_label("复核意见 / 不通过原因（不通过时必填）").fill("目标完成，各项指标符合认定标准")
+    page.get_by_test_id("decide").click()
+    expect(page.get_by_test_id("passed-alert")).to_contain_text("2028-12-31")
+    expect(page.get_by_test_id("valid-until")).to_have_text("2028-12-31")
+    expect(page.get_by_test_id("rereview-status")).to_have_text("复核通过")
+    with page.expect_download() as download:
+        page.get_by_test_id("attachment3-docx").click()
+    assert download.value.suggested_filename.endswith(".docx")
+    context.close()
+
+    cluster.refresh_from_db()
+    assert str(cluster.valid_until) == "2028-12-31"
+    task.refresh_from_db()
+    assert task.status == RereviewStatus.PASSED and task.criteria_report["verdict"] == "pass"
+
+
+def test_failing_rereview_reason_appears_in_attachment4(accounts, setup, live_server, browser):
+    cluster, round_ = setup
+    (task,) = rr.open_rereview(actor=accounts["province"], round_=round_)
+    forwarded_task(task, accounts)
+
+    context, page = session(browser, live_server, "jl_admin")
+    page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/decide/")
+    for code in JUDGEMENT_RULES:
+        page.get_by_label(f"{code} 符合", exact=True).check()
+    page.get_by_label("不通过（列入撤销名单）").check()
+    page.get_by_test_id("decide").click()
+    expect(page.get_by_test_id("decide-error")).to_contain_text("复核不通过必须说明原因")
+    page.get_by_label("不通过（列入撤销名单）").check()
+    page.get_by_label("实地抽查情况（可选，列入附件4）").fill("实地抽查2家企业，产值与统计部门数据一致")
+    page.get_by_label("复核意见 / 不通过原因（不通过时必填）").fill(FAIL_REASON)
+    page.get_by_test_id("decide").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("复核不通过")
+
+    page.goto(f"{live_server.url}/registry/rereview/rounds/{round_.pk}/")
+    expect(page.get_by_test_id("revocation-list")).to_contain_text(FAIL_REASON)
+    with page.expect_download() as download:
+        page.get_by_test_id("attachment4").click()
+    ws = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    header = rows[2]
+    line = next(r for r in rows if r[1] == "敦化市医药产业集群")
+    assert line[header.index("初审结果")] == "未通过"
+    assert line[header.index("未通过原因")] == FAIL_REASON
+    assert line[header.index("实地抽查情况")] == "实地抽查2家企业，产值与统计部门数据一致"
+
+    page.get_by_test_id("confirm-revocation").click()
+    expect(page.locator(".messages")).to_contain_text("已确认撤销")
+    expect(page.get_by_test_id("revocation-list")).to_contain_text("已撤销")
+    context.close()
+    cluster.refresh_from_db()
+    assert cluster.status == "revoked"
+
+
+def test_missed_deadline_leads_to_revocation(accounts, setup, live_server, browser):
+    cluster, round_ = setup
+    (task,) = rr.open_rereview(actor=accounts["province"], round_=round_)
+    deadline = rr.closes_at(round_, rr.STAGE, task.org)
+    with time_machine.travel(deadline + timedelta(hours=2)):
+        # The county tries to submit after the deadline: refused, and the task is marked missed.
+        context, page = session(browser, live_server, "dunhua")
+        page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/")
+        page.get_by_test_id("submit").click()
+        expect(page.locator(".messages")).to_contain_text("逾期不予受理")
+        expect(page.get_by_test_id("missed-alert")).to_be_visible()
+        context.close()
+
+        context, page = session(browser, live_server, "jl_admin")
+        page.goto(f"{live_server.url}/registry/rereview/rounds/{round_.pk}/")
+        entry = page.get_by_test_id("revocation-entry")
+        expect(entry).to_contain_text("敦化市医药产业集群")
+        expect(entry).to_contain_text("逾期未提交复核申报材料")
+        page.get_by_test_id("confirm-revocation").click()
+        expect(page.locator(".messages")).to_contain_text("已确认撤销")
+        context.close()
+    cluster.refresh_from_db()
+    task.refresh_from_db()
+    assert cluster.status == "revoked" and task.status == RereviewStatus.REVOKED
