@@ -28,7 +28,8 @@ from .models import ReminderLog
 logger = logging.getLogger(__name__)
 
 REMIND_DAYS = 3
-STAGES = (StageCode.COUNTY_SUBMISSION, StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION, StageCode.EXPERT_REVIEW)
+STAGES = (StageCode.COUNTY_SUBMISSION, StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION, StageCode.EXPERT_REVIEW,
+          StageCode.REREVIEW_SUBMISSION)
 
 
 @dataclass
@@ -120,6 +121,21 @@ def _targets(round_: Round, stages: set[str]):
 
     if StageCode.EXPERT_REVIEW in stages:
         yield from _expert_targets(round_)
+
+    if StageCode.REREVIEW_SUBMISSION in stages:
+        yield from _rereview_targets(round_)
+
+
+def _rereview_targets(round_: Round):
+    """Counties whose re-review (复核) task in the round is still a draft."""
+    from django.urls import reverse
+
+    from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
+
+    for task in RereviewTask.objects.filter(round=round_, status=RereviewStatus.DRAFT).select_related("org", "cluster"):
+        deadline = closes_at(round_, StageCode.REREVIEW_SUBMISSION, task.org)
+        yield Target(round_, StageCode.REREVIEW_SUBMISSION, f"rereview:{task.pk}", list(county_accounts(task.org)),
+                     deadline, f"填写并提交“{task.cluster.name}”的复核申报", reverse("rereview_task", args=[task.pk]))
 
 
 def _expert_targets(round_: Round):
