@@ -205,6 +205,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Private files (evidence, generated documents): never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("CLUSTERDESK_MEDIA_DIR", VAR_DIR / "media"))
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
+# Electronic packages up to this planned size may also be streamed directly; larger ones only
+# through the background job.
+PACKAGE_STREAM_MAX_MB = env_int("PACKAGE_STREAM_MAX_MB", 200)
 
 TASKS = {
     "default": {

@@ -1,0 +1,68 @@
+"""Records of the documents app: background jobs that build the electronic package (电子材料包).
+
+The package itself is a private file (``core/files.py``) under ``packages/``; the job row is
+its only record: who asked, how far the build is, and the file's size and SHA-256 once done.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from clusterdesk.orgs.models import Org
+from clusterdesk.rounds.models import Round
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class PackageJob(models.Model):
+    """One build of the electronic package of ``org`` in ``round``.
+
+    ``org`` is a recommending unit (its formal recommendation) or the province (its national
+    list). At most one job per round and unit is queued or running at a time (a constraint),
+    so a second request reuses it. ``file`` is a path relative to ``PRIVATE_MEDIA_ROOT``, set
+    only when the ZIP is complete; it is cleared when a newer package of the same unit
+    replaces it.
+    """
+
+    round = models.ForeignKey(Round, verbose_name="申报批次", on_delete=models.PROTECT, related_name="package_jobs")
+    org = models.ForeignKey(Org, verbose_name="单位", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField("进度（%）", default=0)
+    total_bytes = models.BigIntegerField("计划大小（字节）", default=0)
+    done_bytes = models.BigIntegerField("已处理（字节）", default=0)
+    file_count = models.PositiveIntegerField("文件数", default=0)
+    error = models.TextField("失败原因", blank=True)
+    file = models.CharField("材料包文件", max_length=255, blank=True)
+    size = models.BigIntegerField("大小（字节）", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    created_at = models.DateTimeField("请求时间", auto_now_add=True)
+    # Touched by every progress update: a running job that stops moving is stale (see package_jobs).
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "电子材料包"
+        verbose_name_plural = "电子材料包"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "org"], condition=Q(status__in=["queued", "running"]),
+                name="one_active_package_job",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.org.name} {self.round.year} 材料包 #{self.pk}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES

@@ -1,0 +1,139 @@
+"""Pages of the electronic package (电子材料包): start a build, watch it, download it.
+
+A city reviewer packages its formal recommendation; the province administrator packages the
+national list (or, with ``?org=<code>``, one city's formal recommendation). Anything else —
+another city's round or job, another role — is a 404.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.files import private_path
+from clusterdesk.rounds.models import Round
+
+from . import package
+from .models import PackageJob
+
+RECENT_JOBS = 10
+
+
+def _round_and_org(request, round_id):
+    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=round_id)
+    org = package.package_org(request.user, round_, request.GET.get("org") or request.POST.get("org"))
+    if org is None:
+        raise Http404("材料包不存在或不在您的权限范围内")
+    return round_, org
+
+
+def _page_url(round_, org, user) -> str:
+    url = reverse("package_page", args=[round_.pk])
+    return f"{url}?org={org.code}" if org.pk != user.org_id else url
+
+
+def _job(request, job_id) -> PackageJob:
+    job = get_object_or_404(PackageJob.objects.select_related("round", "org"), pk=job_id)
+    if not package.can_access_job(request.user, job):
+        raise Http404("材料包不存在或不在您的权限范围内")
+    return job
+
+
+def _cities_with_formal_lists(round_):
+    from clusterdesk.reviews.models import ListKind, RecommendationList
+
+    return [lst.org for lst in RecommendationList.objects.filter(round=round_, kind=ListKind.FORMAL)
+            .select_related("org").order_by("org__code")]
+
+
+@login_required
+def package_page(request, round_id):
+    """GET: the unit's package jobs with progress and downloads. POST: start (or reuse) a build."""
+    round_, org = _round_and_org(request, round_id)
+    if request.method == "POST":
+        try:
+            job, created = package.start_job(actor=request.user, round_=round_, org=org)
+        except DomainError as exc:
+            messages.error(request, f"材料包未生成：{exc.message}")
+        else:
+            if not created:
+                messages.info(request, "材料包正在生成中，请等待完成（没有重复生成）。")
+            elif job.status == "failed":
+                messages.error(request, f"材料包生成失败：{job.error}")
+            elif job.status == "done":
+                messages.success(request, "材料包已生成，可以下载。")
+            else:
+                messages.success(request, "已开始生成材料包，完成后此页面会出现下载链接。")
+        return redirect(_page_url(round_, org, request.user))
+
+    plan_error = None
+    entries = []
+    try:
+        entries = package.plan(round_, org)
+    except DomainError as exc:
+        plan_error = exc.message
+    planned = package.planned_size(entries)
+    jobs = list(PackageJob.objects.filter(round=round_, org=org).select_related("requested_by")[:RECENT_JOBS])
+    applications = sum(1 for e in entries if e.arcname.endswith("/" + package.ATTACHMENT_PDF))
+    return render(request, "documents/package.html", {
+        "round": round_, "org": org, "is_province": package.is_province(org),
+        "jobs": jobs, "active": next((j for j in jobs if j.active), None),
+        "plan_error": plan_error, "file_total": len(entries), "application_count": applications,
+        "planned_size": planned, "can_stream": bool(entries) and planned <= package.stream_limit_bytes(),
+        "stream_limit_mb": package.stream_limit_bytes() // (1024 * 1024),
+        "download_name": package.download_name(round_, org),
+        "org_query": f"?org={org.code}" if org.pk != request.user.org_id else "",
+        "cities": _cities_with_formal_lists(round_) if package.is_province(request.user.org) else [],
+    })
+
+
+@login_required
+@require_GET
+def package_status(request, job_id):
+    """The job's status as JSON, polled by ``js/package.js`` every 2 seconds."""
+    return JsonResponse(package.job_payload(_job(request, job_id)), json_dumps_params={"ensure_ascii": False})
+
+
+def job_file_response(job: PackageJob) -> FileResponse:
+    if job.status != "done" or not job.file:
+        raise DomainError("材料包尚未生成完成，或已被更新的材料包取代", status=409)
+    try:
+        handle = open(private_path(job.file), "rb")
+    except FileNotFoundError:
+        raise DomainError("材料包文件在服务器上找不到了，请重新生成", status=404) from None
+    response = FileResponse(handle, as_attachment=True, filename=package.download_name(job.round, job.org),
+                            content_type="application/zip")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def package_download(request, job_id):
+    job = _job(request, job_id)
+    try:
+        return job_file_response(job)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_page_url(job.round, job.org, request.user))
+
+
+@login_required
+@require_GET
+def package_stream(request, round_id):
+    """A small package straight from storage into the response, without a background job."""
+    round_, org = _round_and_org(request, round_id)
+    try:
+        entries = package.plan(round_, org)
+        limit = package.stream_limit_bytes()
+        if package.planned_size(entries) > limit:
+            raise DomainError(f"材料包超过 {limit // (1024 * 1024)} MB，不能直接下载：请点击“生成材料包”在后台生成后下载",
+                              status=409)
+        return package.stream(entries, package.download_name(round_, org),
+                              title=package.download_name(round_, org).removesuffix(".zip"))
+    except DomainError as exc:
+        messages.error(request, f"材料包未生成：{exc.message}")
+        return redirect(_page_url(round_, org, request.user))

@@ -1,0 +1,84 @@
+"""In a real Chromium: 延边州's reviewer opens the electronic package page from its lists,
+starts the build (the immediate task backend finishes it during the request), waits for the
+download link and downloads the ZIP, which the test then opens."""
+
+import csv
+import hashlib
+import io
+import zipfile
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.documents.test_package import YANBIAN_ZIP, make_formal
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_city_downloads_its_package(accounts, round_open, live_server, browser, tmp_path):
+    (app,) = make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")],
+                         extra={"敦化市医药产业集群": [("E03", "研发投入专项审计报告.pdf",
+                                                         b"%PDF-1.4\n% rd\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")]})
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True,
+                                  viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("yanbian_city")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_test_id("home-title")).to_be_visible()
+
+    page.goto(f"{live_server.url}/reviews/rounds/{round_open.pk}/lists/")
+    page.get_by_test_id("package-link").click()
+    expect(page.get_by_role("heading", name="电子材料包")).to_be_visible()
+    expect(page.get_by_test_id("package-facts")).to_contain_text("1 个")
+    page.get_by_test_id("package-start").click()
+    link = page.get_by_test_id("package-download")
+    expect(link).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("package-jobs")).to_contain_text("已完成")
+
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename == YANBIAN_ZIP
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    context.close()
+
+    with zipfile.ZipFile(target) as z:
+        assert z.testzip() is None
+        names = z.namelist()
+        folder = f"01-{app.number}-敦化市医药产业集群"
+        assert names[:2] == [f"{folder}/附件1申报表.pdf", f"{folder}/附件1申报表.docx"]
+        assert f"{folder}/佐证材料/E03-中小企业研发投入证明/研发投入专项审计报告.pdf" in names
+        assert names[-2:] == ["清单.xlsx", "manifest.csv"]
+        assert all(i.flag_bits & 0x800 for i in z.infolist() if not i.filename.isascii())
+        for row in csv.DictReader(io.StringIO(z.read("manifest.csv").decode("utf-8-sig"))):
+            data = z.read(row["path"])
+            assert (len(data), hashlib.sha256(data).hexdigest()) == (int(row["size"]), row["sha256"])
+
+
+def test_progress_is_polled_until_the_link_appears(accounts, round_open, live_server, browser, settings):
+    """With the job left queued (dummy backend), the page polls its status every 2 s; the test
+    then runs the task itself and the link appears without a reload."""
+    from clusterdesk.documents.models import PackageJob
+    from clusterdesk.documents.tasks import build_package
+
+    make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("yanbian_city")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server.url}/documents/rounds/{round_open.pk}/package/")
+    page.get_by_test_id("package-start").click()
+    expect(page.get_by_test_id("package-jobs")).to_contain_text("排队中")
+    expect(page.get_by_test_id("package-download")).to_have_count(0)
+    job = PackageJob.objects.get()
+    assert build_package.call(job.pk) == "done"
+    expect(page.get_by_test_id("package-download")).to_be_visible(timeout=10_000)
+    expect(page.locator(f'[data-package-job="{job.pk}"] progress')).to_have_attribute("value", "100")
+    context.close()
