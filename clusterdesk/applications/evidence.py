@@ -137,39 +137,52 @@ def _spaced(description: str) -> str:
     return f" {description}" if description[:1].isascii() else description
 
 
-def _check_content(item: ChecklistItem, upload, raw_name: str) -> tuple[str, str]:
-    """Size, real content and extension of ``upload``; returns (kind, cleaned name)."""
+def check_upload(upload, allowed: list[str], *, field: str, allowed_text: str, what: str = "文件",
+                 scope: str = "", fix_extension: bool = False) -> tuple[str, str]:
+    """The one check of an uploaded file: size, real content, extension. Returns (kind, name).
+
+    ``allowed`` are FileKind values; ``allowed_text`` names them for the message. When the
+    name's extension disagrees with the content the upload is refused, or with
+    ``fix_extension`` the download name gets the extension its content has.
+    """
+    raw_name = getattr(upload, "name", "") or ""
     limit_mb = settings.MAX_UPLOAD_MB
     shown = clean_filename(raw_name, "")
-    size = upload.size or 0
+    size = getattr(upload, "size", None) or 0
     if size > limit_mb * 1024 * 1024:
         raise DomainError(
-            f"文件“{shown}”大小为 {size / (1024 * 1024):.1f} MB，超过了单个文件 {limit_mb} MB 的上限；"
+            f"{what}“{shown}”大小为 {size / (1024 * 1024):.1f} MB，超过了单个文件 {limit_mb} MB 的上限；"
             "请压缩（如降低扫描分辨率）或拆分成几个文件后分别上传",
-            field="file",
+            field=field,
         )
     if size == 0:
-        raise DomainError(f"文件“{shown}”是空文件（0 字节），请检查后重新选择", field="file")
+        raise DomainError(f"{what}“{shown}”是空文件（0 字节），请检查后重新选择", field=field)
     sniffed = sniff(upload)
-    allowed = allowed_label(item)
-    if sniffed.kind is None or sniffed.kind not in item.allowed_types:
+    if sniffed.kind is None or sniffed.kind not in allowed:
         raise DomainError(
-            f"文件“{shown}”的内容是{_spaced(sniffed.description)}，不是本项允许的类型（{allowed}）；"
+            f"{what}“{shown}”的内容是{_spaced(sniffed.description)}，不是{scope}允许的类型（{allowed_text}）；"
             "请转换为其中一种格式后再上传",
-            field="file",
+            field=field,
         )
     kind = sniffed.kind
     name = clean_filename(raw_name, kind)
     ext = _extension(name)
     if ext not in KIND_EXTENSIONS[kind]:
+        if fix_extension:
+            return kind, f"{name}.{kind}"
         expected = "或".join(f"“.{e}”" for e in KIND_EXTENSIONS[kind])
-        what = f"扩展名是“.{ext}”" if ext else "没有扩展名"
+        state = f"扩展名是“.{ext}”" if ext else "没有扩展名"
         raise DomainError(
-            f"文件“{name}”的内容是{_spaced(KIND_DESCRIPTIONS[kind])}，但{what}，两者不一致；"
+            f"{what}“{name}”的内容是{_spaced(KIND_DESCRIPTIONS[kind])}，但{state}，两者不一致；"
             f"请确认选对了文件，并把扩展名改为{expected}后再上传",
-            field="file",
+            field=field,
         )
     return kind, name
+
+
+def _check_content(item: ChecklistItem, upload, raw_name: str) -> tuple[str, str]:
+    """Size, real content and extension of an evidence file for checklist ``item``."""
+    return check_upload(upload, item.allowed_types, field="file", allowed_text=allowed_label(item), scope="本项")
 
 
 def _store(upload, application: Application, kind: str, name: str) -> tuple[str, int, str]:

@@ -1001,27 +1001,10 @@ def _clean_change(cluster: Cluster, kind: str, after) -> dict:
 
 def _check_change_file(upload) -> tuple[str, str]:
     """(kind, cleaned download name) of one evidence file, judged by its content."""
-    from clusterdesk.applications.evidence import KIND_EXTENSIONS, clean_filename
-    from clusterdesk.applications.filetypes import sniff
+    from clusterdesk.applications.evidence import check_upload
 
-    raw = getattr(upload, "name", "") or ""
-    shown = clean_filename(raw, "")
-    size = getattr(upload, "size", None) or 0
-    limit = settings.MAX_UPLOAD_MB
-    if size > limit * 1024 * 1024:
-        raise DomainError(f"文件“{shown}”大小为 {size / (1024 * 1024):.1f} MB，超过了单个文件 {limit} MB 的上限，"
-                          "请压缩或拆分后上传", field="evidence")
-    if size == 0:
-        raise DomainError(f"文件“{shown}”是空文件（0 字节），请检查后重新选择", field="evidence")
-    found = sniff(upload)
-    if found.kind not in CHANGE_KINDS:
-        raise DomainError(f"佐证材料“{shown}”的内容是{found.description}，请上传 {CHANGE_KINDS_TEXT} 文件",
-                          field="evidence")
-    name = clean_filename(raw, found.kind)
-    stem, dot, ext = name.rpartition(".")
-    if not (dot and stem and ext.lower() in KIND_EXTENSIONS[found.kind]):
-        name = f"{name}.{found.kind}"
-    return found.kind, name
+    return check_upload(upload, list(CHANGE_KINDS), field="evidence", allowed_text=CHANGE_KINDS_TEXT,
+                        what="佐证材料", fix_extension=True)
 
 
 def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evidence_files, request=None) -> ChangeFiling:

@@ -225,8 +225,7 @@ def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, request=
     The listed applications go to the province's initial review (status ``formal``).
     Side effects: ``review.formal_submitted`` audit event, the province notified.
     """
-    from clusterdesk.applications.evidence import clean_filename
-    from clusterdesk.applications.filetypes import sniff
+    from clusterdesk.applications.evidence import check_upload
     from clusterdesk.core.files import store_upload
 
     if not actor.is_authenticated or actor.role != Role.CITY_REVIEWER or not actor.org.recommends_to_province:
@@ -253,14 +252,12 @@ def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, request=
     problems = quota_problems(round_, apps)
     if problems:
         raise Conflict("推荐名单不符合本批次规则：" + "；".join(problems))
-    found = sniff(letter)
-    if found.kind not in ("pdf", "ofd", "jpg", "png", "docx"):
-        raise DomainError(f"推荐文件的内容是{found.description}，请上传 PDF、OFD、图片或 Word 文件", field="letter")
-    name = clean_filename(getattr(letter, "name", ""), found.kind)
-    stored, size, sha = store_upload(letter, f"letters/{round_.pk}/{actor.org.code}", found.kind, name)
+    kind, name = check_upload(letter, ["pdf", "ofd", "jpg", "png", "docx"], field="letter", what="推荐文件",
+                              allowed_text="PDF、OFD、图片或 Word 文件", fix_extension=True)
+    stored, size, sha = store_upload(letter, f"letters/{round_.pk}/{actor.org.code}", kind, name)
     lst = RecommendationList.objects.create(
         round=round_, org=actor.org, kind=ListKind.FORMAL, entries=_entries(apps), submitted_by=actor,
-        submitted_at=timezone.now(), letter_name=name, letter_stored=stored, letter_kind=found.kind,
+        submitted_at=timezone.now(), letter_name=name, letter_stored=stored, letter_kind=kind,
         letter_size=size, letter_sha256=sha, confirmed_final=True,
     )
     for app in apps:

@@ -702,25 +702,10 @@ def mark_national_sent(*, actor, round_: Round, request=None) -> list[NationalPi
 
 def _check_spot_check_file(upload) -> tuple[str, str]:
     """(kind, cleaned download name) of one uploaded file, judged by its content."""
-    from clusterdesk.applications.evidence import KIND_EXTENSIONS, clean_filename
-    from clusterdesk.applications.filetypes import sniff
+    from clusterdesk.applications.evidence import check_upload
 
-    raw = getattr(upload, "name", "") or ""
-    shown = clean_filename(raw, "")
-    size = getattr(upload, "size", None) or 0
-    limit = settings.MAX_UPLOAD_MB
-    if size > limit * 1024 * 1024:
-        raise DomainError(f"文件“{shown}”大小为 {size / (1024 * 1024):.1f} MB，超过了单个文件 {limit} MB 的上限，"
-                          "请压缩或拆分后上传", field="files")
-    found = sniff(upload)
-    if found.kind not in SPOT_CHECK_KINDS:
-        raise DomainError(f"文件“{shown}”的内容是{found.description}，请上传 {SPOT_CHECK_KINDS_TEXT} 文件",
-                          field="files")
-    name = clean_filename(raw, found.kind)
-    stem, dot, ext = name.rpartition(".")
-    if not (dot and stem and ext.lower() in KIND_EXTENSIONS[found.kind]):
-        name = f"{name}.{found.kind}"  # the download gets the extension its content has
-    return found.kind, name
+    return check_upload(upload, list(SPOT_CHECK_KINDS), field="files", allowed_text=SPOT_CHECK_KINDS_TEXT,
+                        fix_extension=True)
 
 
 def add_spot_check(*, actor, application: Application, checked_on, people: str, findings: str, files=(),

@@ -191,7 +191,7 @@ def test_formal_letter_must_be_a_document(accounts, submitted):
     domain.submit_name_list(actor=accounts["yanbian"], round_=submitted.round)
     exe = SimpleUploadedFile("推荐函.pdf", b"MZ\x90\x00" + b"\x00" * 100)
 
-    with pytest.raises(DomainError, match="推荐文件的内容是"):
+    with pytest.raises(DomainError, match="推荐文件“推荐函.pdf”的内容是可执行程序"):
         domain.submit_formal(actor=accounts["yanbian"], round_=submitted.round, letter=exe, confirm_final=True)
 
 
