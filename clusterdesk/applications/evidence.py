@@ -23,10 +23,10 @@ from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem
 
+from clusterdesk.core.files import private_path, store_upload
+
 from . import rules
 from .domain import editing_stage
-from .domain import editing_stage
-from clusterdesk.core.files import private_path, store_upload
 
 from .filetypes import KIND_DESCRIPTIONS, sniff
 from .models import Application, EvidenceFile

@@ -128,7 +128,11 @@ def _basic_rows(application: Application, data: dict, industry, org_names: dict,
 
 
 def _indicators(application: Application, data: dict) -> dict:
-    round_ = application.round
+    return indicator_table(application.round, data)
+
+
+def indicator_table(round_, data: dict) -> dict:
+    """The indicator table of a document (附件1, 附件3): amounts as reported, computed shares and growth."""
     indicators = data.get("indicators") or []
     by_year = {r.get("year"): r for r in indicators}
     figures = compute(indicators, round_.window_years, round_.base_year)

@@ -21,7 +21,6 @@ from datetime import date
 
 from django.utils import timezone
 
-from clusterdesk.applications.computed import compute, percent
 from clusterdesk.applications.validation import QUALIFICATIONS
 from clusterdesk.rounds.models import SHANGHAI
 
@@ -91,34 +90,9 @@ def original_until(task: RereviewTask) -> date | None:
 
 
 def _indicators(task: RereviewTask, data: dict) -> dict:
-    round_ = task.round
-    indicators = data.get("indicators") or []
-    by_year = {r.get("year"): r for r in indicators}
-    figures = compute(indicators, round_.window_years, round_.base_year)
-    shares = {f.year: f for f in figures.years}
-    rows = []
-    for year in [round_.base_year, *round_.window_years]:
-        values = by_year.get(year)
-        if values is None and year == round_.base_year:
-            continue
-        values = values or {}
-        count = values.get("enterprise_count")
-        rows.append({
-            "label": f"{year}年" + ("（基期）" if year == round_.base_year else ""),
-            "cells": [_amount(values.get(k)) for k, _ in INDICATOR_COLUMNS]
-                     + ["" if count is None else str(count),
-                        percent(shares[year].sme_share) if year in shares else "",
-                        percent(shares[year].leading_share) if year in shares else ""],
-        })
-    if figures.growth is not None:
-        formula = (f"年均增速 =（{figures.growth_to}年集群产值 ÷ {figures.growth_from}年集群产值）"
-                   f"^(1/{figures.growth_to - figures.growth_from}) − 1")
-    else:
-        formula = figures.growth_note or "数据不足，无法计算"
-    return {
-        "headers": ["年份", *[label for _, label in INDICATOR_COLUMNS], "企业数量（家）", "中小企业产值占比", "主导产业产值占比"],
-        "rows": rows, "growth": percent(figures.growth), "growth_formula": formula,
-    }
+    from clusterdesk.documents.attachment1 import indicator_table
+
+    return indicator_table(task.round, data)
 
 
 def _targets(data: dict) -> dict:

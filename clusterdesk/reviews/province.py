@@ -32,7 +32,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import chinese_calendar
-from django.conf import settings
 from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
