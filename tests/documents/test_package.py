@@ -231,8 +231,8 @@ def test_odd_evidence_names_are_safe_and_disambiguated(accounts, round_open, tmp
     direct = [  # raw names straight into the rows: the package must cope on its own
         ("E04", "../../etc/passwd.pdf", pdf("direct-traversal")),
         ("E04", "..\\..\\windows\\a|b.pdf", pdf("direct-backslash")),
-        ("E04", "平台证书" * 80 + ".pdf", pdf("direct-long")),
-        ("E04", "平台证书" * 80 + ".pdf", pdf("direct-long-2")),
+        ("E04", "平台证书" * 60 + ".pdf", pdf("direct-long")),  # 244 characters: the longest a row holds (255)
+        ("E04", "平台证书" * 60 + ".pdf", pdf("direct-long-2")),
     ]
     (app,) = make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")],
                          extra={"敦化市医药产业集群": uploads}, direct={"敦化市医药产业集群": direct})
