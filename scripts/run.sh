@@ -22,6 +22,7 @@ mkdir -p var
 "$PY" manage.py collectstatic --noinput -v0
 "$PY" manage.py load_orgs data/jilin-divisions.csv
 "$PY" manage.py load_demo   # prints the demo accounts
+"$PY" manage.py load_registry_seed   # 敦化 (national 2022) and the five 2025 provincial clusters
 
 # Background worker for django-tasks. A background job of a non-interactive
 # shell ignores SIGINT, so Ctrl-C alone would not stop it: the trap does.
