@@ -47,8 +47,14 @@ def application_list(request):
     for app in page:
         text, tone = countdown(closes_at(app.round, StageCode.COUNTY_SUBMISSION, app.org)) if app.editable else ("", "")
         rows.append({"app": app, "countdown": text, "tone": tone})
+    from clusterdesk.orgs.models import Role
+
+    rounds = list(Round.objects.visible_to(request.user))
+    export_round = int(round_id) if round_id.isdigit() else (rounds[0].pk if rounds else None)
     return render(request, "applications/list.html", {
         "page": page, "rows": rows, "open_rounds": open_rounds, "statuses": Status.choices, "status": status,
+        "rounds": rounds, "round_id": round_id, "export_round": export_round,
+        "can_export": request.user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN),
     })
 
 

@@ -280,3 +280,11 @@ def test_query_count_does_not_grow_with_the_list(accounts, round_open, many, log
     with CaptureQueriesContext(connection) as thirty:
         assert len(data_rows(workbook(client.get(url)))) == 30
     assert len(one) == len(thirty), [q["sql"] for q in thirty.captured_queries]
+
+
+def test_application_list_export_link_keeps_the_filters(accounts, client, round_open):
+    client.force_login(accounts["yanbian"])
+
+    body = client.get("/applications/", {"round": round_open.pk, "status": "recommended"}).content.decode()
+
+    assert f'/documents/rounds/{round_open.pk}/summary.xlsx?status=recommended' in body
