@@ -223,6 +223,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clusterdesk@localhost")
+# The address users reach the system at, e.g. https://cluster.gxt.jl.gov.cn — e-mails link to it.
+SITE_URL = os.environ.get("SITE_URL", "")
 
 # API tokens: days until a token expires (0 = never).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
