@@ -418,22 +418,29 @@ class _Reader:
         return False
 
     def _run(self, entries: list[Entry]) -> None:
+        # The SHA-256 of each file is computed here, while reading, so that it runs on the
+        # other core in parallel with the CRC-32 the archive computes (both release the GIL).
         for entry in entries:
+            digest, size = hashlib.sha256(), 0
             try:
                 with open(entry.path, "rb") as handle:
                     while chunk := handle.read(CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
                         if not self._put(chunk):
                             return
             except (OSError, TypeError) as exc:
                 self._put(exc)
                 return
-            if not self._put(_EOF):
+            if not self._put((_EOF, size, digest.hexdigest())):
                 return
 
-    def chunks(self, entry: Entry) -> Iterator[bytes]:
+    def chunks(self, entry: Entry, written: "_Written") -> Iterator[bytes]:
+        """The file's chunks; at its end ``written`` gets the size and SHA-256 read."""
         while True:
             item = self._queue.get()
-            if item is _EOF:
+            if isinstance(item, tuple) and item[0] is _EOF:
+                written.size, written.hexdigest = item[1], item[2]
                 return
             if isinstance(item, (FileNotFoundError, TypeError)):
                 raise DomainError(entry.missing_message(), status=409)
@@ -451,11 +458,11 @@ class _Reader:
 class _Written:
     entry: Entry
     size: int = 0
-    digest: object = None  # hashlib.sha256 of the bytes written so far
+    hexdigest: str = ""  # SHA-256 of the bytes written
 
     @property
     def sha256(self) -> str:
-        return self.digest.hexdigest()
+        return self.hexdigest
 
 
 @dataclass
@@ -471,9 +478,7 @@ class Result:
 
 
 def _read(entry: Entry, written: _Written, reader: _Reader, tick: Callable[[int], None]) -> Iterator[bytes]:
-    for chunk in reader.chunks(entry):
-        written.size += len(chunk)
-        written.digest.update(chunk)
+    for chunk in reader.chunks(entry, written):
         tick(len(chunk))
         yield chunk
 
@@ -544,7 +549,7 @@ def _zip_chunks(entries: list[Entry], result: Result, progress=None, title: str 
         for entry in entries:
             if entry.source == MANIFEST:
                 continue
-            item = _Written(entry, digest=hashlib.sha256())
+            item = _Written(entry)
             if entry.source == FILE:
                 archive.add(_read(entry, item, reader, tick), entry.arcname, size=entry.size)
                 yield from archive.all_files()
@@ -553,7 +558,7 @@ def _zip_chunks(entries: list[Entry], result: Result, progress=None, title: str 
                 data = entry.render()
                 result.render_seconds += time.perf_counter() - started
                 item.size = len(data)
-                item.digest.update(data)
+                item.hexdigest = hashlib.sha256(data).hexdigest()
                 archive.add(data, entry.arcname)
                 del data
                 yield from archive.all_files()
