@@ -23,12 +23,12 @@ class CatalogFileError(DomainError):
 
 
 def _text(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CatalogFileError(1, "文件编码无法识别，请另存为 UTF-8 编码的 CSV")
+    from clusterdesk.core.files import decode_text
+
+    text = decode_text(raw)
+    if text is None:
+        raise CatalogFileError(1, "文件编码无法识别，请另存为 UTF-8 编码的 CSV")
+    return text
 
 
 def _rows_from_csv(raw: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:

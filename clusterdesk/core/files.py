@@ -49,3 +49,14 @@ def store_upload(upload, folder: str, kind: str, name: str) -> tuple[str, int, s
         path.unlink(missing_ok=True)
         raise
     return relative, size, digest.hexdigest()
+
+
+def decode_text(raw: bytes) -> str | None:
+    """Text of an uploaded CSV: UTF-8 (with or without BOM), or GB18030 as Excel on Windows
+    saves it by default. None when it is neither; the caller says so in its own words."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None

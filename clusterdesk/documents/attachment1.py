@@ -409,13 +409,7 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
 
     # 一、基本情况
     heading(0)
-    t = doc.add_table(rows=0, cols=2)
-    t.style = "Table Grid"
-    for label, value in c["basic"]:
-        cells = t.add_row().cells
-        cells[0].width, cells[1].width = Mm(40), Mm(118)
-        d.set_font(cells[0].paragraphs[0].add_run(label), d.HEI, size=10.5)
-        d.set_font(cells[1].paragraphs[0].add_run(value), size=10.5)
+    d.label_table(doc, c["basic"])
     d.paragraph(doc, "联系人", east_asia=d.HEI, size=11).paragraph_format.space_before = Pt(6)
     d.table(doc, ["姓名", "职务", "电话", "电子邮箱"],
             [[x.get("name"), x.get("title"), x.get("phone"), x.get("email")] for x in c["contacts"]] or [["未填写", "", "", ""]])

@@ -63,7 +63,8 @@ def new_document(*, landscape: bool = False, east_asia: str = SONG, size: float 
     return doc
 
 
-def _field(run, instruction: str) -> None:
+def field_code(run, instruction: str) -> None:
+    """A Word field (PAGE, NUMPAGES…) in ``run``; Word computes it when the document opens."""
     begin, text, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
     begin.set(qn("w:fldCharType"), "begin")
     text.set(qn("xml:space"), "preserve")
@@ -85,7 +86,7 @@ def add_page_numbers(doc: Document, east_asia: str = SONG) -> None:
             if field:
                 number = paragraph.add_run()
                 set_font(number, east_asia, size=9)
-                _field(number, field)
+                field_code(number, field)
 
 
 def paragraph(doc: Document, text: str = "", *, east_asia: str = SONG, size: float | None = None, bold: bool = False,
@@ -118,3 +119,17 @@ def to_bytes(doc: Document) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def label_table(doc: Document, rows: list[tuple[str, str]], *, widths_mm=(40, 118), size: float = 10.5):
+    """A two-column table of labels (黑体) and values, as forms have it."""
+    from docx.shared import Mm
+
+    t = doc.add_table(rows=0, cols=2)
+    t.style = "Table Grid"
+    for label, value in rows:
+        cells = t.add_row().cells
+        cells[0].width, cells[1].width = Mm(widths_mm[0]), Mm(widths_mm[1])
+        set_font(cells[0].paragraphs[0].add_run(label), HEI, size=size)
+        set_font(cells[1].paragraphs[0].add_run(value), size=size)
+    return t

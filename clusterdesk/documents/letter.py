@@ -189,17 +189,6 @@ def _bottom_border(paragraph, color: str = "FF0000", size_eighths: int = 12, spa
     )
 
 
-def _field(run, instruction: str) -> None:
-    begin, text, end = OxmlElement("w:fldChar"), OxmlElement("w:instrText"), OxmlElement("w:fldChar")
-    begin.set(qn("w:fldCharType"), "begin")
-    text.set(qn("xml:space"), "preserve")
-    text.text = instruction
-    end.set(qn("w:fldCharType"), "end")
-    run._element.append(begin)
-    run._element.append(text)
-    run._element.append(end)
-
-
 def _dash_page_numbers(doc) -> None:
     """GB/T 9704 page numbers: "— 1 —" in 4号 宋体 under the type area."""
     for section in doc.sections:
@@ -210,7 +199,7 @@ def _dash_page_numbers(doc) -> None:
             run = paragraph.add_run(text)
             D.set_font(run, D.SONG, size=14)
             if instruction:
-                _field(run, instruction)
+                D.field_code(run, instruction)
 
 
 def _para(doc, text: str = "", *, east_asia: str = D.FANGSONG, size: float = BODY_PT, align=None,

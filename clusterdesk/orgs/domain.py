@@ -65,13 +65,12 @@ class LoadResult:
 
 
 def _decode(raw: bytes) -> str:
-    # Excel on Windows saves CSV as GB18030 unless told otherwise; accept both.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise OrgFileError(1, "文件编码无法识别，请另存为 UTF-8 编码的 CSV")
+    from clusterdesk.core.files import decode_text
+
+    text = decode_text(raw)
+    if text is None:
+        raise OrgFileError(1, "文件编码无法识别，请另存为 UTF-8 编码的 CSV")
+    return text
 
 
 def _coordinate(line: int, column: str, value: str, limit: int) -> Decimal | None:

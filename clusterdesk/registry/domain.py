@@ -305,12 +305,12 @@ class ImportResult:
 
 
 def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError("文件编码无法识别，请保存为 UTF-8 编码的 CSV 或 Excel（.xlsx）后再导入", field="file")
+    from clusterdesk.core.files import decode_text
+
+    text = decode_text(raw)
+    if text is None:
+        raise DomainError("文件编码无法识别，请保存为 UTF-8 编码的 CSV 或 Excel（.xlsx）后再导入", field="file")
+    return text
 
 
 def _table(raw: bytes) -> list[tuple[int, dict]]:

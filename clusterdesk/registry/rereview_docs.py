@@ -267,13 +267,7 @@ def attachment3_docx(task: RereviewTask) -> bytes:
     if c["draft"]:
         d.paragraph(doc, f"{c['draft_mark']}：内容以最终提交为准，打印时间 {c['printed_at']}", size=10)
 
-    t = doc.add_table(rows=0, cols=2)
-    t.style = "Table Grid"
-    for label, value in c["basic"]:
-        cells = t.add_row().cells
-        cells[0].width, cells[1].width = Mm(40), Mm(118)
-        d.set_font(cells[0].paragraphs[0].add_run(label), d.HEI, size=10.5)
-        d.set_font(cells[1].paragraphs[0].add_run(value), size=10.5)
+    d.label_table(doc, c["basic"])
 
     def heading(index: int):
         p = d.paragraph(doc, c["sections"][index], east_asia=d.HEI, size=14, bold=True)
