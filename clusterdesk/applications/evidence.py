@@ -23,7 +23,7 @@ from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem
 
-from clusterdesk.core.files import private_path, store_upload
+from clusterdesk.core.files import Stored, private_path, store_upload
 
 from . import rules
 from .domain import editing_stage
@@ -185,8 +185,8 @@ def _check_content(item: ChecklistItem, upload, raw_name: str) -> tuple[str, str
     return check_upload(upload, item.allowed_types, field="file", allowed_text=allowed_label(item), scope="本项")
 
 
-def _store(upload, application: Application, kind: str, name: str) -> tuple[str, int, str]:
-    """Stream ``upload`` to a new private file; returns (stored name, size, sha256)."""
+def _store(upload, application: Application, kind: str, name: str) -> Stored:
+    """Stream ``upload`` to a new private file."""
     return store_upload(upload, f"evidence/{application.pk}", kind, name)
 
 
@@ -210,14 +210,14 @@ def upload_evidence(*, actor, application: Application, item_code: str, upload, 
     raw_name = getattr(upload, "name", "") or ""
     kind, name = _check_content(item, upload, raw_name)
 
-    stored_name, size, sha256 = _store(upload, application, kind, name)
+    stored_name, size, sha256, crc32 = _store(upload, application, kind, name)
     try:
         with transaction.atomic():
             locked = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
             _check_editable(actor, locked)  # it may have been submitted while the bytes were copied
             evidence = EvidenceFile.objects.create(
                 application=locked, item_code=item.code, original_name=name, stored_name=stored_name,
-                kind=kind, size=size, sha256=sha256, uploaded_by=actor,
+                kind=kind, size=size, sha256=sha256, crc32=crc32, uploaded_by=actor,
             )
             Application.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
             record(

@@ -134,6 +134,9 @@ class EvidenceFile(models.Model):
     kind = models.CharField("类型", max_length=8)
     size = models.BigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
+    # Computed with the SHA-256 at upload; the electronic package checks files by it (cheaper than
+    # a second SHA-256). Null for files stored before it was recorded: those are checked by SHA-256.
+    crc32 = models.BigIntegerField("CRC-32", null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # Removing a file from a draft hides it; the bytes stay while a submitted version refers to them.

@@ -1,15 +1,18 @@
 """Private file storage shared by evidence, letters and spot-check files.
 
 Files live under ``settings.PRIVATE_MEDIA_ROOT`` with random names (never derived from what
-a user called them), are written by streaming the upload's chunks while the SHA-256 is
-computed, and are only ever served by permission-checked views.
+a user called them), are written by streaming the upload's chunks while their SHA-256 and
+CRC-32 are computed, and are only ever served by permission-checked views.
 """
 
 import hashlib
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
+# The same CRC-32 as zlib's (and ZIP's), with SIMD: ~60 GB/s here against zlib's ~7 GB/s.
+from zlib_ng.zlib_ng import crc32
 
 from .errors import DomainError
 
@@ -22,8 +25,17 @@ def private_path(relative: str) -> Path:
     return private_root() / relative
 
 
-def store_upload(upload, folder: str, kind: str, name: str) -> tuple[str, int, str]:
-    """Stream ``upload`` into ``folder`` under a random name; returns (relative path, size, sha256).
+class Stored(NamedTuple):
+    """A stored upload: where it is (relative to the private root) and what it was."""
+
+    relative: str
+    size: int
+    sha256: str
+    crc32: int  # the ZIP checksum: lets the electronic package check the file without a second SHA-256
+
+
+def store_upload(upload, folder: str, kind: str, name: str) -> Stored:
+    """Stream ``upload`` into ``folder`` under a random name.
 
     Refuses (and leaves nothing behind) when the stream is larger than ``MAX_UPLOAD_MB``.
     """
@@ -31,6 +43,7 @@ def store_upload(upload, folder: str, kind: str, name: str) -> tuple[str, int, s
     path = private_path(relative)
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
+    crc = 0
     size = 0
     limit = settings.MAX_UPLOAD_MB * 1024 * 1024
     try:
@@ -43,12 +56,13 @@ def store_upload(upload, folder: str, kind: str, name: str) -> tuple[str, int, s
                         field="file",
                     )
                 digest.update(chunk)
+                crc = crc32(chunk, crc)
                 out.write(chunk)
         path.chmod(0o600)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return relative, size, digest.hexdigest()
+    return Stored(relative, size, digest.hexdigest(), crc)
 
 
 def decode_text(raw: bytes) -> str | None:

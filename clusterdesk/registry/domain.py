@@ -1040,7 +1040,7 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
     stored: list[tuple[str, str, str, int, str]] = []
     try:
         for upload, file_kind, file_name in checked:
-            relative, size, sha = store_upload(upload, f"registry/changes/{cluster.pk}", file_kind, file_name)
+            relative, size, sha, _ = store_upload(upload, f"registry/changes/{cluster.pk}", file_kind, file_name)
             stored.append((relative, file_kind, file_name, size, sha))
         with transaction.atomic():
             locked = Cluster.objects.select_for_update().select_related("org").get(pk=cluster.pk)

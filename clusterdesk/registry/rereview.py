@@ -675,7 +675,7 @@ def upload_evidence(*, actor, task: RereviewTask, item_code: str, upload, reques
     _late_guard(actor, task, request)
     item = _evidence_item(task, item_code)
     kind, name = _check_content(item, upload, getattr(upload, "name", "") or "")
-    stored_name, size, sha256 = store_upload(upload, f"rereview/{task.pk}", kind, name)
+    stored_name, size, sha256, _ = store_upload(upload, f"rereview/{task.pk}", kind, name)
     try:
         with transaction.atomic():
             task = _lock(task)

@@ -254,11 +254,11 @@ def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, request=
         raise Conflict("推荐名单不符合本批次规则：" + "；".join(problems))
     kind, name = check_upload(letter, ["pdf", "ofd", "jpg", "png", "docx"], field="letter", what="推荐文件",
                               allowed_text="PDF、OFD、图片或 Word 文件", fix_extension=True)
-    stored, size, sha = store_upload(letter, f"letters/{round_.pk}/{actor.org.code}", kind, name)
+    stored, size, sha, crc = store_upload(letter, f"letters/{round_.pk}/{actor.org.code}", kind, name)
     lst = RecommendationList.objects.create(
         round=round_, org=actor.org, kind=ListKind.FORMAL, entries=_entries(apps), submitted_by=actor,
         submitted_at=timezone.now(), letter_name=name, letter_stored=stored, letter_kind=kind,
-        letter_size=size, letter_sha256=sha, confirmed_final=True,
+        letter_size=size, letter_sha256=sha, letter_crc32=crc, confirmed_final=True,
     )
     for app in apps:
         app.status = Status.FORMAL

@@ -45,6 +45,7 @@ class RecommendationList(models.Model):
     letter_kind = models.CharField(max_length=8, blank=True)
     letter_size = models.BigIntegerField(default=0)
     letter_sha256 = models.CharField(max_length=64, blank=True)
+    letter_crc32 = models.BigIntegerField(null=True, blank=True)  # as EvidenceFile.crc32
     confirmed_final = models.BooleanField("确认名单为最终名单", default=False)
 
     class Meta:

@@ -734,7 +734,7 @@ def add_spot_check(*, actor, application: Application, checked_on, people: str, 
     stored: list[tuple[str, str, str, int, str]] = []
     try:
         for upload, kind, name in checked:
-            relative, size, sha = store_upload(upload, f"spotchecks/{application.pk}", kind, name)
+            relative, size, sha, _ = store_upload(upload, f"spotchecks/{application.pk}", kind, name)
             stored.append((relative, kind, name, size, sha))
         with transaction.atomic():
             check = SpotCheck.objects.create(application=application, checked_on=checked_on, people=people,
