@@ -27,7 +27,7 @@ class PackageJobOut(Schema):
     done_bytes: int
     file_count: int
     size: int
-    sha256: str
+    manifest_sha256: str
     error: str
     download_url: str
 
@@ -63,7 +63,8 @@ def package_status(request, job_id: int):
 
 @router.get("/packages/{job_id}/download", response={404: ErrorOut, 409: ErrorOut})
 def package_download(request, job_id: int):
-    """下载已生成的材料包（ZIP，Content-Disposition 中带 UTF-8 文件名）。未完成时返回 409。"""
-    from .views_package import job_file_response
+    """下载已生成的材料包（ZIP，Content-Disposition 中带 UTF-8 文件名，Content-Length 为准确大小）。
 
-    return job_file_response(_job(request, job_id))
+    未完成、已被新材料包取代，或其中文件自生成后缺失时返回 409（指明文件）；下载中发现文件内容被改动时中止传输。
+    """
+    return package.download(_job(request, job_id))

@@ -1,7 +1,9 @@
-"""Records of the documents app: background jobs that build the electronic package (电子材料包).
+"""Records of the documents app: background jobs that prepare the electronic package (电子材料包).
 
-The package itself is a private file (``core/files.py``) under ``packages/``; the job row is
-its only record: who asked, how far the build is, and the file's size and SHA-256 once done.
+A prepared package is a private folder (``core/files.py``) under ``packages/`` holding its
+generated documents and member list (``documents/package.py``: ``prepare``); the ZIP is
+assembled from it and the stored evidence when downloaded. The job row is its only record: who
+asked, how far the job is, and the ZIP's size and file count once done.
 """
 
 from django.conf import settings
@@ -27,9 +29,9 @@ class PackageJob(models.Model):
 
     ``org`` is a recommending unit (its formal recommendation) or the province (its national
     list). At most one job per round and unit is queued or running at a time (a constraint),
-    so a second request reuses it. ``file`` is a path relative to ``PRIVATE_MEDIA_ROOT``, set
-    only when the ZIP is complete; it is cleared when a newer package of the same unit
-    replaces it.
+    so a second request reuses it. ``folder`` is the prepared package's folder, relative to
+    ``PRIVATE_MEDIA_ROOT``, set only when it is complete; it is cleared (and the folder removed)
+    when a newer package of the same unit replaces it.
     """
 
     round = models.ForeignKey(Round, verbose_name="申报批次", on_delete=models.PROTECT, related_name="package_jobs")
@@ -41,9 +43,10 @@ class PackageJob(models.Model):
     done_bytes = models.BigIntegerField("已处理（字节）", default=0)
     file_count = models.PositiveIntegerField("文件数", default=0)
     error = models.TextField("失败原因", blank=True)
-    file = models.CharField("材料包文件", max_length=255, blank=True)
-    size = models.BigIntegerField("大小（字节）", default=0)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    folder = models.CharField("材料包目录", max_length=255, blank=True)
+    size = models.BigIntegerField("ZIP 大小（字节）", default=0)
+    # manifest.csv lists every other file with its SHA-256: its own hash fingerprints the package.
+    manifest_sha256 = models.CharField("清单（manifest.csv）SHA-256", max_length=64, blank=True)
     created_at = models.DateTimeField("请求时间", auto_now_add=True)
     # Touched by every progress update: a running job that stops moving is stale (see package_jobs).
     updated_at = models.DateTimeField(auto_now=True)

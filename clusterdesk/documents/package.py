@@ -19,31 +19,31 @@ never collide inside a folder (:class:`Folder`: "名（2）.pdf"). The ZIP is ST
 already compressed: PDF, JPG, OFD…), names carry the UTF-8 flag (zipstream-ng sets bit 11 for
 any non-ASCII name), and it is produced as a stream: memory stays constant whatever the size.
 
-``plan`` → ``check`` → ``build`` (to a file, for the background job) or ``stream`` (straight
-into the HTTP response, for small packages). The SHA-256 of every file is computed from the
-bytes written while they are written; a stored file whose size or hash differs from what the
-version recorded fails the build, as does a missing file (named in the message). ``build``
-writes to a temporary file renamed only when complete, so a failure leaves nothing behind.
+``plan`` → ``check`` → ``prepare`` (the background job: checks every stored file against its record,
+renders the documents and manifests into the job's folder) → ``download`` (the ZIP assembled
+from the prepared folder and the stored evidence while it is sent, every file checked again).
+``stream`` sends a small package straight from the plan, rendering as it goes. A stored file
+whose size or checksum differs from its record, or that is missing, stops whichever step meets
+it with a message naming the file; ``prepare`` leaves nothing partial behind.
 
-Throughput: three threads share the work, joined by bounded queues of 1 MiB chunks (constant
-memory): one reads the stored files ahead, in order; the caller's thread checksums (CRC-32 for
-the ZIP, SHA-256 for the manifest); in ``build`` a third writes and hashes the archive itself.
-hashlib, zlib.crc32 and file I/O release the GIL, so they overlap.
+Checking a file costs little: the size and CRC-32 recorded at upload (``core/files.py``) are
+compared as the 1 MiB chunks go by, and the manifests carry the SHA-256 recorded at upload; a
+second SHA-256 of every byte would double the cost of reading (bench/package_memory.py).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
+import json
 import logging
 import os
-import queue
 import re
-import threading
+import shutil
 import time
 import unicodedata
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,12 +58,11 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from clusterdesk.core.errors import DomainError
-from clusterdesk.core.files import private_path
+from clusterdesk.core.files import crc32, private_path
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-QUEUE_DEPTH = 8  # chunks waiting per queue (reader → archive, archive → writer): ~16 MiB in flight
 # Weight in the progress bar of one generated document (its size is unknown until rendered).
 GENERATED_WEIGHT = 256 * 1024
 
@@ -82,10 +81,16 @@ SIGNED_LETTER_STEM = "推荐文件（盖章件）"
 DRAFT_LETTER_NAME = "推荐文件（草稿）.docx"
 MANIFEST_XLSX = "清单.xlsx"
 MANIFEST_CSV = "manifest.csv"
+MEMBERS = "members.json"  # a prepared package's member list (not in the ZIP)
 
 FILE = "file"
 GENERATED = "generated"
 MANIFEST = "manifest"
+
+# How a message about a missing or changed file ends, while the job prepares the package and
+# when a prepared package is downloaded.
+NOT_BUILT = "材料包未生成"
+NOT_SERVED = "材料包无法下载：请重新生成材料包"
 
 
 # --- names -------------------------------------------------------------------------------------
@@ -182,9 +187,11 @@ class Entry:
     size: int = 0
     sha256: str = ""
     render: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
-    kind: str = "佐证材料"  # how a message names a stored file: 佐证材料 / 推荐文件
+    kind: str = "佐证材料文件"  # how a message names a stored file: 佐证材料文件 / 推荐文件 / 已生成的文档
     what: str = ""  # "DH-2025-001 E01 产值证明.pdf"
     stored: str = ""  # the private relative path, for messages
+    recorded: str = "提交时"  # when size and checksums were recorded: 提交时 (submission) / 生成时 (the job)
+    crc32: int | None = None  # recorded with the SHA-256 (None for files stored before CRC-32s were)
 
     @property
     def weight(self) -> int:
@@ -192,16 +199,17 @@ class Entry:
             return self.size
         return GENERATED_WEIGHT if self.source == GENERATED else 0
 
-    def missing_message(self) -> str:
-        return f"{self.kind}文件缺失：{self.what}（存储位置 {self.stored or '无记录'}），材料包未生成"
+    def missing_message(self, outcome: str = NOT_BUILT) -> str:
+        return f"{self.kind}缺失：{self.what}（存储位置 {self.stored or '无记录'}），{outcome}"
 
-    def changed_message(self, size: int, sha256: str) -> str:
+    def changed_message(self, size: int, sha256: str, outcome: str = NOT_BUILT, *, crc32: int | None = None) -> str:
         if size != self.size:
             found = f"应为 {self.size} 字节，存储的文件为 {size} 字节"
+        elif crc32 is not None:
+            found = f"CRC-32 校验值应为 {self.crc32:08x}，存储的文件为 {crc32:08x}"
         else:
             found = f"SHA-256 应为 {self.sha256[:16]}…，存储的文件为 {sha256[:16]}…"
-        return (f"{self.kind}文件与提交时不一致：{self.what}（存储位置 {self.stored}，{found}），"
-                "材料包未生成")
+        return f"{self.kind}与{self.recorded}不一致：{self.what}（存储位置 {self.stored}，{found}），{outcome}"
 
 
 def is_province(org) -> bool:
@@ -275,7 +283,7 @@ def plan(round_, org) -> list[Entry]:
     titles = {item.code: item.title for item in checklist}
     ids = [f["id"] for v in versions.values() for f in (v.evidence or [])]
     stored = {
-        e.pk: e for e in EvidenceFile.objects.filter(pk__in=ids).only("id", "application_id", "stored_name")
+        e.pk: e for e in EvidenceFile.objects.filter(pk__in=ids).only("id", "application_id", "stored_name", "crc32")
     }
 
     entries: list[Entry] = []
@@ -309,7 +317,7 @@ def plan(round_, org) -> list[Entry]:
                     f"{folder}/{EVIDENCE_FOLDER}/{item_folder}/{names.take(safe_name(f['name']))}", FILE,
                     path=private_path(row.stored_name) if row else None, size=int(f["size"]),
                     sha256=f["sha256"], what=f"{application.number} {code} {f['name']}",
-                    stored=row.stored_name if row else "",
+                    stored=row.stored_name if row else "", crc32=row.crc32 if row else None,
                 ))
     entries.append(Entry(SUMMARY_NAME, GENERATED, render=partial(_summary, round_, applications, org)))
     formal = formal_list(round_, org)
@@ -318,7 +326,8 @@ def plan(round_, org) -> list[Entry]:
         entries.append(Entry(
             f"{SIGNED_LETTER_STEM}{ext.lower() or '.' + formal.letter_kind}", FILE,
             path=private_path(formal.letter_stored), size=formal.letter_size, sha256=formal.letter_sha256,
-            kind="推荐文件", what=f"{org.name} {formal.letter_name}", stored=formal.letter_stored,
+            kind="推荐文件（盖章件）", what=f"{org.name} {formal.letter_name}", stored=formal.letter_stored,
+            crc32=formal.letter_crc32,
         ))
     entries.append(Entry(DRAFT_LETTER_NAME, GENERATED, render=partial(_letter, round_, org)))
     entries.append(Entry(MANIFEST_XLSX, MANIFEST))
@@ -331,7 +340,7 @@ def planned_size(entries: list[Entry]) -> int:
     return sum(e.size for e in entries if e.source == FILE)
 
 
-def check(entries: list[Entry]) -> None:
+def check(entries: list[Entry], outcome: str = NOT_BUILT) -> None:
     """Refuse (``DomainError`` naming the file) when a stored file is missing or has another size."""
     for entry in entries:
         if entry.source != FILE:
@@ -341,146 +350,73 @@ def check(entries: list[Entry]) -> None:
         except FileNotFoundError:
             size = None
         if size is None or not entry.path.is_file():
-            raise DomainError(entry.missing_message(), status=409)
+            raise DomainError(entry.missing_message(outcome), status=409)
         if size != entry.size:
-            raise DomainError(entry.changed_message(size, ""), status=409)
+            raise DomainError(entry.changed_message(size, "", outcome), status=409)
 
 
-# --- writing -----------------------------------------------------------------------------------
+# --- reading, checking, assembling -------------------------------------------------------------
 
-_STOP = object()
+def _checked(entry: Entry, tick: Callable[[int], None], outcome: str) -> Iterator[bytes]:
+    """The chunks of a stored file (a generator); after its last chunk the file is compared with
+    its record and a difference raises ``DomainError`` naming the file. Returns its CRC-32.
 
-
-class _Worker:
-    """A thread applying ``fn`` to queued items in order. The queue is bounded (constant memory);
-    the first error is kept and raised by the next :meth:`put` or by :meth:`wait`."""
-
-    def __init__(self, fn, name: str):
-        self._fn = fn
-        self._queue: queue.Queue = queue.Queue(QUEUE_DEPTH)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            try:
-                if item is _STOP:
-                    return
-                if self._error is None:
-                    self._fn(item)
-            except BaseException as exc:  # noqa: BLE001 - handed to the producer
-                self._error = exc
-            finally:
-                self._queue.task_done()
-
-    def put(self, item) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(item)
-
-    def wait(self) -> None:
-        self._queue.join()
-        if self._error is not None:
-            raise self._error
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join()
-
-
-_EOF = object()
-
-
-class _Reader:
-    """A thread reading the stored files of a plan, in order, ahead of the archive.
-
-    Chunks go through a bounded queue (constant memory), so reading the next chunk — or the
-    next file — overlaps checksumming and writing the current one. An error opening or reading
-    a file is handed over in its place and raised when the archive reaches that file.
+    The comparison is the size and the CRC-32 recorded when the file was stored (computed here as
+    the chunks go, with zlib-ng: a few per cent of the cost of reading); a file stored before
+    CRC-32s were recorded is compared by its SHA-256 instead. One thread: reading ahead in a second thread
+    measured slower on this machine (bench/package_memory.py), the hand-over costing more than
+    the overlap gained.
     """
-
-    def __init__(self, entries: list[Entry]):
-        self._queue: queue.Queue = queue.Queue(QUEUE_DEPTH)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(entries,), name="package-reader", daemon=True)
-        self._thread.start()
-
-    def _put(self, item) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self, entries: list[Entry]) -> None:
-        # The SHA-256 of each file is computed here, while reading, so that it runs on the
-        # other core in parallel with the CRC-32 the archive computes (both release the GIL).
-        for entry in entries:
-            digest, size = hashlib.sha256(), 0
-            try:
-                with open(entry.path, "rb") as handle:
-                    while chunk := handle.read(CHUNK):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        if not self._put(chunk):
-                            return
-            except (OSError, TypeError) as exc:
-                self._put(exc)
-                return
-            if not self._put((_EOF, size, digest.hexdigest())):
-                return
-
-    def chunks(self, entry: Entry, written: "_Written") -> Iterator[bytes]:
-        """The file's chunks; at its end ``written`` gets the size and SHA-256 read."""
+    try:
+        handle = open(entry.path, "rb")
+    except (OSError, TypeError):
+        raise DomainError(entry.missing_message(outcome), status=409) from None
+    digest = hashlib.sha256() if entry.crc32 is None else None
+    crc, size = 0, 0
+    with handle:
         while True:
-            item = self._queue.get()
-            if isinstance(item, tuple) and item[0] is _EOF:
-                written.size, written.hexdigest = item[1], item[2]
-                return
-            if isinstance(item, (FileNotFoundError, TypeError)):
-                raise DomainError(entry.missing_message(), status=409)
-            if isinstance(item, OSError):
-                raise DomainError(f"{entry.kind}文件无法读取：{entry.what}（存储位置 {entry.stored}，{item.strerror}），"
-                                  "材料包未生成", status=409)
-            yield item
+            try:
+                chunk = handle.read(CHUNK)
+            except OSError as exc:
+                raise DomainError(f"{entry.kind}无法读取：{entry.what}（存储位置 {entry.stored}，{exc.strerror}），"
+                                  f"{outcome}", status=409) from None
+            if not chunk:
+                break
+            crc = crc32(chunk, crc)
+            if digest is not None:
+                digest.update(chunk)
+            size += len(chunk)
+            tick(len(chunk))
+            yield chunk
+    if size != entry.size:
+        raise DomainError(entry.changed_message(size, "", outcome), status=409)
+    if digest is not None and digest.hexdigest() != entry.sha256:
+        raise DomainError(entry.changed_message(size, digest.hexdigest(), outcome), status=409)
+    if entry.crc32 is not None and crc != entry.crc32:
+        raise DomainError(entry.changed_message(size, "", outcome, crc32=crc), status=409)
+    return crc
 
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
-
-@dataclass
-class _Written:
-    entry: Entry
-    size: int = 0
-    hexdigest: str = ""  # SHA-256 of the bytes written
-
-    @property
-    def sha256(self) -> str:
-        return self.hexdigest
+def _drain(chunks: Iterator[bytes]):
+    """Run a generator to its end; its return value."""
+    while True:
+        try:
+            next(chunks)
+        except StopIteration as end:
+            return end.value
 
 
 @dataclass
 class Result:
-    """What :func:`build` wrote."""
+    """What :func:`prepare` (or a direct stream) did: the package's ZIP size and contents."""
 
-    size: int = 0
-    sha256: str = ""
+    size: int = 0  # bytes of the ZIP
     files: int = 0
     stored_bytes: int = 0
     render_seconds: float = 0.0
     manifest: list[tuple[str, int, str]] = field(default_factory=list)
-
-
-def _read(entry: Entry, written: _Written, reader: _Reader, tick: Callable[[int], None]) -> Iterator[bytes]:
-    for chunk in reader.chunks(entry, written):
-        tick(len(chunk))
-        yield chunk
+    manifest_sha256: str = ""  # of manifest.csv, which holds every other file's SHA-256
+    members: list[Entry] = field(default_factory=list)
 
 
 def manifest_csv(rows: list[tuple[str, int, str]]) -> bytes:
@@ -530,11 +466,21 @@ def manifest_xlsx(rows: list[tuple[str, int, str]], *, title: str = "") -> bytes
     return buffer.getvalue()
 
 
-def _zip_chunks(entries: list[Entry], result: Result, progress=None, title: str = "") -> Iterator[bytes]:
-    """The bytes of the ZIP, in order; fills ``result`` (files, manifest, render time)."""
-    import zipstream
+def _manifests(entries: list[Entry], rows: list[tuple[str, int, str]], title: str) -> list[tuple[str, bytes]]:
+    """The manifest files ``entries`` ask for, made from ``rows`` (every file before them);
+    each one's row is appended to ``rows`` (清单.xlsx is listed in manifest.csv)."""
+    names = [e.arcname for e in entries if e.source == MANIFEST]
+    made = []
+    if MANIFEST_XLSX in names:
+        made.append((MANIFEST_XLSX, manifest_xlsx(rows, title=title)))
+        rows.append((MANIFEST_XLSX, len(made[-1][1]), hashlib.sha256(made[-1][1]).hexdigest()))
+    if MANIFEST_CSV in names:
+        made.append((MANIFEST_CSV, manifest_csv(rows)))
+        rows.append((MANIFEST_CSV, len(made[-1][1]), hashlib.sha256(made[-1][1]).hexdigest()))
+    return made
 
-    archive = zipstream.ZipStream(compress_type=zipstream.ZIP_STORED)
+
+def _progress(entries: list[Entry], progress) -> Callable[[int], None]:
     total = sum(e.weight for e in entries) or 1
     state = {"done": 0}
 
@@ -543,97 +489,162 @@ def _zip_chunks(entries: list[Entry], result: Result, progress=None, title: str 
         if progress is not None:
             progress(min(state["done"], total), total)
 
-    reader = _Reader([e for e in entries if e.source == FILE])
-    written: list[_Written] = []
+    return tick
+
+
+def _archive():
+    import zipstream
+
+    # STORED (evidence is PDF, JPG, OFD…: already compressed) and sized, so that the length of
+    # a package of stored files is known before its first byte (Content-Length).
+    return zipstream.ZipStream(compress_type=zipstream.ZIP_STORED, sized=True)
+
+
+def archive_size(members: list[Entry]) -> int:
+    """The exact length in bytes of the ZIP :func:`zip_chunks` makes of ``members`` (all stored files)."""
+    archive = _archive()
+    for member in members:
+        archive.add(iter(()), member.arcname, size=member.size)  # sized: nothing is read
+    return len(archive)
+
+
+def zip_chunks(entries: list[Entry], result: Result | None = None, *, title: str = "",
+               outcome: str = NOT_SERVED) -> Iterator[bytes]:
+    """The bytes of the ZIP of ``entries``, in order, read and checked as they go (a generator).
+
+    Each stored file is compared with its record (:func:`_checked`) when its last byte has
+    gone: a difference, or a file gone, raises ``DomainError`` before the next file starts, so
+    the archive stops short, without the central directory that lists its files, and no tool
+    opens it. Generated documents are rendered when their turn comes and the manifests made
+    last; for a prepared package (:func:`prepare`) every entry is a stored file. Names carry
+    the UTF-8 flag (zipstream-ng sets bit 11 for any non-ASCII name). Memory stays constant
+    whatever the size.
+    """
+    result = result if result is not None else Result()
+    archive = _archive()
+    rows: list[tuple[str, int, str]] = []
+    for entry in entries:
+        if entry.source == FILE:
+            archive.add(_checked(entry, lambda n: None, outcome), entry.arcname, size=entry.size)
+            yield from archive.all_files()
+            rows.append((entry.arcname, entry.size, entry.sha256))
+            result.stored_bytes += entry.size
+        elif entry.source == GENERATED:
+            started = time.perf_counter()
+            data = entry.render()
+            result.render_seconds += time.perf_counter() - started
+            archive.add(data, entry.arcname)
+            yield from archive.all_files()
+            rows.append((entry.arcname, len(data), hashlib.sha256(data).hexdigest()))
+            del data
+    for name, data in _manifests(entries, rows, title):
+        archive.add(data, name)
+        yield from archive.all_files()
+    yield from archive.finalize()
+    result.files = len(rows)
+    result.manifest = rows
+
+
+def prepare(entries: list[Entry], relative_dir: str, progress=None, *, title: str = "") -> Result:
+    """Make the package of ``entries`` ready to download, in the private folder ``relative_dir``.
+
+    What the background job does. Every stored file is read once and compared with what was
+    recorded when it was stored (:func:`_checked`: size and CRC-32, or SHA-256 for older
+    files); the generated documents (附件1 PDF and Word, the summary, the draft letter) are
+    rendered and the manifests (清单.xlsx, manifest.csv) made, and these are written into the
+    folder with ``members.json``, the package's member list: name in the ZIP, stored file, size,
+    SHA-256, CRC-32. The evidence itself is **not copied**: :func:`zip_chunks` assembles the ZIP
+    from the stored files when it is downloaded, checking every file again on the way, and
+    :func:`archive_size` tells its exact length beforehand.
+
+    Why not write the ZIP here: a 1 GB package would be written and flushed in full — a second
+    gigabyte on disk for every package of the same evidence — and this machine's disk writes
+    at about a quarter of the speed it reads, so no package written in full can be made at half
+    the speed of reading its files (bench/package_memory.py). Assembled at download, a ZIP costs
+    what reading its files costs.
+
+    The manifests' SHA-256 of each stored file is the one recorded when it was uploaded (the
+    file being shown unchanged since by its size and CRC-32); the generated files' are computed.
+
+    The folder is written as ``.<name>.part`` and renamed when complete; any failure (a file
+    missing or changed, a document that cannot be rendered, a full disk) removes it and raises,
+    so ``relative_dir`` either is the whole prepared package or does not exist.
+    ``progress(done, total)`` is called as bytes go by (stored files by size, each generated
+    document as 256 KiB).
+    """
+    final = private_path(relative_dir)
+    part = final.with_name(f".{final.name}.part")
+    part.mkdir(parents=True)
+    tick = _progress(entries, progress)
+    result = Result()
+
+    def keep(arcname: str, name: str, data: bytes) -> None:
+        (part / name).write_bytes(data)
+        result.members.append(Entry(arcname, FILE, path=final / name, size=len(data),
+                                    sha256=hashlib.sha256(data).hexdigest(), crc32=crc32(data),
+                                    kind="已生成的文档", what=arcname, stored=f"{relative_dir}/{name}",
+                                    recorded="生成时"))
+
     try:
-        for entry in entries:
-            if entry.source == MANIFEST:
-                continue
-            item = _Written(entry)
+        for number, entry in enumerate(entries, 1):
             if entry.source == FILE:
-                archive.add(_read(entry, item, reader, tick), entry.arcname, size=entry.size)
-                yield from archive.all_files()
-            else:
+                crc = _drain(_checked(entry, tick, NOT_BUILT))
+                result.members.append(dataclasses.replace(entry, crc32=crc))
+                result.stored_bytes += entry.size
+            elif entry.source == GENERATED:
                 started = time.perf_counter()
                 data = entry.render()
                 result.render_seconds += time.perf_counter() - started
-                item.size = len(data)
-                item.hexdigest = hashlib.sha256(data).hexdigest()
-                archive.add(data, entry.arcname)
+                keep(entry.arcname, f"{number:04d}{_split_ext(entry.arcname)[1]}", data)
                 del data
-                yield from archive.all_files()
                 tick(entry.weight)
-            written.append(item)
-        for item in written:
-            entry = item.entry
-            if entry.source == FILE and (item.size != entry.size or item.sha256 != entry.sha256):
-                raise DomainError(entry.changed_message(item.size, item.sha256), status=409)
-        rows = [(w.entry.arcname, w.size, w.sha256) for w in written]
-        names = [e.arcname for e in entries if e.source == MANIFEST]
-        if MANIFEST_XLSX in names:
-            data = manifest_xlsx(rows, title=title)
-            archive.add(data, MANIFEST_XLSX)
-            yield from archive.all_files()
-            rows.append((MANIFEST_XLSX, len(data), hashlib.sha256(data).hexdigest()))
-        if MANIFEST_CSV in names:
-            archive.add(manifest_csv(rows), MANIFEST_CSV)
-        yield from archive.finalize()
-        result.files = len(rows) + (1 if MANIFEST_CSV in names else 0)
-        result.stored_bytes = sum(w.size for w in written if w.entry.source == FILE)
+        rows = [(m.arcname, m.size, m.sha256) for m in result.members]
+        for name, data in _manifests(entries, rows, title):
+            keep(name, name, data)
         result.manifest = rows
-    finally:
-        reader.close()
-
-
-def temporary_path(out_path: Path) -> Path:
-    return out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex[:8]}.part")
-
-
-def build(entries: list[Entry], out_path, progress=None, *, title: str = "") -> Result:
-    """Write the ZIP of ``entries`` to ``out_path`` and return its size.
-
-    The package is verified file by file through its manifest (SHA-256 of every file); the ZIP
-    as a whole is not hashed again, which would cost a second full SHA-256 pass on a CPU-bound
-    build (bench/package_memory.py). Streams into a temporary file beside ``out_path`` (written
-    by a worker thread), flushes it to disk and renames it; any failure (a missing or changed file, a
-    document that cannot be rendered, a full disk) removes the temporary file and raises, so
-    ``out_path`` either is the whole package or does not exist. ``progress(done, total)`` is
-    called as bytes go by (stored files by size, each generated document as 256 KiB).
-    """
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    part = temporary_path(out_path)
-    result = Result()
-    try:
-        with open(part, "xb") as out:
-            writer = _Worker(out.write, "package-writer")
-            chunks = _zip_chunks(entries, result, progress, title)
-            try:
-                for chunk in chunks:
-                    result.size += len(chunk)
-                    writer.put(chunk)
-                writer.wait()
-            finally:
-                chunks.close()  # stops the hashing thread at once if the writer failed
-                writer.close()
-            out.flush()
-            os.fsync(out.fileno())
-        part.chmod(0o600)
-        os.replace(part, out_path)
+        result.manifest_sha256 = next((sha for name, _, sha in rows if name == MANIFEST_CSV), "")
+        result.files = len(result.members)
+        result.size = archive_size(result.members)
+        with open(part / MEMBERS, "x", encoding="utf-8") as out:
+            json.dump([{"arcname": m.arcname, "stored": m.stored, "size": m.size, "sha256": m.sha256,
+                        "crc32": m.crc32, "kind": m.kind, "what": m.what, "recorded": m.recorded}
+                       for m in result.members], out, ensure_ascii=False)
+        # No fsync: a folder a crash has cut short is refused by the download's checks (a member
+        # list that cannot be read, a file missing or with another size or CRC-32), never sent.
+        os.replace(part, final)
     except BaseException:
-        part.unlink(missing_ok=True)
+        shutil.rmtree(part, ignore_errors=True)
         raise
     return result
 
 
-def stream(entries: list[Entry], filename: str = "材料包.zip", *, title: str = "") -> StreamingHttpResponse:
-    """The package straight into the response (for small packages). Checked first, so a missing
-    file is an error before any byte is sent; a file that changes while streaming aborts it."""
-    check(entries)
-    response = StreamingHttpResponse(_zip_chunks(entries, Result(), None, title), content_type="application/zip")
+def members(relative_dir: str) -> list[Entry]:
+    """The member list of a prepared package (see :func:`prepare`); ``DomainError`` if unreadable."""
+    try:
+        with open(private_path(relative_dir) / MEMBERS, encoding="utf-8") as handle:
+            rows = json.load(handle)
+    except (OSError, ValueError):
+        raise DomainError(f"材料包记录在服务器上找不到或已损坏（{relative_dir}），{NOT_SERVED}", status=409) from None
+    return [Entry(r["arcname"], FILE, path=private_path(r["stored"]), size=r["size"], sha256=r["sha256"],
+                  crc32=r["crc32"], kind=r["kind"], what=r["what"], stored=r["stored"], recorded=r["recorded"])
+            for r in rows]
+
+
+def zip_response(chunks: Iterator[bytes], filename: str, size: int | None = None) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(True, filename)
     response["Cache-Control"] = "private, no-store"
+    if size is not None:
+        response["Content-Length"] = str(size)
     return response
+
+
+def stream(entries: list[Entry], filename: str = "材料包.zip", *, title: str = "") -> StreamingHttpResponse:
+    """A small package straight into the response, rendered as it goes (no job). Checked
+    first, so a missing file is an error before any byte is sent; a file that changed stops
+    the stream before it would be listed."""
+    check(entries)
+    return zip_response(zip_chunks(entries, title=title, outcome=NOT_BUILT), filename)
 
 
 # --- who may, and the jobs ---------------------------------------------------------------------
@@ -693,11 +704,53 @@ def _expire_stale(round_, org) -> None:
             error="材料包生成中断（超过 10 分钟没有进展，后台任务可能已停止），请重新生成",
         )
         for leftover in private_path(job_relative_dir(job)).glob(".*.part"):
-            leftover.unlink(missing_ok=True)
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def job_relative_dir(job) -> str:
+    """Where a unit's prepared packages are kept (one folder per job, see :func:`prepare`)."""
     return f"packages/{job.round_id}/{job.org.code}"
+
+
+def mark_unservable(job, message: str) -> None:
+    """A prepared package that can no longer be served (a file gone or changed since): the job
+    becomes ``failed`` with the reason, its folder is removed, and the page offers a new build."""
+    from .models import JobStatus, PackageJob
+
+    PackageJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, folder="",
+                                                updated_at=timezone.now())
+    if job.folder:
+        shutil.rmtree(private_path(job.folder), ignore_errors=True)
+
+
+def download(job) -> StreamingHttpResponse:
+    """The ZIP of a prepared package, assembled from its folder and the stored evidence as it is
+    sent, with its exact ``Content-Length``.
+
+    Every file is checked first (present, with its size), so a file lost since the job ran is
+    an error before any byte is sent; a file whose bytes changed (same size) is caught by its
+    CRC-32 when its last byte has gone and the download stops there (the client gets a short
+    ZIP without its central directory, which no tool opens, never a wrong one). Either way the
+    job is marked failed with the file named.
+    """
+    if job.status != "done" or not job.folder:
+        raise DomainError("材料包尚未生成完成，或已被更新的材料包取代", status=409)
+    try:
+        listed = members(job.folder)
+        check(listed, NOT_SERVED)
+    except DomainError as exc:
+        mark_unservable(job, exc.message)
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from zip_chunks(listed, outcome=NOT_SERVED)
+        except DomainError as exc:
+            logger.error("package job %s: download stopped: %s", job.pk, exc.message)
+            mark_unservable(job, exc.message)
+            raise
+
+    return zip_response(chunks(), download_name(job.round, job.org), archive_size(listed))
 
 
 def start_job(*, actor, round_, org):
@@ -749,7 +802,7 @@ def job_payload(job) -> dict:
         "done_bytes": job.done_bytes,
         "file_count": job.file_count,
         "size": job.size,
-        "sha256": job.sha256,
+        "manifest_sha256": job.manifest_sha256,
         "error": job.error,
-        "download_url": reverse("package_download", args=[job.pk]) if job.status == "done" and job.file else "",
+        "download_url": reverse("package_download", args=[job.pk]) if job.status == "done" and job.folder else "",
     }

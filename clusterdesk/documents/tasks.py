@@ -1,6 +1,7 @@
-"""The background task that builds an electronic package (django-tasks; ``manage.py db_worker``)."""
+"""The background task that prepares an electronic package (django-tasks; ``manage.py db_worker``)."""
 
 import logging
+import shutil
 import time
 import uuid
 
@@ -35,27 +36,29 @@ def _progress_writer(job_id: int):
 
 
 def _fail(job: PackageJob, message: str) -> None:
-    PackageJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, file="", size=0, sha256="",
+    PackageJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, folder="", size=0,
+                                                manifest_sha256="",
                                                 finished_at=timezone.now(), updated_at=timezone.now())
 
 
 def _retire_older(job: PackageJob) -> None:
-    """A newer package of the same unit replaces the older files (they are large)."""
+    """A newer package of the same unit replaces the older ones (their folders are removed)."""
     older = PackageJob.objects.filter(round_id=job.round_id, org_id=job.org_id, status=JobStatus.DONE,
-                                      created_at__lte=job.created_at).exclude(pk=job.pk).exclude(file="")
+                                      created_at__lte=job.created_at).exclude(pk=job.pk).exclude(folder="")
     for old in older:
-        private_path(old.file).unlink(missing_ok=True)
-        PackageJob.objects.filter(pk=old.pk).update(file="")
+        shutil.rmtree(private_path(old.folder), ignore_errors=True)
+        PackageJob.objects.filter(pk=old.pk).update(folder="")
 
 
 @task()
 def build_package(job_id: int) -> str:
-    """Plan, check and build the package of job ``job_id``; the job row records the outcome.
+    """Plan, check and prepare the package of job ``job_id``; the job row records the outcome.
 
-    Success: ``done`` with the file (``packages/<round>/<unit code>/<job>-<random>.zip``), its
-    size, SHA-256 and file count; older packages of the same unit are removed. Any failure:
-    ``failed`` with the Chinese reason (a missing stored file is named) and no file at all
-    (``package.build`` removes its temporary file). Never raises: the job row is the record.
+    Success: ``done`` with the prepared folder (``packages/<round>/<unit code>/<job>-<random>``,
+    see ``package.prepare``), the ZIP's size, the file count and manifest.csv's SHA-256; older
+    packages of the same unit are removed. Any failure: ``failed`` with the Chinese reason (a
+    missing or changed stored file is named) and no folder at all (``package.prepare`` removes
+    its partial folder). Never raises: the job row is the record.
     """
     from . import package
 
@@ -64,14 +67,14 @@ def build_package(job_id: int) -> str:
     if not claimed:
         return "skipped"
     job = PackageJob.objects.select_related("round", "org").get(pk=job_id)
-    relative = f"{package.job_relative_dir(job)}/{job.pk}-{uuid.uuid4().hex[:12]}.zip"
+    relative = f"{package.job_relative_dir(job)}/{job.pk}-{uuid.uuid4().hex[:12]}"
     try:
         entries = package.plan(job.round, job.org)
         package.check(entries)
         total = sum(e.weight for e in entries)
         PackageJob.objects.filter(pk=job.pk).update(total_bytes=total, file_count=len(entries))
-        result = package.build(entries, private_path(relative), _progress_writer(job.pk),
-                               title=package.download_name(job.round, job.org).removesuffix(".zip"))
+        result = package.prepare(entries, relative, _progress_writer(job.pk),
+                                 title=package.download_name(job.round, job.org).removesuffix(".zip"))
     except DomainError as exc:
         _fail(job, exc.message)
         return JobStatus.FAILED.value
@@ -80,8 +83,8 @@ def build_package(job_id: int) -> str:
         _fail(job, f"材料包生成失败（{type(exc).__name__}: {exc}）"[:1000] + "，请联系系统管理员")
         return JobStatus.FAILED.value
     PackageJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE, progress=100, done_bytes=F("total_bytes"), file=relative, size=result.size,
-        sha256=result.sha256, file_count=result.files, error="", finished_at=timezone.now(), updated_at=timezone.now(),
+        status=JobStatus.DONE, progress=100, done_bytes=F("total_bytes"), folder=relative, size=result.size,
+        manifest_sha256=result.manifest_sha256, file_count=result.files, error="", finished_at=timezone.now(), updated_at=timezone.now(),
     )
     job.refresh_from_db()
     _retire_older(job)

@@ -7,13 +7,12 @@ another city's round or job, another role — is a 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from clusterdesk.core.errors import DomainError
-from clusterdesk.core.files import private_path
 from clusterdesk.rounds.models import Round
 
 from . import package
@@ -97,25 +96,12 @@ def package_status(request, job_id):
     return JsonResponse(package.job_payload(_job(request, job_id)), json_dumps_params={"ensure_ascii": False})
 
 
-def job_file_response(job: PackageJob) -> FileResponse:
-    if job.status != "done" or not job.file:
-        raise DomainError("材料包尚未生成完成，或已被更新的材料包取代", status=409)
-    try:
-        handle = open(private_path(job.file), "rb")
-    except FileNotFoundError:
-        raise DomainError("材料包文件在服务器上找不到了，请重新生成", status=404) from None
-    response = FileResponse(handle, as_attachment=True, filename=package.download_name(job.round, job.org),
-                            content_type="application/zip")
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 @require_GET
 def package_download(request, job_id):
     job = _job(request, job_id)
     try:
-        return job_file_response(job)
+        return package.download(job)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_page_url(job.round, job.org, request.user))

@@ -91,12 +91,21 @@ def formal(accounts, round_open):
                        extra=EXTRA)
 
 
+def zip_of(entries, tmp_path, name="package.zip"):
+    """What a user gets: the job's ``prepare``, then the ZIP assembled from the prepared package."""
+    result = package.prepare(entries, f"packages/test/{uuid.uuid4().hex}")
+    out = tmp_path / name
+    with open(out, "wb") as handle:
+        for chunk in package.zip_chunks(result.members):
+            handle.write(chunk)
+    return out, result
+
+
 @pytest.fixture
 def built(formal, round_open, accounts, tmp_path):
     entries = package.plan(round_open, accounts["yanbian"].org)
     package.check(entries)
-    out = tmp_path / "out" / "package.zip"
-    result = package.build(entries, out)
+    out, result = zip_of(entries, tmp_path)
     return entries, out, result
 
 
@@ -237,8 +246,7 @@ def test_odd_evidence_names_are_safe_and_disambiguated(accounts, round_open, tmp
     (app,) = make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")],
                          extra={"敦化市医药产业集群": uploads}, direct={"敦化市医药产业集群": direct})
     entries = package.plan(round_open, accounts["yanbian"].org)
-    out = tmp_path / "odd.zip"
-    package.build(entries, out)
+    out, _ = zip_of(entries, tmp_path, "odd.zip")
     with zipfile.ZipFile(out) as z:
         names = z.namelist()
         folder = f"01-{app.number}-敦化市医药产业集群"  # the only one
@@ -289,7 +297,7 @@ def test_missing_evidence_fails_the_job_naming_the_file_and_leaves_nothing(forma
     assert job.error.startswith("佐证材料文件缺失：")
     assert dunhua.number in job.error and "E03" in job.error and "研发投入专项审计报告.pdf" in job.error
     assert lost.stored_name in job.error and job.error.endswith("材料包未生成")
-    assert job.file == "" and job.size == 0
+    assert job.folder == "" and job.size == 0
     folder = _package_dir(round_open, accounts["yanbian"].org)
     assert not folder.exists() or list(folder.iterdir()) == []
     page = client.get(reverse("package_page", args=[round_open.pk]))
@@ -298,22 +306,25 @@ def test_missing_evidence_fails_the_job_naming_the_file_and_leaves_nothing(forma
         package.check(package.plan(round_open, accounts["yanbian"].org))
 
 
-def test_file_changed_since_submission_fails_and_removes_the_partial_zip(formal, accounts, round_open, tmp_path):
+def flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-2] ^= 1  # same size, other bytes
+    path.write_bytes(bytes(data))
+
+
+def test_file_changed_since_submission_fails_and_removes_the_partial_folder(formal, accounts, round_open):
     from clusterdesk.applications.models import EvidenceFile
     from clusterdesk.core.files import private_path
 
     changed = EvidenceFile.objects.filter(application=formal[1], item_code="E01").get()
-    path = private_path(changed.stored_name)
-    data = bytearray(path.read_bytes())
-    data[-2] ^= 1  # same size, other bytes
-    path.write_bytes(bytes(data))
+    flip_a_byte(private_path(changed.stored_name))
     entries = package.plan(round_open, accounts["yanbian"].org)
     package.check(entries)  # sizes agree: only the hash can tell
-    out = tmp_path / "pk" / "changed.zip"
     with pytest.raises(DomainError, match="佐证材料文件与提交时不一致") as caught:
-        package.build(entries, out)
-    assert formal[1].number in caught.value.message
-    assert list(out.parent.iterdir()) == []
+        package.prepare(entries, "packages/pk/changed")
+    assert formal[1].number in caught.value.message and caught.value.message.endswith("材料包未生成")
+    assert "CRC-32 校验值应为" in caught.value.message  # the checksum recorded at upload tells
+    assert list(private_path("packages/pk").iterdir()) == []  # no folder, no .part left
 
 
 # --- jobs, downloads, scope ----------------------------------------------------------------------
@@ -322,7 +333,7 @@ def test_job_builds_and_downloads_with_the_chinese_filename(formal, accounts, ro
     client = login(accounts["yanbian"])
     client.post(reverse("package_page", args=[round_open.pk]))
     job = PackageJob.objects.get()
-    assert job.status == "done" and job.progress == 100 and job.file
+    assert job.status == "done" and job.progress == 100 and job.folder
     status = client.get(reverse("package_status", args=[job.pk])).json()
     assert status["status"] == "done" and status["download_url"] == reverse("package_download", args=[job.pk])
     response = client.get(reverse("package_download", args=[job.pk]))
@@ -330,9 +341,11 @@ def test_job_builds_and_downloads_with_the_chinese_filename(formal, accounts, ro
     assert "filename*=utf-8''" in response["Content-Disposition"]
     assert "%E5%BB%B6%E8%BE%B9" in response["Content-Disposition"]  # 延边…
     body = b"".join(response.streaming_content)
-    assert len(body) == job.size
+    assert len(body) == job.size == int(response["Content-Length"])  # the exact size, known before the first byte
     with zipfile.ZipFile(io.BytesIO(body)) as z:
+        assert z.testzip() is None
         assert z.namelist()[-1] == "manifest.csv" and job.file_count == len(z.namelist())
+        assert job.manifest_sha256 == hashlib.sha256(z.read("manifest.csv")).hexdigest()
     page = client.get(reverse("package_page", args=[round_open.pk])).content.decode()
     assert 'data-testid="package-download"' in page
     assert package.download_name(round_open, accounts["yanbian"].org) == YANBIAN_ZIP
@@ -359,9 +372,12 @@ def test_new_package_replaces_the_older_file(formal, accounts, round_open, login
     client.post(reverse("package_page", args=[round_open.pk]))
     client.post(reverse("package_page", args=[round_open.pk]))
     old, new = PackageJob.objects.order_by("pk")
-    assert old.file == "" and new.file and private_path(new.file).exists()
+    assert old.folder == "" and new.folder and private_path(new.folder).is_dir()
     assert sorted(p.name for p in _package_dir(round_open, accounts["yanbian"].org).iterdir()) == [
-        private_path(new.file).name]
+        private_path(new.folder).name]
+    assert client.get(reverse("package_download", args=[old.pk]), follow=True).status_code == 200  # back to the page
+    page = client.get(reverse("package_page", args=[round_open.pk])).content.decode()
+    assert "已被更新的材料包取代" in page
 
 
 def test_direct_stream_matches_and_respects_the_limit(formal, accounts, round_open, login, settings):
@@ -390,7 +406,11 @@ def test_api_start_status_download(formal, accounts, round_open, client, api_tok
     assert status.status_code == 200 and status.json()["size"] > 0
     download = client.get(f"/api/v1/packages/{job['id']}/download", **auth)
     assert download.status_code == 200
-    zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))).testzip()
+    body = b"".join(download.streaming_content)
+    assert len(body) == status.json()["size"] == int(download["Content-Length"])
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        assert z.testzip() is None
+        assert hashlib.sha256(z.read("manifest.csv")).hexdigest() == status.json()["manifest_sha256"]
     other = api_token(accounts["tonghua"])
     assert client.get(f"/api/v1/packages/{job['id']}", **other).status_code == 404
     assert client.get(f"/api/v1/packages/{job['id']}/download", **other).status_code == 404
@@ -430,8 +450,7 @@ def test_province_packages_the_national_list(formal, accounts, round_open, tmp_p
                              picks=[{"application": formal[1].pk, "rank": 1, "reason": "综合实力更强"},
                                     {"application": formal[0].pk, "rank": 2, "reason": "排序调整"}])
     entries = package.plan(round_open, accounts["province"].org)
-    out = tmp_path / "national.zip"
-    package.build(entries, out)
+    out, _ = zip_of(entries, tmp_path, "national.zip")
     with zipfile.ZipFile(out) as z:
         names = z.namelist()
     assert names[0].startswith(f"01-{formal[1].number}-") and any(n.startswith(f"02-{formal[0].number}-") for n in names)
@@ -455,8 +474,103 @@ def test_file_lost_after_the_check_fails_the_build_naming_it(formal, accounts, r
     package.check(entries)
     lost = EvidenceFile.objects.filter(application=formal[0], item_code="E03").get()
     private_path(lost.stored_name).unlink()  # gone while the job waited in the queue
-    out = tmp_path / "pk" / "lost.zip"
     with pytest.raises(DomainError, match="佐证材料文件缺失：.*研发投入专项审计报告.pdf") as caught:
-        package.build(entries, out)
+        package.prepare(entries, "packages/pk/lost")
     assert lost.stored_name in caught.value.message
-    assert list(out.parent.iterdir()) == []
+    assert list(private_path("packages/pk").iterdir()) == []
+
+
+# --- a prepared package, downloaded later --------------------------------------------------------
+
+def test_prepared_package_holds_no_copy_of_the_evidence(formal, accounts, round_open, login):
+    """The job keeps only what it generated; the evidence stays where it was uploaded."""
+    from clusterdesk.applications.models import EvidenceFile
+    from clusterdesk.core.files import private_path
+
+    login(accounts["yanbian"]).post(reverse("package_page", args=[round_open.pk]))
+    job = PackageJob.objects.get()
+    kept = sorted(p.name for p in private_path(job.folder).iterdir())
+    # 附件1 PDF and Word for each of 2 applications, 附件2, the draft letter, 2 manifests, members.json
+    assert len(kept) == 2 * 2 + 2 + 2 + 1 and "members.json" in kept and "manifest.csv" in kept
+    evidence = {e.sha256 for e in EvidenceFile.objects.all()}
+    kept_hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in private_path(job.folder).iterdir()}
+    assert evidence and not evidence & kept_hashes
+
+
+def test_download_refused_naming_a_file_lost_since_the_job(formal, accounts, round_open, login, api_token):
+    from clusterdesk.applications.models import EvidenceFile
+    from clusterdesk.core.files import private_path
+
+    client = login(accounts["yanbian"])
+    client.post(reverse("package_page", args=[round_open.pk]))
+    job = PackageJob.objects.get()
+    folder = private_path(job.folder)
+    lost = EvidenceFile.objects.filter(application=formal[0], item_code="E03").get()
+    private_path(lost.stored_name).unlink()
+    answer = client.get(f"/api/v1/packages/{job.pk}/download", **api_token(accounts["yanbian"]))
+    assert answer.status_code == 409
+    message = answer.json()["detail"]
+    assert message.startswith("佐证材料文件缺失：") and "研发投入专项审计报告.pdf" in message
+    assert message.endswith("材料包无法下载：请重新生成材料包")
+    job.refresh_from_db()
+    assert job.status == "failed" and job.folder == "" and "研发投入专项审计报告.pdf" in job.error
+    assert not folder.exists()
+    page = client.get(reverse("package_download", args=[job.pk]), follow=True).content.decode()
+    assert "材料包尚未生成完成" in page
+    assert "研发投入专项审计报告.pdf" in client.get(reverse("package_page", args=[round_open.pk])).content.decode()
+
+
+def test_download_stops_before_listing_a_file_changed_since_the_job(formal, accounts, round_open, login):
+    from clusterdesk.applications.models import EvidenceFile
+    from clusterdesk.core.files import private_path
+
+    client = login(accounts["yanbian"])
+    client.post(reverse("package_page", args=[round_open.pk]))
+    job = PackageJob.objects.get()
+    changed = EvidenceFile.objects.filter(application=formal[0], item_code="E01", original_name__contains="补充").get()
+    flip_a_byte(private_path(changed.stored_name))  # same size: only its SHA-256 can tell
+    response = client.get(reverse("package_download", args=[job.pk]))
+    assert response.status_code == 200  # the header went out before the file was reached
+    received = bytearray()
+    with pytest.raises(DomainError, match="佐证材料文件与提交时不一致：.*统计局产值证明（补充）.pdf"):
+        for chunk in response.streaming_content:
+            received += chunk
+    assert 0 < len(received) < job.size
+    job.refresh_from_db()
+    assert job.status == "failed" and "统计局产值证明（补充）.pdf" in job.error and job.folder == ""
+
+
+def test_uploads_record_the_crc32_the_package_checks_by(formal):
+    import zlib
+
+    from clusterdesk.applications.models import EvidenceFile
+    from clusterdesk.core.files import private_path
+    from clusterdesk.reviews.models import RecommendationList
+
+    for row in EvidenceFile.objects.all():
+        assert row.crc32 == zlib.crc32(private_path(row.stored_name).read_bytes()), row.original_name
+    letter = RecommendationList.objects.get(kind="formal")
+    assert letter.letter_crc32 == zlib.crc32(LETTER)
+
+
+def test_files_stored_before_crc32s_are_checked_by_sha256(formal, accounts, round_open):
+    """Rows without a CRC-32 (stored before it was recorded): unchanged, they are packaged and
+    their CRC-32 is taken into the member list; changed, their SHA-256 tells."""
+    import zlib
+
+    from clusterdesk.applications.models import EvidenceFile
+    from clusterdesk.core.files import private_path
+
+    EvidenceFile.objects.update(crc32=None)
+    entries = package.plan(round_open, accounts["yanbian"].org)
+    result = package.prepare(entries, "packages/legacy/ok")
+    listed = {m.arcname: m for m in result.members}
+    for entry in entries:
+        if entry.source == package.FILE and entry.kind == "佐证材料文件":
+            assert entry.crc32 is None
+            assert listed[entry.arcname].crc32 == zlib.crc32(entry.path.read_bytes())
+    changed = EvidenceFile.objects.filter(application=formal[1], item_code="E01").get()
+    flip_a_byte(private_path(changed.stored_name))
+    with pytest.raises(DomainError, match="佐证材料文件与提交时不一致：.*SHA-256 应为"):
+        package.prepare(package.plan(round_open, accounts["yanbian"].org), "packages/legacy/changed")
+    assert not private_path("packages/legacy/changed").exists()
