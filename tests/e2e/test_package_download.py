@@ -82,3 +82,32 @@ def test_progress_is_polled_until_the_link_appears(accounts, round_open, live_se
     expect(page.get_by_test_id("package-download")).to_be_visible(timeout=10_000)
     expect(page.locator(f'[data-package-job="{job.pk}"] progress')).to_have_attribute("value", "100")
     context.close()
+
+
+def test_download_of_a_package_whose_file_was_lost_names_it(accounts, round_open, live_server, browser):
+    """A package prepared, then an evidence file lost from storage: the download link brings the
+    reviewer back to the page with the file named, and the job is shown as failed."""
+    from clusterdesk.applications.models import EvidenceFile
+    from clusterdesk.core.files import private_path
+
+    (app,) = make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")])
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("用户名").fill("yanbian_city")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server.url}/documents/rounds/{round_open.pk}/package/")
+    page.get_by_test_id("package-start").click()
+    link = page.get_by_test_id("package-download")
+    expect(link).to_be_visible(timeout=60_000)
+    lost = EvidenceFile.objects.filter(application=app, item_code="E01").first()
+    private_path(lost.stored_name).unlink()
+    link.click()
+    expect(page.get_by_role("heading", name="电子材料包")).to_be_visible()
+    expect(page.locator(".messages")).to_contain_text(lost.original_name)
+    expect(page.locator(".messages")).to_contain_text("请重新生成材料包")
+    expect(page.get_by_test_id("package-jobs")).to_contain_text("失败")
+    expect(page.get_by_test_id("package-jobs").locator("progress")).to_be_hidden()  # no full bar on a failure
+    expect(page.get_by_test_id("package-download")).to_have_count(0)
+    context.close()

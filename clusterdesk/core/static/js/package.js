@@ -17,7 +17,7 @@
   function show(row, job) {
     row.setAttribute("data-status", job.status);
     var bar = row.querySelector("progress");
-    if (bar) { bar.value = job.progress; bar.textContent = job.progress + "%"; }
+    if (bar) { bar.value = job.progress; bar.textContent = job.progress + "%"; bar.hidden = job.status === "failed"; }
     var active = job.status === "queued" || job.status === "running";
     part(row, "label").textContent = (job.status_label || LABELS[job.status] || job.status) + (active ? " " + job.progress + "%" : "");
     var error = part(row, "error");
