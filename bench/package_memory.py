@@ -1,6 +1,7 @@
 """Electronic package (电子材料包): peak memory and throughput of a 100-application, 1 GB package.
 
-How to run (from the project root; needs about 1.5 × --gb of free space in the temp dir):
+How to run (from the project root; needs about 2.2 × --gb of free space in the temp dir: the
+evidence, and one downloaded ZIP kept to be checked):
 
     .venv/bin/python bench/package_memory.py            # 1 GB of evidence (a few minutes)
     .venv/bin/python bench/package_memory.py --gb 0.1   # a quick run
