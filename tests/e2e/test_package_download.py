@@ -79,8 +79,10 @@ def test_progress_is_polled_until_the_link_appears(accounts, round_open, live_se
     expect(page.get_by_test_id("package-download")).to_have_count(0)
     job = PackageJob.objects.get()
     assert build_package.call(job.pk) == "done"
+    expect(page.get_by_test_id("package-start")).to_have_text("查看生成进度")
     expect(page.get_by_test_id("package-download")).to_be_visible(timeout=10_000)
     expect(page.locator(f'[data-package-job="{job.pk}"] progress')).to_have_attribute("value", "100")
+    expect(page.get_by_test_id("package-start")).to_have_text("生成材料包")  # nothing running any more
     context.close()
 
 

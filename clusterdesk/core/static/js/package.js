@@ -46,7 +46,11 @@
         if (!response.ok) { throw new Error("HTTP " + response.status); }
         return response.json();
       })
-      .then(function (job) { if (show(row, job)) { setTimeout(function () { poll(row); }, INTERVAL); } })
+      .then(function (job) {
+        if (show(row, job)) { setTimeout(function () { poll(row); }, INTERVAL); return; }
+        var start = document.querySelector('[data-testid="package-start"]');
+        if (start) { start.textContent = "生成材料包"; }  // nothing is running any more
+      })
       .catch(function () {
         part(row, "label").textContent = "无法获取进度，稍后重试…";
         setTimeout(function () { poll(row); }, INTERVAL * 2);
