@@ -363,9 +363,9 @@ def _checked(entry: Entry, tick: Callable[[int], None], outcome: str) -> Iterato
 
     The comparison is the size and the CRC-32 recorded when the file was stored (computed here as
     the chunks go, with zlib-ng: a few per cent of the cost of reading); a file stored before
-    CRC-32s were recorded is compared by its SHA-256 instead. One thread: reading ahead in a second thread
-    measured slower on this machine (bench/package_memory.py), the hand-over costing more than
-    the overlap gained.
+    CRC-32s were recorded is compared by its SHA-256 instead. One thread: reading ahead in a
+    second thread measured slower on this machine (bench/package_memory.py), the hand-over
+    costing more than the overlap gained.
     """
     try:
         handle = open(entry.path, "rb")
@@ -492,6 +492,14 @@ def _progress(entries: list[Entry], progress) -> Callable[[int], None]:
     return tick
 
 
+def _render(entry: Entry, result: Result) -> bytes:
+    """A generated document's bytes; the time it took is added to ``result.render_seconds``."""
+    started = time.perf_counter()
+    data = entry.render()
+    result.render_seconds += time.perf_counter() - started
+    return data
+
+
 def _archive():
     import zipstream
 
@@ -530,9 +538,7 @@ def zip_chunks(entries: list[Entry], result: Result | None = None, *, title: str
             rows.append((entry.arcname, entry.size, entry.sha256))
             result.stored_bytes += entry.size
         elif entry.source == GENERATED:
-            started = time.perf_counter()
-            data = entry.render()
-            result.render_seconds += time.perf_counter() - started
+            data = _render(entry, result)
             archive.add(data, entry.arcname)
             yield from archive.all_files()
             rows.append((entry.arcname, len(data), hashlib.sha256(data).hexdigest()))
@@ -592,9 +598,7 @@ def prepare(entries: list[Entry], relative_dir: str, progress=None, *, title: st
                 result.members.append(dataclasses.replace(entry, crc32=crc))
                 result.stored_bytes += entry.size
             elif entry.source == GENERATED:
-                started = time.perf_counter()
-                data = entry.render()
-                result.render_seconds += time.perf_counter() - started
+                data = _render(entry, result)
                 keep(entry.arcname, f"{number:04d}{_split_ext(entry.arcname)[1]}", data)
                 del data
                 tick(entry.weight)
@@ -733,8 +737,12 @@ def download(job) -> StreamingHttpResponse:
     ZIP without its central directory, which no tool opens, never a wrong one). Either way the
     job is marked failed with the file named.
     """
-    if job.status != "done" or not job.folder:
-        raise DomainError("材料包尚未生成完成，或已被更新的材料包取代", status=409)
+    if job.status == "failed":
+        raise DomainError(f"该材料包无法下载：{job.error}", status=409)
+    if job.status != "done":
+        raise DomainError("材料包尚未生成完成，请在生成记录中等待进度到 100% 后再下载", status=409)
+    if not job.folder:
+        raise DomainError("该材料包已被本单位更新的材料包取代，请下载生成记录中最新的一个", status=409)
     try:
         listed = members(job.folder)
         check(listed, NOT_SERVED)

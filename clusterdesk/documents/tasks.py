@@ -37,8 +37,8 @@ def _progress_writer(job_id: int):
 
 def _fail(job: PackageJob, message: str) -> None:
     PackageJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, folder="", size=0,
-                                                manifest_sha256="",
-                                                finished_at=timezone.now(), updated_at=timezone.now())
+                                                manifest_sha256="", finished_at=timezone.now(),
+                                                updated_at=timezone.now())
 
 
 def _retire_older(job: PackageJob) -> None:
@@ -84,7 +84,8 @@ def build_package(job_id: int) -> str:
         return JobStatus.FAILED.value
     PackageJob.objects.filter(pk=job.pk).update(
         status=JobStatus.DONE, progress=100, done_bytes=F("total_bytes"), folder=relative, size=result.size,
-        manifest_sha256=result.manifest_sha256, file_count=result.files, error="", finished_at=timezone.now(), updated_at=timezone.now(),
+        manifest_sha256=result.manifest_sha256, file_count=result.files, error="", finished_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     job.refresh_from_db()
     _retire_older(job)

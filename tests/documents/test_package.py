@@ -363,6 +363,8 @@ def test_second_post_reuses_the_running_job(formal, accounts, round_open, login,
     assert PackageJob.objects.count() == 1
     page = client.get(reverse("package_page", args=[round_open.pk])).content.decode()
     assert "js/package.js" in page and f'data-status-url="{reverse("package_status", args=[job.pk])}"' in page
+    early = client.get(reverse("package_download", args=[job.pk]), follow=True).content.decode()
+    assert "材料包尚未生成完成，请在生成记录中等待进度到 100% 后再下载" in early
 
 
 def test_new_package_replaces_the_older_file(formal, accounts, round_open, login):
@@ -375,7 +377,8 @@ def test_new_package_replaces_the_older_file(formal, accounts, round_open, login
     assert old.folder == "" and new.folder and private_path(new.folder).is_dir()
     assert sorted(p.name for p in _package_dir(round_open, accounts["yanbian"].org).iterdir()) == [
         private_path(new.folder).name]
-    assert client.get(reverse("package_download", args=[old.pk]), follow=True).status_code == 200  # back to the page
+    back = client.get(reverse("package_download", args=[old.pk]), follow=True)  # back to the page, saying why
+    assert back.status_code == 200 and "请下载生成记录中最新的一个" in back.content.decode()
     page = client.get(reverse("package_page", args=[round_open.pk])).content.decode()
     assert "已被更新的材料包取代" in page
 
@@ -516,7 +519,7 @@ def test_download_refused_naming_a_file_lost_since_the_job(formal, accounts, rou
     assert job.status == "failed" and job.folder == "" and "研发投入专项审计报告.pdf" in job.error
     assert not folder.exists()
     page = client.get(reverse("package_download", args=[job.pk]), follow=True).content.decode()
-    assert "材料包尚未生成完成" in page
+    assert "该材料包无法下载：佐证材料文件缺失" in page  # a second try says why, naming the file again
     assert "研发投入专项审计报告.pdf" in client.get(reverse("package_page", args=[round_open.pk])).content.decode()
 
 
