@@ -5,21 +5,14 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, PDF, make_uscc
+from tests.conftest import PDF, make_uscc
+from tests.e2e.session import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 768},
-                                  accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("home-title")).to_be_visible()
-    return context, page
+    return sign_in(browser, live_server, username, accept_dialogs=False)
 
 
 def saved(page, section):

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.e2e.session import sign_in
 from tests.documents.test_package import YANBIAN_ZIP, make_formal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -20,14 +20,7 @@ def test_city_downloads_its_package(accounts, round_open, live_server, browser, 
     (app,) = make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")],
                          extra={"敦化市医药产业集群": [("E03", "研发投入专项审计报告.pdf",
                                                          b"%PDF-1.4\n% rd\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")]})
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True,
-                                  viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill("yanbian_city")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("home-title")).to_be_visible()
+    context, page = sign_in(browser, live_server, "yanbian_city")
 
     page.goto(f"{live_server.url}/reviews/rounds/{round_open.pk}/lists/")
     page.get_by_test_id("package-link").click()
@@ -67,12 +60,7 @@ def test_progress_is_polled_until_the_link_appears(accounts, round_open, live_se
 
     make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")])
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill("yanbian_city")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    context, page = sign_in(browser, live_server, "yanbian_city")
     page.goto(f"{live_server.url}/documents/rounds/{round_open.pk}/package/")
     page.get_by_test_id("package-start").click()
     expect(page.get_by_test_id("package-jobs")).to_contain_text("排队中")
@@ -93,12 +81,7 @@ def test_download_of_a_package_whose_file_was_lost_names_it(accounts, round_open
     from clusterdesk.core.files import private_path
 
     (app,) = make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")])
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
-    page = context.new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill("yanbian_city")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
+    context, page = sign_in(browser, live_server, "yanbian_city")
     page.goto(f"{live_server.url}/documents/rounds/{round_open.pk}/package/")
     page.get_by_test_id("package-start").click()
     link = page.get_by_test_id("package-download")

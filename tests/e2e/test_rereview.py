@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from clusterdesk.registry import rereview as rr
 from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
-from tests.conftest import PASSWORD, PDF, make_uscc
+from tests.conftest import PDF, make_uscc
+from tests.e2e.session import sign_in
 from tests.registry.test_rereview import (
     FAIL_REASON,
     JUDGEMENT_RULES,
@@ -32,16 +33,7 @@ def setup(accounts, criteria_sets):
 
 
 def session(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 900},
-                                  accept_downloads=True)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("home-title")).to_be_visible()
-    return context, page
+    return sign_in(browser, live_server, username, height=900)
 
 
 INDICATORS = {

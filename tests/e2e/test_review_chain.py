@@ -9,7 +9,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from clusterdesk.applications import domain as apps
-from tests.conftest import PASSWORD, PDF, complete_body
+from tests.conftest import PDF, complete_body
+from tests.e2e.session import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -27,15 +28,7 @@ def two_ready(accounts, round_open, upload_required):
 
 
 def session(browser, live_server, username):
-    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1366, "height": 768})
-    page = context.new_page()
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"{live_server.url}/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_test_id("home-title")).to_be_visible()
-    return context, page
+    return sign_in(browser, live_server, username)
 
 
 def take(page, action, **fields):
