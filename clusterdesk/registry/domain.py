@@ -268,8 +268,9 @@ def on_recognized(application, actor) -> Cluster:
                                      batch_year=application.round.year, actor=actor)
 
 
-def on_national_recognized(application, actor) -> Cluster:
-    """MIIT recognised ``application`` as national: a national entry (or the provincial one raised)."""
+def on_national_recognized(application, actor, document_number: str = "", date: str = "") -> Cluster:
+    """MIIT recognised ``application`` as national: a national entry (or the provincial one raised).
+    ``document_number`` and ``date`` (ISO) of MIIT's announcement are recorded when given."""
     return register_from_application(application=application, level=Level.NATIONAL,
                                      batch_year=application.round.year, actor=actor)
 
