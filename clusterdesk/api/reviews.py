@@ -12,7 +12,7 @@ from clusterdesk.audit.vocabulary import ACTIONS
 from clusterdesk.core.errors import NotAllowed
 from clusterdesk.orgs.models import Role
 from clusterdesk.reviews import domain
-from clusterdesk.reviews.workflow import LIST_ACTIONS, TRANSITIONS
+from clusterdesk.reviews.workflow import MACHINES
 from clusterdesk.rounds.models import Round
 
 from .schemas import ErrorOut
@@ -25,6 +25,8 @@ class ActionIn(Schema):
     comment: str | None = None
     national: bool | None = None
     field_comments: dict[str, str] | None = None
+    document_number: str | None = None
+    date: str | None = None
     state_version: int | None = None
 
 
@@ -33,6 +35,8 @@ class ActionOut(Schema):
     number: str
     status: str
     status_label: str
+    national_status: str
+    national_status_label: str
     state_version: int
     national_flag: bool
 
@@ -77,16 +81,22 @@ def _list_out(lst) -> dict:
 
 @router.get("/workflow")
 def workflow(request):
-    """工作流定义：每个操作的起始状态、目标状态、角色、阶段和所需输入（只读）。"""
+    """工作流定义：申报的两条轨道（省级认定 status、国家级推荐 national_status），每个操作的起始状态、
+    目标状态、角色、阶段和所需输入，以及状态分组（只读）。"""
     return {
-        "transitions": [
-            {"action": t.action, "label": t.label, "from": list(t.sources), "to": t.target, "roles": list(t.roles),
-             "unit": t.actor_unit, "stage": t.stage, "inputs": [{"name": i.name, "label": i.label, "kind": i.kind,
-                                                                 "required": i.required} for i in t.inputs]}
-            for t in TRANSITIONS
+        "machines": [
+            {"name": m.name, "label": m.label, "field": m.field, "initial": m.initial,
+             "states": [{"value": s.value, "label": str(s.label)} for s in m.states],
+             "groups": {k: list(v) for k, v in m.groups.items()},
+             "transitions": [
+                 {"action": t.action, "label": t.label, "from": list(t.sources), "to": t.target,
+                  "roles": list(t.roles), "stage": t.stage, "list_action": t.list_action,
+                  "description": t.description,
+                  "inputs": [{"name": i.name, "label": i.label, "kind": i.kind, "required": i.required}
+                             for i in t.inputs]}
+                 for t in m.transitions]}
+            for m in MACHINES
         ],
-        "list_actions": [{"action": a.action, "label": a.label, "roles": list(a.roles), "stage": a.stage,
-                          "from": list(a.sources), "to": a.target, "description": a.description} for a in LIST_ACTIONS],
     }
 
 
@@ -101,11 +111,19 @@ def available_actions(request, application_id: int):
 @router.post("/applications/{application_id}/actions/{action}",
              response={200: ActionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def take_action(request, application_id: int, action: str, payload: ActionIn):
-    """执行审核操作（如 city_recommend、city_return、province_pass）；不允许时返回 409 和原因。"""
+    """执行审核操作（如 city_recommend、city_return、province_pass、ministry_recognized）。
+
+    必须带上读取申报时得到的 ``state_version``（缺少时 400），以免覆盖他人刚做的处理；
+    当前状态不允许时返回 409 并说明当前状态。"""
     app = domain.perform(actor=request.user, application=_app(request, application_id), action=action,
                          inputs=payload.dict(exclude_none=True), expected_state_version=payload.state_version,
-                         request=request)
+                         require_version=True, request=request)
+    return action_out(app)
+
+
+def action_out(app: Application) -> dict:
     return {"id": app.pk, "number": app.number, "status": app.status, "status_label": app.get_status_display(),
+            "national_status": app.national_status, "national_status_label": app.get_national_status_display(),
             "state_version": app.state_version, "national_flag": app.national_flag}
 
 

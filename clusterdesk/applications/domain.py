@@ -213,13 +213,14 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
         data=data, evidence=evidence, digest=_digest(data, evidence), report=snapshot_reports(application, data),
     )
     # A return by the province goes back to the province; any other submission to the city.
-    target = Status.FORMAL if application.resubmit_stage == StageCode.NATIONAL_RECOMMENDATION else Status.SUBMITTED
-    Application.objects.filter(pk=application.pk).update(
-        status=target, current_version=version.number, submitted_at=now, updated_at=now,
-        state_version=F("state_version") + 1,
-    )
-    record(action="application.submitted", actor=actor, obj=application,
-           after={"version": version.number, "digest": version.digest}, request=request)
+    from clusterdesk.reviews.service import PROVINCIAL  # the provincial track's table
+
+    action = "resubmit_to_province" if application.resubmit_stage == StageCode.NATIONAL_RECOMMENDATION else "submit"
+    application.current_version, application.submitted_at = version.number, now
+    application.save(update_fields=["current_version", "submitted_at"])
+    PROVINCIAL.move(actor=actor, obj=application, action=action, request=request, now=now, check=False,
+                    extra={"version": version.number, "digest": version.digest},
+                    message=f"{application.org.name}提交了申报（第 {version.number} 版），请审核。")
     return version
 
 
@@ -239,10 +240,11 @@ def withdraw(*, actor, application: Application, request=None) -> Application:
     version = application.versions.get(number=application.current_version)
     version.withdrawn_at = timezone.now()
     version.save(update_fields=["withdrawn_at"])
-    application.status = Status.DRAFT
-    application.save(update_fields=["status", "updated_at"])
-    record(action="application.withdrawn", actor=actor, obj=application, after={"version": version.number}, request=request)
-    return application
+    from clusterdesk.reviews.service import PROVINCIAL
+
+    return PROVINCIAL.move(actor=actor, obj=application, action="withdraw", request=request, check=False,
+                           extra={"version": version.number},
+                           message=f"{application.org.name}撤回了已提交的申报（第 {version.number} 版）。")
 
 
 def deadline_text(application: Application) -> str:

@@ -13,8 +13,8 @@ from clusterdesk.rounds.models import Round
 
 
 class Status(models.TextChoices):
-    """Every state of an application. The transitions between them are declared in
-    ``clusterdesk/reviews/workflow.py``."""
+    """The application's provincial track (申报 → 市州 → 省厅初审 → 公示 → 认定). The transitions
+    are declared in ``clusterdesk/reviews/workflow.py`` (``PROVINCIAL``)."""
 
     DRAFT = "draft", "填报中"
     SUBMITTED = "submitted", "已提交市州"
@@ -27,10 +27,18 @@ class Status(models.TextChoices):
     PUBLICITY = "publicity", "拟认定公示中"
     RECOGNIZED = "recognized", "认定为省级集群"
     NOT_RECOGNIZED = "not_recognized", "未予认定"
-    NATIONAL_SELECTED = "national_selected", "拟推荐国家级"
-    NATIONAL_SENT = "national_sent", "已推荐至工信部"
-    NATIONAL_RECOGNIZED = "national_recognized", "获认定国家级集群"
-    NATIONAL_NOT_RECOGNIZED = "national_not_recognized", "未获国家级认定"
+
+
+class NationalStatus(models.TextChoices):
+    """The national track, run side by side with the provincial one (同步推荐). The transitions
+    are declared in ``clusterdesk/reviews/workflow.py`` (``NATIONAL``)."""
+
+    NONE = "none", "—"
+    CANDIDATE = "candidate", "国家级候选"
+    SELECTED = "selected", "拟推荐国家级"
+    SENT = "sent", "已推荐至工信部"
+    RECOGNIZED = "recognized", "获认定国家级集群"
+    NOT_RECOGNIZED = "not_recognized", "未获国家级认定"
 
 
 EDITABLE_STATUSES = {Status.DRAFT, Status.RETURNED}
@@ -84,6 +92,8 @@ class Application(models.Model):
     number = models.CharField("申报编号", max_length=32, unique=True)
     name = models.CharField("集群名称", max_length=100, blank=True)
     status = models.CharField("状态", max_length=32, choices=Status.choices, default=Status.DRAFT)
+    national_status = models.CharField("国家级推荐状态", max_length=16, choices=NationalStatus.choices,
+                                       default=NationalStatus.NONE)
     current_version = models.PositiveIntegerField("已提交版本", default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,7 +103,7 @@ class Application(models.Model):
     national_flag = models.BooleanField("同步推荐国家级", default=False)
     # After a return, the stage whose deadline governs the resubmission (the returning unit's).
     resubmit_stage = models.CharField(max_length=32, blank=True)
-    # Incremented by every workflow transition: a page acting on an older state is refused.
+    # Incremented by every workflow transition of either track: a page acting on an older state is refused.
     state_version = models.PositiveIntegerField(default=0)
 
     objects = ApplicationQuerySet.as_manager()
@@ -102,7 +112,7 @@ class Application(models.Model):
         verbose_name = "申报"
         verbose_name_plural = "申报"
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["round", "status"])]
+        indexes = [models.Index(fields=["round", "status"]), models.Index(fields=["round", "national_status"])]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name or '（未命名）'}"

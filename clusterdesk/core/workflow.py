@@ -25,7 +25,7 @@ Machines register themselves in ``MACHINES`` when their module is imported (each
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field as dc_field
 from datetime import datetime
 from typing import Any
 
@@ -159,8 +159,9 @@ class Step:
     before: str
     now: datetime
     request: Any = None
-    extra: dict = field(default_factory=dict)  # added to the audit event's "after"
-    fields: list = field(default_factory=list)
+    extra: dict = dc_field(default_factory=dict)  # added to the audit event's "after"
+    message: str = ""  # what the notification says, when the caller words it (a list operation)
+    fields: list = dc_field(default_factory=list)
 
     def set(self, name: str, value) -> None:
         setattr(self.obj, name, value)
@@ -200,7 +201,7 @@ class Machine:
     transitions: tuple
     field: str = "status"
     initial: str = ""
-    groups: dict = field(default_factory=dict)
+    groups: dict = dc_field(default_factory=dict)
     version_field: str | None = None
     audit_prefix: str = ""
     object_label: str = "申报"
@@ -267,8 +268,8 @@ class Machine:
         if not getattr(actor, "is_authenticated", False):
             return forbid("请先登录")
         verdict = t.who(actor, obj)
-        if not verdict:
-            return verdict if verdict.kind else forbid(verdict.reason)
+        if not verdict:  # who-predicates say "只有…可以{label}": the row's label is put in
+            return Verdict(False, verdict.reason.replace("{label}", t.label), verdict.kind or FORBIDDEN)
         state = self.state_of(obj)
         if state not in t.sources:
             return conflict(f"{self.object_label}当前状态为“{self.state_label(state)}”，不能{t.label}")
@@ -329,15 +330,19 @@ class Machine:
         return self.move(actor=actor, obj=obj, action=t, inputs=inputs, request=request, now=now)
 
     def move(self, *, actor, obj, action: str | Transition, inputs: dict | None = None, request=None,
-             now: datetime | None = None, extra: dict | None = None, check: bool = True):
-        """The step itself, on an object the caller has locked (inside its transaction)."""
+             now: datetime | None = None, extra: dict | None = None, message: str = "", check: bool = True):
+        """The step itself, on an object the caller has locked (inside its transaction).
+
+        ``check=False`` is for list operations that have already checked the whole list (and
+        for moves the table makes as effects of another step); the state, deadline and guard
+        checks of the row are then the caller's."""
         t = action if isinstance(action, Transition) else self.get(action)
         now = now or timezone.now()
         if check:
             require(self.check(actor, obj, t, now))
         values = clean_inputs(t, inputs or {})
         before = self.state_of(obj)
-        step = Step(self, t, actor, obj, values, before, now, request, dict(extra or {}))
+        step = Step(self, t, actor, obj, values, before, now, request, dict(extra or {}), message)
         step.set(self.field, t.target)
         if self.version_field:
             step.set(self.version_field, getattr(obj, self.version_field) + 1)

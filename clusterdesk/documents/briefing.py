@@ -19,10 +19,12 @@ from clusterdesk.applications.models import Application, ApplicationVersion, Sta
 from clusterdesk.orgs.models import Org, OrgKind
 from clusterdesk.rounds.models import SHANGHAI, Round, StageCode
 
+from clusterdesk.reviews.service import PIPELINE, PROVINCIAL
+
 from .summary import RECOMMENDED_ONWARD, authority_name, summary_rows
 
 # Columns of the counts table: the overview's pipeline groups, then the stopped ones.
-STOPPED = (Status.CITY_REJECTED, Status.INITIAL_FAILED, Status.NOT_RECOGNIZED)
+STOPPED = PROVINCIAL.group("stopped")
 LIST_STAGES = (StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION)
 LIST_STATE_LABELS = {"done": "已报送", "late": "逾期报送", "missed": "未报送", "open": "未报送"}
 ACTIVE_FOR_CRITERIA = tuple(s for s in Status.values
@@ -32,8 +34,7 @@ ACTIVE_FOR_CRITERIA = tuple(s for s in Status.values
 STATUS_SHORT = {
     Status.RECOMMENDED: "市州推荐", Status.FORMAL: "正式推荐", Status.INITIAL_PASSED: "初审通过",
     Status.INITIAL_FAILED: "初审未过", Status.PUBLICITY: "公示中", Status.RECOGNIZED: "省级认定",
-    Status.NOT_RECOGNIZED: "未予认定", Status.NATIONAL_SELECTED: "拟推国家级", Status.NATIONAL_SENT: "已报工信部",
-    Status.NATIONAL_RECOGNIZED: "国家级认定", Status.NATIONAL_NOT_RECOGNIZED: "国家级未获",
+    Status.NOT_RECOGNIZED: "未予认定",
 }
 
 MAX_LISTED = 40  # recommended clusters shown (two columns of 20)
@@ -42,8 +43,6 @@ MAX_NAMES = 6  # names quoted in one problem line
 
 
 def _pipeline():
-    from clusterdesk.reviews.views_province import PIPELINE
-
     return PIPELINE
 
 

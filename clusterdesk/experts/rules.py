@@ -19,7 +19,7 @@ Province-level experts have no automatic conflict; their declared conflicts stil
 
 from clusterdesk.orgs.models import Org, OrgKind, Role
 
-REVIEWABLE_LABEL = "市州正式推荐后的申报（市州正式推荐、省厅初审通过、拟认定公示中、认定为省级集群、拟推荐国家级）"
+REVIEWABLE_LABEL = "市州正式推荐后的申报（市州正式推荐、省厅初审通过、拟认定公示中、认定为省级集群）"
 
 
 def city_code(org: Org) -> str | None:

@@ -18,13 +18,14 @@ After the scoring closes the expert sees nothing.
 from django.db.models import Q
 from django.utils import timezone
 
-from clusterdesk.applications.models import Status
+from clusterdesk.reviews.workflow import PROVINCIAL
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.orgs.scoping import NOTHING
 from clusterdesk.rounds.models import SHANGHAI, Stage, StageCode
 
-# After the city's formal recommendation: the states in which experts review an application.
-REVIEWABLE = (Status.FORMAL, Status.INITIAL_PASSED, Status.PUBLICITY, Status.RECOGNIZED, Status.NATIONAL_SELECTED)
+# After the city's formal recommendation: the states in which experts review an application
+# (the provincial track's "reviewable" group).
+REVIEWABLE = PROVINCIAL.group("reviewable")
 
 
 def closed_rounds(now=None):

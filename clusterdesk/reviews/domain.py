@@ -15,14 +15,14 @@ from clusterdesk.applications.models import Application, Status
 from clusterdesk.audit.domain import record
 from clusterdesk.audit.models import AuditEvent
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
+from clusterdesk.core.workflow import Button, Verdict
 from clusterdesk.orgs.models import Org, OrgKind, Role
 from clusterdesk.rounds.domain import check_open, closes_at, format_deadline
 from clusterdesk.rounds.models import Round, StageCode
 
 from .models import ListKind, RecommendationList, ReviewComment
-from .workflow import BY_ACTION, TRANSITIONS, Transition
+from .workflow import MACHINES, PROVINCIAL, machine_of
 
-ROLE_LABELS = {Role.CITY_REVIEWER: "市州审核人员", Role.PROVINCE_ADMIN: "省厅管理员"}
 COUNTY_KINDS = {OrgKind.COUNTY, OrgKind.COUNTY_CITY}
 
 
@@ -30,65 +30,18 @@ def _formal_sent(round_: Round, org_id) -> bool:
     return RecommendationList.objects.filter(round=round_, org_id=org_id, kind=ListKind.FORMAL).exists()
 
 
-def allowed(actor, application: Application, transition: Transition, now=None) -> tuple[bool, str]:
-    """May ``actor`` take ``transition`` on ``application`` now? (allowed, Chinese reason)."""
-    if not actor.is_authenticated or actor.role not in transition.roles:
-        who = "、".join(ROLE_LABELS.get(r, r) for r in transition.roles)
-        return False, f"只有{who}可以{transition.label}"
-    if transition.actor_unit == "recommender" and actor.org_id != application.org.recommender_id:
-        return False, f"只有本申报的推荐单位可以{transition.label}"
-    if transition.actor_unit == "province" and (actor.org.kind != OrgKind.PROVINCE or application.round.province_id != actor.org_id):
-        return False, f"只有组织本批次的省厅可以{transition.label}"
-    if application.status not in transition.sources:
-        return False, f"申报当前状态为“{application.get_status_display()}”，不能{transition.label}"
-    if transition.actor_unit == "recommender" and _formal_sent(application.round, actor.org_id):
-        return False, "本单位已正式推荐，名单已锁定，不能再修改"
-    if transition.stage:
-        deadline = closes_at(application.round, transition.stage, actor.org)
-        if deadline is not None and (now or timezone.now()) > deadline:
-            return False, f"本阶段已截止（{format_deadline(deadline)}），逾期不予受理"
-    return True, ""
-
-
-@dataclass
-class Button:
-    transition: Transition
-    allowed: bool
-    reason: str
+def allowed(actor, application: Application, action: str, now=None) -> Verdict:
+    """May ``actor`` take ``action`` on ``application`` now? A ``Verdict`` from the track's table."""
+    return machine_of(action).check(actor, application, action, now)
 
 
 def available(actor, application: Application) -> list[Button]:
-    """The actions of the current state that the actor's role could take, each with its answer."""
-    buttons = []
-    for t in TRANSITIONS:
-        if application.status in t.sources and actor.role in t.roles:
-            ok, reason = allowed(actor, application, t)
-            buttons.append(Button(t, ok, reason))
-    return buttons
+    """The single-application actions of both tracks' current states that the actor's role
+    could take, each with its verdict (a disabled button says why)."""
+    return [b for m in MACHINES for b in m.buttons(actor, application)]
 
 
-def _clean_inputs(transition: Transition, inputs: dict) -> dict:
-    cleaned = {}
-    for spec in transition.inputs:
-        value = inputs.get(spec.name)
-        if spec.kind == "bool":
-            cleaned[spec.name] = value in (True, "1", "true", "on", "yes", "是")
-        elif spec.kind == "fields":
-            value = value or {}
-            if not isinstance(value, dict):
-                raise DomainError(f"{spec.label}格式不对：应为“栏目: 意见”的对应关系", field=spec.name)
-            cleaned[spec.name] = {str(k): str(v).strip() for k, v in value.items() if str(v).strip()}
-        else:
-            text = (value or "").strip() if isinstance(value, str) else ""
-            if spec.required and not text:
-                raise DomainError(f"请填写{spec.label}：{transition.label}必须说明{spec.label}", field=spec.name)
-            if len(text) > 5000:
-                raise DomainError(f"{spec.label}不能超过 5000 字", field=spec.name)
-            cleaned[spec.name] = text
-    return cleaned
-
-
-def _who_last(application: Application) -> str:
+def who_last(application: Application) -> str:
     event = (AuditEvent.objects.filter(object_type="applications.application", object_id=str(application.pk),
                                        action__startswith="review.").order_by("-at", "-id").first())
     if event is None:
@@ -96,64 +49,21 @@ def _who_last(application: Application) -> str:
     return f"（由 {event.org_name} {event.actor_username} 于 {timezone.localtime(event.at):%m-%d %H:%M} 处理）"
 
 
-@transaction.atomic
 def perform(*, actor, application: Application, action: str, inputs: dict | None = None,
-            expected_state_version: int | None = None, request=None) -> Application:
-    """Take one workflow action. Refusals: 403 for the wrong role or unit, 409 for the wrong
-    state, a closed stage, or a page acting on an older state (two reviewers at once, a
-    double click); nothing is half-done.
+            expected_state_version: int | None = None, require_version: bool = False,
+            request=None) -> Application:
+    """Take one workflow action of either track (``workflow.PROVINCIAL`` / ``workflow.NATIONAL``).
 
-    Side effects: ``review.<action>`` audit event with the status before and after and the
-    input; a ReviewComment when there is a comment; notifications to those who must act.
+    Refusals: 403 for the wrong role or unit, 409 for the wrong state, a closed stage, or a page
+    acting on an older ``state_version`` (two reviewers at once, a double click; the API
+    requires it: ``require_version``); nothing is half-done. Side effects, as the table
+    declares them: ``review.<action>`` audit event with the status before and after and the
+    inputs; a ``ReviewComment`` when there is a comment; the other track or the registry moved
+    where the row says so; the units that must act notified.
     """
-    transition = BY_ACTION.get(action)
-    if transition is None:
-        raise DomainError(f"未知操作：{action}", status=404)
-    application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
-    if expected_state_version is not None and int(expected_state_version) != application.state_version:
-        raise Conflict(f"该申报已被处理，当前状态为“{application.get_status_display()}”{_who_last(application)}；"
-                       "您的操作未执行，请刷新页面后查看")
-    ok, reason = allowed(actor, application, transition)
-    if not ok:
-        if reason.startswith("只有"):
-            raise NotAllowed(reason)
-        raise Conflict(reason)
-    values = _clean_inputs(transition, inputs or {})
-    before = {"status": application.status}
-    application.status = transition.target
-    application.state_version += 1
-    update = ["status", "state_version", "updated_at"]
-    if action == "city_recommend":
-        application.national_flag = values.get("national", False)
-        update.append("national_flag")
-    if transition.target == Status.RETURNED:
-        application.resubmit_stage = transition.stage or ""
-        update.append("resubmit_stage")
-    application.save(update_fields=update)
-    if values.get("comment") or values.get("field_comments"):
-        ReviewComment.objects.create(
-            application=application, version=application.current_version, action=action, author=actor,
-            org_name=actor.org.name, text=values.get("comment", ""), field_comments=values.get("field_comments", {}),
-        )
-    after = {"status": application.status, **values}
-    record(action=f"review.{action}", actor=actor, obj=application, before=before, after=after, request=request,
-           comment=values.get("comment", ""))
-    _notify(transition, application, actor, values)
-    if action == "ministry_recognized":
-        from clusterdesk.registry.domain import on_national_recognized  # the registry enters the national cluster
-        on_national_recognized(application, actor)
-    return application
-
-
-def _notify(transition: Transition, application: Application, actor, values: dict) -> None:
-    try:
-        from clusterdesk.notifications.domain import notify_units
-    except ImportError:  # notifications not installed
-        return
-    title = f"{application.name or application.number}：{transition.label}"
-    body = values.get("comment") or f"{actor.org.name}已{transition.label}。"
-    notify_units(application=application, audiences=transition.notify, kind=f"review.{transition.action}",
-                 title=title, body=body)
+    return machine_of(action).perform(actor=actor, obj=application, action=action, inputs=inputs,
+                                      expected_version=expected_state_version, require_version=require_version,
+                                      request=request)
 
 
 # --- the city's lists ----------------------------------------------------------------------
@@ -260,15 +170,11 @@ def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, request=
         submitted_at=timezone.now(), letter_name=name, letter_stored=stored, letter_kind=kind,
         letter_size=size, letter_sha256=sha, letter_crc32=crc, confirmed_final=True,
     )
-    for app in apps:
-        app.status = Status.FORMAL
-        app.state_version += 1
-    Application.objects.bulk_update(apps, ["status", "state_version"])
     record(action="review.formal_submitted", actor=actor, obj=lst, object_repr=f"{actor.org.name}正式推荐",
            after={"entries": lst.entries, "letter": name, "sha256": sha}, request=request)
     for app in apps:
-        record(action="review.formal_submitted", actor=actor, obj=app, before={"status": Status.RECOMMENDED},
-               after={"status": Status.FORMAL}, request=request)
+        PROVINCIAL.move(actor=actor, obj=app, action="submit_formal", request=request, check=False,
+                        extra={"list": lst.pk})
     _notify_province(round_, f"{actor.org.name}已正式推荐", f"共 {len(apps)} 个集群，推荐文件：{name}。")
     return lst
 
@@ -341,6 +247,7 @@ def inbox(actor, round_: Round | None = None):
     return qs.order_by("status", "number")
 
 
-def counts_by_status(queryset) -> dict[str, int]:
-    return {row["status"]: row["n"] for row in queryset.values("status").annotate(n=Count("pk"))}
+def counts_by_status(queryset, field: str = "status") -> dict[str, int]:
+    """Counts per state of one track (``status`` or ``national_status``): one query."""
+    return {row[field]: row["n"] for row in queryset.values(field).annotate(n=Count("pk")).order_by()}
 

@@ -15,11 +15,13 @@ Decisions recorded here:
   follow the official holiday and make-up-day schedule (``chinese_calendar``); for a year that
   library does not know yet, Monday–Friday is used and the note says so. The period includes
   its last day: recognition may be finalised from the next day (Beijing time) on.
-- National candidates are the applications the city flagged 同步推荐国家级 that passed the
-  province's initial review: ``initial_passed`` or ``recognized`` may be selected (as the
-  workflow table declares). One under publicity is listed but cannot be selected until its
-  publicity is finalised (selecting it would take it out of the batch). ``not_recognized``
-  (an upheld objection) is not a candidate.
+- The two tracks run side by side (``workflow.PROVINCIAL`` and ``workflow.NATIONAL``):
+  publicity and recognition move only ``status``; selection, sending and the ministry's
+  outcome move only ``national_status``. National candidates are the applications the city
+  flagged 同步推荐国家级 that passed the province's initial review (``national_status``
+  ``candidate``), whatever their provincial step (初审通过, 公示中 or 认定): selecting one does
+  not skip its publicity. One whose provincial track stopped (an upheld objection: 未予认定)
+  is listed but cannot be selected or sent.
 - A pick is "out of score order" when a higher-scored selectable candidate is left out while
   it is chosen, or when it is ranked ahead of a higher-scored pick; such a pick needs a reason.
   Equal scores (and no scores at all, when expert review is not installed) are never out of order.
@@ -36,7 +38,7 @@ from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
 
-from clusterdesk.applications.models import Application, Status
+from clusterdesk.applications.models import Application, NationalStatus, Status
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 from clusterdesk.core.files import private_path, store_upload
@@ -45,9 +47,9 @@ from clusterdesk.rounds.domain import check_open, format_deadline
 from clusterdesk.rounds.models import SHANGHAI, Round, end_of_day
 
 from .models import NationalPick, Objection, PublicityBatch, PublicityEntry, ReviewComment, SpotCheck, SpotCheckFile
-from .workflow import LIST_ACTIONS
+from .workflow import NATIONAL, PROVINCIAL
 
-STAGES = {a.action: a.stage for a in LIST_ACTIONS}
+STAGES = {t.action: t.stage for m in (PROVINCIAL, NATIONAL) for t in m.transitions}
 VIEW_ROLES = (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
 
 MAX_WORKING_DAYS = 30
@@ -56,13 +58,10 @@ MAX_SPOT_CHECK_FILES = 20
 SPOT_CHECK_KINDS = ("pdf", "jpg", "png", "docx", "xlsx", "ofd")
 SPOT_CHECK_KINDS_TEXT = "PDF、JPG、PNG、Word（.docx）、Excel（.xlsx）或 OFD"
 
-# States in which a flagged application is listed on the national selection page.
-CANDIDATE_STATUSES = (
-    Status.INITIAL_PASSED, Status.PUBLICITY, Status.RECOGNIZED, Status.NATIONAL_SELECTED, Status.NATIONAL_SENT,
-    Status.NATIONAL_RECOGNIZED, Status.NATIONAL_NOT_RECOGNIZED,
-)
-# States from which an application may be put on the national list (workflow.LIST_ACTIONS).
-SELECTABLE_STATUSES = tuple(next(a for a in LIST_ACTIONS if a.action == "select_national").sources)
+# National states listed on the national selection page, and those a selection may include
+# (both declared in the national track's table).
+CANDIDATE_STATUSES = NATIONAL.group("listed")
+SELECTABLE_STATUSES = NATIONAL.group("selectable")
 
 
 # --- permissions -----------------------------------------------------------------------------
@@ -248,20 +247,14 @@ def propose_recognition(*, actor, round_: Round, applications, starts_on, workin
                                           ends_on=span.ends_on, created_by=actor)
     PublicityEntry.objects.bulk_create([PublicityEntry(batch=batch, application=a) for a in apps])
     now = timezone.now()
-    for a in apps:
-        a.status = Status.PUBLICITY
-        a.state_version += 1
-        a.updated_at = now
-    Application.objects.bulk_update(apps, ["status", "state_version", "updated_at"])
     period = {"title": title, "starts_on": str(starts_on), "working_days": working_days, "ends_on": str(span.ends_on)}
     record(action="review.publicity_started", actor=actor, obj=round_, object_repr=title, request=request,
            after={**period, "applications": [a.number for a in apps], "calendar_note": span.note},
            comment=span.note)
+    notice = f"公示期 {_cn_date(starts_on)} 至 {_cn_date(span.ends_on)}（{working_days} 个工作日）。"
     for a in apps:
-        record(action="review.publicity_started", actor=actor, obj=a, before={"status": Status.INITIAL_PASSED},
-               after={"status": Status.PUBLICITY, "batch": batch.pk, **period}, request=request)
-        _notify(a, ("county", "city"), "review.publicity_started", f"{a.name or a.number}：拟认定公示",
-                f"公示期 {_cn_date(starts_on)} 至 {_cn_date(span.ends_on)}（{working_days} 个工作日）。")
+        PROVINCIAL.move(actor=actor, obj=a, action="propose_recognition", request=request, now=now, check=False,
+                        extra={"batch": batch.pk, **period}, message=notice)
     batch.calendar_note = span.note
     return batch
 
@@ -357,17 +350,12 @@ def finalize_recognition(*, actor, batch: PublicityBatch, now=None, request=None
         listed = "、".join(f"“{a.name or a.number}”（{a.get_status_display()}）" for a in moved)
         raise Conflict(f"以下申报已不在公示状态，不能认定：{listed}", field="batch")
     for e in entries:
-        app = apps[e.application_id]
         upheld = [o for o in e.objections.all() if o.upheld]
         if upheld:
             e.outcome, e.reason = Status.NOT_RECOGNIZED.value, "；".join(o.resolution for o in upheld)
         else:
             e.outcome, e.reason = Status.RECOGNIZED.value, ""
-        app.status = e.outcome
-        app.state_version += 1
-        app.updated_at = now
     PublicityEntry.objects.bulk_update(entries, ["outcome", "reason"])
-    Application.objects.bulk_update(list(apps.values()), ["status", "state_version", "updated_at"])
     batch.finalized_at = now
     batch.save(update_fields=["finalized_at"])
     outcomes = [{"application": apps[e.application_id].number, "outcome": e.outcome, "reason": e.reason}
@@ -379,14 +367,12 @@ def finalize_recognition(*, actor, batch: PublicityBatch, now=None, request=None
         if e.reason:
             ReviewComment.objects.create(application=app, version=app.current_version, action="finalize_recognition",
                                          author=actor, org_name=actor.org.name, text=f"未予认定：{e.reason}")
-        record(action="review.recognized", actor=actor, obj=app, before={"status": Status.PUBLICITY},
-               after={"status": e.outcome, "batch": batch.pk, "reason": e.reason}, comment=e.reason, request=request)
+        # The table's effects: the registry enters each recognised cluster; county and city are told.
+        action = "recognize" if e.outcome == Status.RECOGNIZED else "not_recognize"
         label = "认定为省级集群" if e.outcome == Status.RECOGNIZED else "未予认定"
-        _notify(app, ("county", "city"), "review.recognized", f"{app.name or app.number}：{label}",
-                e.reason or f"{batch.title}公示期满，{label}。")
-    from clusterdesk.registry.domain import on_recognized  # the registry enters each recognised cluster
-    for app in (apps[e.application_id] for e in entries if e.outcome == Status.RECOGNIZED):
-        on_recognized(app, actor)
+        PROVINCIAL.move(actor=actor, obj=app, action=action, request=request, now=now, check=False,
+                        extra={"batch": batch.pk, "reason": e.reason},
+                        message=e.reason or f"{batch.title}公示期满，{label}。")
     return batch
 
 
@@ -455,7 +441,7 @@ def national_candidates(round_: Round) -> list[Candidate]:
     publicity is listed but not selectable; the ones already sent show their pick. Three queries
     plus the expert ranking's.
     """
-    apps = list(Application.objects.filter(round=round_, national_flag=True, status__in=CANDIDATE_STATUSES)
+    apps = list(Application.objects.filter(round=round_, national_status__in=CANDIDATE_STATUSES)
                 .select_related("org", "org__recommender"))
     picks = {p.application_id: p for p in NationalPick.objects.filter(round=round_)}
     scores = _expert_scores(round_)
@@ -464,14 +450,14 @@ def national_candidates(round_: Round) -> list[Candidate]:
     result = []
     for i, app in enumerate(apps, 1):
         pick = picks.get(app.pk)
-        if app.status in SELECTABLE_STATUSES:
+        if app.status in PROVINCIAL.group("stopped"):
+            selectable, note = False, f"省级{app.get_status_display()}，不能推荐国家级"
+        elif app.national_status == NationalStatus.CANDIDATE:
             selectable, note = True, ""
-        elif app.status == Status.NATIONAL_SELECTED:
+        elif app.national_status == NationalStatus.SELECTED:
             selectable, note = pick is not None and pick.sent_at is None, ""
-        elif app.status == Status.PUBLICITY:
-            selectable, note = False, "拟认定公示中，公示期满认定后方可选定"
         else:
-            selectable, note = False, app.get_status_display()
+            selectable, note = False, app.get_national_status_display()
         result.append(Candidate(application=app, score=scores.get(app.pk), position=i, selectable=selectable,
                                 note=note, pick=pick))
     return result
@@ -518,14 +504,6 @@ def _parse_picks(picks) -> list[tuple[int, int | None, str]]:
     return parsed
 
 
-def _revert_status(app_ids: list[int]) -> dict[int, str]:
-    """Where an application taken off the national list returns to: recognised if a publicity
-    recognised it, else initial-passed."""
-    recognized = set(PublicityEntry.objects.filter(application_id__in=app_ids, outcome=Status.RECOGNIZED)
-                     .values_list("application_id", flat=True))
-    return {pk: (Status.RECOGNIZED if pk in recognized else Status.INITIAL_PASSED) for pk in app_ids}
-
-
 @transaction.atomic
 def select_national(*, actor, round_: Round, picks: list[dict], request=None) -> list[NationalPick]:
     """Choose the province's national list (国家级推荐名单), in rank order.
@@ -539,9 +517,9 @@ def select_national(*, actor, round_: Round, picks: list[dict], request=None) ->
     selectable, once the list was sent, after the national recommendation deadline, and when a pick out of score order has no
     reason ("调整排序须说明理由"). An empty list withdraws an unsent selection.
 
-    Side effects: the previous unsent ``NationalPick`` rows replaced (applications dropped from the
-    list return to ``recognized`` / ``initial_passed``); new picks with rank, score and reason;
-    newly picked applications → ``national_selected`` (``state_version`` + 1);
+    Side effects: the previous unsent ``NationalPick`` rows replaced; new picks with rank, score
+    and reason; newly picked applications → ``national_status`` ``selected`` (``state_version`` + 1),
+    dropped ones back to ``candidate`` (the provincial ``status`` is never touched);
     ``review.national_selected`` audit event on the round and on each newly picked application,
     ``review.national_deselected`` on each dropped one.
     """
@@ -574,7 +552,7 @@ def select_national(*, actor, round_: Round, picks: list[dict], request=None) ->
             if not app.national_flag:
                 raise Conflict(f"该申报未被市州标注同步推荐国家级：“{app.name or app.number}”", field=f"picks.{app_id}")
             raise Conflict(f"“{app.name or app.number}”当前状态为“{app.get_status_display()}”，"
-                           "只有省厅初审通过或已认定为省级集群的申报可以推荐国家级", field=f"picks.{app_id}")
+                           "只有省厅初审通过的国家级候选可以推荐国家级", field=f"picks.{app_id}")
     for app_id in ids:
         c = candidates[app_id]
         if not c.selectable:
@@ -595,16 +573,9 @@ def select_national(*, actor, round_: Round, picks: list[dict], request=None) ->
     old_ids = [p.application_id for p in existing]
     dropped = [i for i in old_ids if i not in set(ids)]
     added = [i for i in ids if i not in set(old_ids)]
-    locked = {a.pk: a for a in Application.objects.select_for_update().filter(pk__in=set(dropped) | set(added))}
+    locked = {a.pk: a for a in Application.objects.select_for_update().select_related("round", "org")
+              .filter(pk__in=set(dropped) | set(added))}
     now = timezone.now()
-    back = _revert_status(dropped)
-    for app_id in dropped:
-        app = locked[app_id]
-        app.status, app.state_version, app.updated_at = back[app_id], app.state_version + 1, now
-    for app_id in added:
-        app = locked[app_id]
-        app.status, app.state_version, app.updated_at = Status.NATIONAL_SELECTED, app.state_version + 1, now
-    Application.objects.bulk_update(list(locked.values()), ["status", "state_version", "updated_at"])
     before = [{"application": p.application.number, "rank": p.rank, "reason": p.override_reason} for p in existing]
     NationalPick.objects.filter(round=round_).delete()
     created = NationalPick.objects.bulk_create([
@@ -619,14 +590,11 @@ def select_national(*, actor, round_: Round, picks: list[dict], request=None) ->
            before={"picks": before}, after={"picks": after, "quota": quota}, request=request)
     for p in chosen:
         if p.candidate.application.pk in added:
-            app = locked[p.candidate.application.pk]
-            record(action="review.national_selected", actor=actor, obj=app,
-                   before={"status": p.candidate.application.status},
-                   after={"status": Status.NATIONAL_SELECTED, "rank": p.rank, "reason": p.reason},
-                   comment=p.reason, request=request)
+            NATIONAL.move(actor=actor, obj=locked[p.candidate.application.pk], action="select_national",
+                          request=request, now=now, check=False, extra={"rank": p.rank, "reason": p.reason})
     for app_id in dropped:
-        record(action="review.national_deselected", actor=actor, obj=locked[app_id],
-               before={"status": Status.NATIONAL_SELECTED}, after={"status": back[app_id]}, request=request)
+        NATIONAL.move(actor=actor, obj=locked[app_id], action="deselect_national", request=request, now=now,
+                      check=False)
     return created
 
 
@@ -658,8 +626,8 @@ def mark_national_sent(*, actor, round_: Round, request=None) -> list[NationalPi
 
     Refused after the national recommendation deadline ("已超过截止时间（…），逾期不予受理"),
     without a selection, over the quota (lowered since), or when already marked.
-    Side effects: each pick's ``sent_at``; each application ``national_selected`` →
-    ``national_sent`` (``state_version`` + 1);
+    Side effects: each pick's ``sent_at``; each application's ``national_status`` ``selected`` →
+    ``sent`` (``state_version`` + 1);
     ``review.national_sent`` audit events on the round and on each application; county and city notified.
     """
     round_ = Round.objects.select_for_update().select_related("province").get(pk=round_.pk)
@@ -673,27 +641,27 @@ def mark_national_sent(*, actor, round_: Round, request=None) -> list[NationalPi
                        field="picks")
     if any(p.sent_at for p in picks):
         raise Conflict(f"国家级推荐名单已于{format_deadline(picks[0].sent_at)}标记为已报送工信部", field="picks")
-    apps = {a.pk: a for a in Application.objects.select_for_update().filter(pk__in=[p.application_id for p in picks])}
-    wrong = [a for a in apps.values() if a.status != Status.NATIONAL_SELECTED]
+    apps = {a.pk: a for a in Application.objects.select_for_update().select_related("round", "org")
+            .filter(pk__in=[p.application_id for p in picks])}
+    wrong = [a for a in apps.values() if a.national_status != NationalStatus.SELECTED]
     if wrong:
-        listed = "、".join(f"“{a.name or a.number}”（{a.get_status_display()}）" for a in wrong)
+        listed = "、".join(f"“{a.name or a.number}”（{a.get_national_status_display()}）" for a in wrong)
         raise Conflict(f"以下申报不是“拟推荐国家级”状态，不能报送：{listed}", field="picks")
+    stopped = [a for a in apps.values() if a.status in PROVINCIAL.group("stopped")]
+    if stopped:
+        listed = "、".join(f"“{a.name or a.number}”（省级{a.get_status_display()}）" for a in stopped)
+        raise Conflict(f"以下申报的省级认定已终止，不能报送工信部，请先调整名单：{listed}", field="picks")
     now = timezone.now()
     for p in picks:
         p.sent_at = now
     NationalPick.objects.bulk_update(picks, ["sent_at"])
-    for a in apps.values():
-        a.status, a.state_version, a.updated_at = Status.NATIONAL_SENT, a.state_version + 1, now
-    Application.objects.bulk_update(list(apps.values()), ["status", "state_version", "updated_at"])
     record(action="review.national_sent", actor=actor, obj=round_, object_repr=f"{round_.name}国家级推荐名单",
            after={"sent_at": now.isoformat(), "picks": [apps[p.application_id].number for p in picks]},
            request=request)
     for p in picks:
-        app = apps[p.application_id]
-        record(action="review.national_sent", actor=actor, obj=app, before={"status": Status.NATIONAL_SELECTED},
-               after={"status": Status.NATIONAL_SENT, "rank": p.rank}, request=request)
-        _notify(app, ("county", "city"), "review.national_sent", f"{app.name or app.number}：已推荐至工信部",
-                "省厅已将本集群列入国家级推荐名单报送工信部，认定结果公布后将在系统中登记。")
+        NATIONAL.move(actor=actor, obj=apps[p.application_id], action="mark_national_sent", request=request,
+                      now=now, check=False, extra={"rank": p.rank},
+                      message="省厅已将本集群列入国家级推荐名单报送工信部，认定结果公布后将在系统中登记。")
     return picks
 
 

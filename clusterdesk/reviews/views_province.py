@@ -17,26 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from clusterdesk.applications.models import Application, Status
+from clusterdesk.applications.models import Application, NationalStatus, Status
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.rounds.domain import closes_at, format_deadline
 from clusterdesk.rounds.home import countdown, stage_rows
 from clusterdesk.rounds.models import SHANGHAI, Round, StageCode
 
 from . import domain, province
+from .workflow import NATIONAL_PIPELINE, PIPELINE, PROVINCIAL
 from .models import ListKind, NationalPick, Objection, PublicityBatch, PublicityEntry, RecommendationList, SpotCheckFile
 
-# Stage groups of the pipeline chart, in procedure order.
-PIPELINE = [
-    ("填报中", (Status.DRAFT, Status.RETURNED)),
-    ("待市州审核", (Status.SUBMITTED,)),
-    ("市州推荐", (Status.RECOMMENDED,)),
-    ("省厅初审", (Status.FORMAL, Status.INITIAL_PASSED)),
-    ("公示/认定", (Status.PUBLICITY, Status.RECOGNIZED)),
-    ("国家级", (Status.NATIONAL_SELECTED, Status.NATIONAL_SENT, Status.NATIONAL_RECOGNIZED,
-              Status.NATIONAL_NOT_RECOGNIZED)),
-]
-STOPPED = (Status.CITY_REJECTED, Status.INITIAL_FAILED, Status.NOT_RECOGNIZED)
+# The pipeline chart's bars and the stopped states come from the tables (workflow.py).
+STOPPED = PROVINCIAL.group("stopped")
 LIST_STATES = {
     "done": ("已报送", "ok"),
     "late": ("逾期", "danger"),
@@ -90,11 +82,14 @@ def _unit_card(row: dict, now) -> dict:
             "counts": [{"status": s, "label": Status(s).label, "n": n} for s, n in counts], "stages": stages}
 
 
-def _pipeline(totals: dict[str, int]) -> dict:
+def _pipeline(totals: dict[str, int], national: dict[str, int]) -> dict:
+    """Bars for the provincial track's phases, then the national track's (two tracks side by side)."""
     groups = [{"label": label, "n": sum(totals.get(s, 0) for s in statuses),
                "statuses": "、".join(Status(s).label for s in statuses)} for label, statuses in PIPELINE]
+    groups += [{"label": label, "n": sum(national.get(s, 0) for s in statuses), "national": True,
+                "statuses": "、".join(NationalStatus(s).label for s in statuses)} for label, statuses in NATIONAL_PIPELINE]
     top = max([g["n"] for g in groups] + [1])
-    bar_x, bar_max, row_h = 96, 440, 30
+    bar_x, bar_max, row_h = 110, 430, 30
     for i, g in enumerate(groups):
         g["y"] = 8 + i * row_h
         g["text_y"] = g["y"] + 15
@@ -119,6 +114,7 @@ def overview(request, round_id):
     for row in rows:
         for status, n in row["counts"].items():
             totals[status] = totals.get(status, 0) + n
+    national = domain.counts_by_status(Application.objects.filter(round=round_), field="national_status")
     cards = [_unit_card(row, now) for row in rows]
     summary = {}
     for code, kind in LIST_STAGES:
@@ -128,7 +124,7 @@ def overview(request, round_id):
                          "missed": sum(1 for r in rows if r["stages"][code]["state"] == "missed")}
     return render(request, "reviews/province_overview.html", {
         "round": round_, "ptabs": _nav(round_, "province_overview"), "cards": cards,
-        "pipeline": _pipeline(totals), "stages": stage_rows(round_, None, now), "summary": summary.values(),
+        "pipeline": _pipeline(totals, national), "stages": stage_rows(round_, None, now), "summary": summary.values(),
         "awaiting_initial": totals.get(Status.FORMAL, 0),
         "can_act": province.is_province_admin(request.user, round_), "now": _local(now),
     })

@@ -39,7 +39,7 @@ def test_assign_refuses_applications_not_yet_formally_recommended(accounts, expe
     assert exc.value.field == "application" and "不能分配专家评审" in exc.value.message
 
 
-@pytest.mark.parametrize("status", ["formal", "initial_passed", "publicity", "recognized", "national_selected"])
+@pytest.mark.parametrize("status", ["formal", "initial_passed", "publicity", "recognized"])
 def test_reviewable_states(accounts, experts, make_app, status):
     app = make_app("222403", status=status)
     domain.assign(actor=accounts["province"], application=app, expert=experts["province"])

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from clusterdesk.applications.models import Application, Status
+from clusterdesk.applications.models import Application, Status, NationalStatus
 from clusterdesk.audit.models import AuditEvent
 from clusterdesk.registry import domain as registry
 from clusterdesk.registry.models import Cluster, ClusterEvent, ClusterStatus, EventKind, Level
@@ -67,7 +67,8 @@ def test_ministry_recognition_raises_the_provincial_entry_to_national(accounts, 
                     action="ministry_recognized")
 
     cluster = Cluster.objects.get()
-    assert Application.objects.get(pk=a.pk).status == Status.NATIONAL_RECOGNIZED
+    app = Application.objects.get(pk=a.pk)
+    assert (app.status, app.national_status) == (Status.RECOGNIZED, NationalStatus.RECOGNIZED)
     assert (cluster.level, cluster.batch_year, cluster.valid_from, cluster.valid_until) == (
         Level.NATIONAL, 2025, date(2026, 1, 1), date(2028, 12, 31))
     kinds = list(cluster.events.order_by("at", "pk").values_list("kind", flat=True))

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clusterdesk.applications.models import Application, Status
+from clusterdesk.applications.models import Application, NationalStatus as N, Status
 from clusterdesk.audit.models import AuditEvent
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 from clusterdesk.reviews import domain, province
@@ -34,6 +34,10 @@ def propose(accounts, round_, apps, starts_on=date(2025, 9, 30), days=5):
 
 def statuses(apps) -> list[str]:
     return [Application.objects.get(pk=a.pk).status for a in apps]
+
+
+def national(apps) -> list[str]:
+    return [Application.objects.get(pk=a.pk).national_status for a in apps]
 
 
 # --- working days ----------------------------------------------------------------------------
@@ -233,7 +237,8 @@ def test_select_national_skipping_higher_score_with_reason_accepted(accounts, ro
 
     rows = list(NationalPick.objects.order_by("rank").values_list("application_id", "rank", "override_reason"))
     assert rows == [(a.pk, 1, ""), (c.pk, 2, "属吉政发〔2023〕13号重点子集群，细分领域全国领先")]
-    assert statuses([a, b, c]) == [Status.NATIONAL_SELECTED, Status.INITIAL_PASSED, Status.NATIONAL_SELECTED]
+    assert national([a, b, c]) == [N.SELECTED, N.CANDIDATE, N.SELECTED]
+    assert statuses([a, b, c]) == [Status.INITIAL_PASSED] * 3  # the provincial track is untouched
     assert AuditEvent.objects.filter(action="review.national_selected", object_type="rounds.round").count() == 1
 
 
@@ -284,7 +289,7 @@ def test_select_national_again_replaces_unsent_selection(accounts, round_open, p
     select(accounts, round_open, b, c)
 
     assert list(NationalPick.objects.order_by("rank").values_list("application_id", flat=True)) == [b.pk, c.pk]
-    assert statuses([a, b, c]) == [Status.INITIAL_PASSED, Status.NATIONAL_SELECTED, Status.NATIONAL_SELECTED]
+    assert national([a, b, c]) == [N.CANDIDATE, N.SELECTED, N.SELECTED]
     assert AuditEvent.objects.filter(action="review.national_deselected", object_id=str(a.pk)).exists()
 
 
@@ -297,13 +302,83 @@ def test_select_national_dropped_recognized_application_returns_to_recognized(ac
     province.select_national(actor=accounts["province"], round_=round_open, picks=[])
 
     assert statuses([a]) == [Status.RECOGNIZED]
+    assert national([a]) == [N.CANDIDATE]
 
 
-def test_select_national_application_under_publicity_refused(accounts, round_open, passed):
-    propose(accounts, round_open, passed[:1])
+def test_select_national_under_publicity_keeps_the_publicity(accounts, round_open, passed):
+    """同步推荐: picking a candidate at 公示 leaves the provincial track in publicity."""
+    batch = propose(accounts, round_open, passed[:1])
 
-    with pytest.raises(Conflict, match="公示期满认定后方可选定"):
-        select(accounts, round_open, passed[0])
+    select(accounts, round_open, passed[0])
+
+    assert (statuses(passed[:1]), national(passed[:1])) == ([Status.PUBLICITY], [N.SELECTED])
+    province.finalize_recognition(actor=accounts["province"], batch=batch, now=at(2025, 10, 20, 9))
+    assert (statuses(passed[:1]), national(passed[:1])) == ([Status.RECOGNIZED], [N.SELECTED])
+
+
+def test_select_national_at_initial_pass_does_not_skip_publicity(accounts, round_open, passed):
+    """Selected for national at 初审通过, it can still be proposed for provincial recognition."""
+    a = passed[0]
+    select(accounts, round_open, a)
+
+    batch = propose(accounts, round_open, [a])
+
+    assert PublicityEntry.objects.filter(batch=batch, application=a).exists()
+    assert (statuses([a]), national([a])) == ([Status.PUBLICITY], [N.SELECTED])
+
+
+def test_national_recognition_during_publicity_ends_both_tracks(accounts, round_open, passed):
+    """MIIT recognises the cluster while its provincial publicity runs: both tracks end
+    recognised and the registry holds one national entry."""
+    from clusterdesk.registry.models import Cluster, Level
+
+    a = passed[0]
+    select(accounts, round_open, a)
+    province.mark_national_sent(actor=accounts["province"], round_=round_open)
+    batch = propose(accounts, round_open, [a])
+    app = Application.objects.get(pk=a.pk)
+    domain.perform(actor=accounts["province"], application=app, action="ministry_recognized",
+                   inputs={"document_number": "工信部企业函〔2025〕300号", "date": "2025-11-20"},
+                   expected_state_version=app.state_version)
+    assert (statuses([a]), national([a])) == ([Status.PUBLICITY], [N.RECOGNIZED])
+
+    province.finalize_recognition(actor=accounts["province"], batch=batch, now=at(2025, 10, 20, 9))
+
+    assert (statuses([a]), national([a])) == ([Status.RECOGNIZED], [N.RECOGNIZED])
+    cluster = Cluster.objects.get()
+    assert cluster.level == Level.NATIONAL
+
+
+def test_unflagged_application_is_no_national_candidate(accounts, round_open, passed):
+    unflagged = [a for a in passed if not a.national_flag]
+    assert unflagged and national(unflagged) == [N.NONE] * len(unflagged)
+    with pytest.raises(Conflict, match="未被市州标注同步推荐国家级"):
+        select(accounts, round_open, unflagged[0])
+
+
+def test_reopening_initial_review_withdraws_candidate_but_not_a_selected_one(accounts, round_open, passed):
+    a, b = passed[0], passed[1]
+    select(accounts, round_open, b)
+    domain.perform(actor=accounts["province"], application=Application.objects.get(pk=a.pk),
+                   action="province_reopen", inputs={"comment": "补充抽查"})
+    assert (statuses([a]), national([a])) == ([Status.FORMAL], [N.NONE])
+    with pytest.raises(Conflict, match="已列入国家级推荐名单"):
+        domain.perform(actor=accounts["province"], application=Application.objects.get(pk=b.pk),
+                       action="province_reopen", inputs={"comment": "补充抽查"})
+
+
+def test_upheld_objection_stops_national_sending(accounts, round_open, passed, login):
+    a = passed[0]
+    select(accounts, round_open, a)
+    batch = propose(accounts, round_open, [a])
+    entry = batch.entries.get()
+    objection = province.record_objection(actor=accounts["province"], entry=entry, received_on=batch.starts_on,
+                                          submitted_by="匿名", content="产值数据不实")
+    province.resolve_objection(actor=accounts["province"], objection=objection, upheld=True, resolution="核实属实")
+    province.finalize_recognition(actor=accounts["province"], batch=batch, now=at(2025, 10, 20, 9))
+
+    with pytest.raises(Conflict, match="省级认定已终止"):
+        province.mark_national_sent(actor=accounts["province"], round_=round_open)
 
 
 def test_mark_national_sent_moves_picks_and_ministry_outcome_follows(accounts, round_open, passed):
@@ -311,12 +386,13 @@ def test_mark_national_sent_moves_picks_and_ministry_outcome_follows(accounts, r
 
     province.mark_national_sent(actor=accounts["province"], round_=round_open)
 
-    assert statuses(passed[:2]) == [Status.NATIONAL_SENT, Status.NATIONAL_SENT]
+    assert national(passed[:2]) == [N.SENT, N.SENT]
+    assert statuses(passed[:2]) == [Status.INITIAL_PASSED, Status.INITIAL_PASSED]
     assert NationalPick.objects.filter(sent_at__isnull=True).count() == 0
     with pytest.raises(Conflict, match="不能再修改"):
         select(accounts, round_open, passed[0])
     app = domain.perform(actor=accounts["province"], application=passed[0], action="ministry_recognized")
-    assert app.status == Status.NATIONAL_RECOGNIZED
+    assert (app.status, app.national_status) == (Status.INITIAL_PASSED, N.RECOGNIZED)
 
 
 def test_mark_national_sent_after_deadline_refused(accounts, round_open, passed):
@@ -326,7 +402,7 @@ def test_mark_national_sent_after_deadline_refused(accounts, round_open, passed)
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
         with pytest.raises(Conflict, match="已超过截止时间"):
             province.mark_national_sent(actor=accounts["province"], round_=round_open)
-    assert statuses(passed[:1]) == [Status.NATIONAL_SELECTED]
+    assert national(passed[:1]) == [N.SELECTED]
 
 
 # --- spot checks -----------------------------------------------------------------------------

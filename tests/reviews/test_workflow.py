@@ -85,7 +85,7 @@ def test_return_loop_creates_new_version_and_diff(accounts, submitted):
 
     changes = diff(returned.versions.get(number=1).data, version.data)
     comment = ReviewComment.objects.get(application=submitted)
-    assert returned.status == Status.RETURNED and returned.resubmit_stage == "name_list"
+    assert returned.status == Status.RETURNED and returned.resubmit_stage == "county_submission"
     assert comment.field_comments == {"2024年集群产值": "请按统计局证明填写"}
     assert version.number == 2
     assert [(c.label, c.before, c.after) for c in changes] == [("2024年集群产值", "56.0", "55.0")]
@@ -125,8 +125,16 @@ def test_stale_page_cannot_act_twice(accounts, submitted):
     assert AuditEvent.objects.filter(action__startswith="review.city_").count() == 1
 
 
-def test_city_action_after_name_list_deadline_refused(accounts, submitted):
+def test_city_action_after_name_list_deadline_is_still_open(accounts, submitted):
+    """The city reviews, returns and recommends until the formal deadline (domain.md §3)."""
     deadline = Stage.objects.get(round=submitted.round, code="name_list").closes_at
+    with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
+        act(accounts["yanbian"], submitted, "city_recommend")
+    assert Application.objects.get(pk=submitted.pk).status == Status.RECOMMENDED
+
+
+def test_city_action_after_formal_deadline_refused(accounts, submitted):
+    deadline = Stage.objects.get(round=submitted.round, code="formal_submission").closes_at
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
         with pytest.raises(Conflict, match="本阶段已截止（.*23:59:59），逾期不予受理"):
             act(accounts["yanbian"], submitted, "city_recommend")
@@ -236,7 +244,8 @@ def test_timeline_lists_everything_in_order(accounts, client, api_token, formal)
 
 
 def test_api_action_refusal_is_409_in_chinese(accounts, client, api_token, draft):
-    response = client.post(f"/api/v1/applications/{draft.pk}/actions/city_recommend", {},
+    response = client.post(f"/api/v1/applications/{draft.pk}/actions/city_recommend",
+                           {"state_version": draft.state_version},
                            content_type="application/json", **api_token(accounts["yanbian"]))
 
     assert response.status_code == 409
@@ -257,7 +266,7 @@ def test_api_available_actions_explain(accounts, client, api_token, submitted):
 
 
 def test_page_buttons_show_reason_when_closed(accounts, client, submitted):
-    deadline = Stage.objects.get(round=submitted.round, code="name_list").closes_at
+    deadline = Stage.objects.get(round=submitted.round, code="formal_submission").closes_at
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
         client.force_login(accounts["yanbian"])  # inside: a session from weeks earlier has expired
         body = client.get(f"/applications/{submitted.pk}/").content.decode()
