@@ -85,8 +85,12 @@ class ApplicationSummary(Schema):
     name: str
     round: int
     org: OrgBrief
-    status: str
+    status: str = Field(description="省级认定轨道的状态")
     status_label: str
+    national_status: str = Field(description="国家级推荐轨道的状态：none / candidate / selected / sent / "
+                                             "recognized / not_recognized（与省级认定同步进行）")
+    national_status_label: str
+    state_version: int = Field(description="状态版本：办理审核操作时须原样带上")
     current_version: int
     updated_at: str
 
@@ -120,7 +124,8 @@ class VersionFull(VersionOut):
 
 class ListFilters(Schema):
     round: int | None = None
-    status: str | None = Field(None, description="draft / submitted / returned")
+    status: str | None = Field(None, description="省级状态，如 draft / submitted / returned / recognized")
+    national_status: str | None = Field(None, description="国家级推荐状态，如 candidate / selected / sent")
     org: str | None = Field(None, description="申报单位代码")
 
 
@@ -128,7 +133,9 @@ def _summary(app: Application) -> dict:
     return {
         "id": app.pk, "number": app.number, "name": app.name, "round": app.round_id,
         "org": {"code": app.org.code, "name": app.org.name}, "status": app.status,
-        "status_label": app.get_status_display(), "current_version": app.current_version,
+        "status_label": app.get_status_display(), "national_status": app.national_status,
+        "national_status_label": app.get_national_status_display(), "state_version": app.state_version,
+        "current_version": app.current_version,
         "updated_at": app.updated_at.isoformat(),
     }
 
@@ -181,6 +188,8 @@ def list_applications(request, filters: Query[ListFilters]):
         qs = qs.filter(round_id=filters.round)
     if filters.status:
         qs = qs.filter(status=filters.status)
+    if filters.national_status:
+        qs = qs.filter(national_status=filters.national_status)
     if filters.org:
         qs = qs.filter(org__code=filters.org)
     return [_summary(a) for a in qs]

@@ -20,7 +20,7 @@ from . import domain, rules
 from .computed import compute, percent
 from .forms import input_name, section_from_post
 from .home import countdown
-from .models import Application, SectionKey, Status
+from .models import Application, NationalStatus, SectionKey, Status
 from .validation import ASPECT_TITLES, INDICATOR_FIELDS, QUALIFICATIONS
 
 
@@ -34,6 +34,9 @@ def application_list(request):
     status = request.GET.get("status", "")
     if status in Status.values:
         applications = applications.filter(status=status)
+    national = request.GET.get("national", "")
+    if national in NationalStatus.values:
+        applications = applications.filter(national_status=national)
     round_id = request.GET.get("round", "")
     if round_id.isdigit():
         applications = applications.filter(round_id=round_id)
@@ -53,6 +56,7 @@ def application_list(request):
     export_round = int(round_id) if round_id.isdigit() else (rounds[0].pk if rounds else None)
     return render(request, "applications/list.html", {
         "page": page, "rows": rows, "open_rounds": open_rounds, "statuses": Status.choices, "status": status,
+        "national_statuses": [c for c in NationalStatus.choices if c[0] != NationalStatus.NONE], "national": national,
         "rounds": rounds, "round_id": round_id, "export_round": export_round,
         "can_export": request.user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN),
     })

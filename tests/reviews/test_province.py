@@ -591,3 +591,35 @@ def test_publicity_page_read_only_for_leader(accounts, round_open, passed, login
     response = client.post(url, {"action": "propose", "applications": [str(passed[0].pk)], "title": "公示",
                                  "starts_on": "2025-09-30", "working_days": "5"})
     assert response.status_code == 403
+
+
+def test_api_application_carries_both_tracks(accounts, round_open, passed, client, api_token):
+    a = passed[0]
+    select(accounts, round_open, a)
+
+    body = client.get(f"/api/v1/applications/{a.pk}", **api_token(accounts["province"])).json()
+    listed = client.get(f"/api/v1/applications?national_status=selected", **api_token(accounts["province"])).json()
+
+    assert (body["status"], body["national_status"]) == ("initial_passed", "selected")
+    assert body["national_status_label"] == "拟推荐国家级"
+    items = listed["items"] if isinstance(listed, dict) else listed
+    assert [i["id"] for i in items] == [a.pk]
+
+
+def test_api_action_without_state_version_is_400(accounts, passed, client, api_token):
+    response = client.post(f"/api/v1/applications/{passed[0].pk}/actions/province_reopen", {"comment": "补充材料"},
+                           content_type="application/json", **api_token(accounts["province"]))
+
+    assert response.status_code == 400
+    assert "state_version" in response.json()["detail"]
+    assert Application.objects.get(pk=passed[0].pk).status == Status.INITIAL_PASSED
+
+
+def test_api_ministry_outcome_on_unsent_application_is_409(accounts, passed, client, api_token):
+    app = passed[0]
+    response = client.post(f"/api/v1/applications/{app.pk}/actions/ministry_recognized",
+                           {"state_version": app.state_version}, content_type="application/json",
+                           **api_token(accounts["province"]))
+
+    assert response.status_code == 409
+    assert "国家级候选" in response.json()["detail"]
