@@ -41,7 +41,6 @@ class NationalStatus(models.TextChoices):
     NOT_RECOGNIZED = "not_recognized", "未获国家级认定"
 
 
-EDITABLE_STATUSES = {Status.DRAFT, Status.RETURNED}
 
 
 class SectionKey(models.TextChoices):
@@ -119,7 +118,10 @@ class Application(models.Model):
 
     @property
     def editable(self) -> bool:
-        return self.status in EDITABLE_STATUSES
+        """In the provincial track's "editable" group (draft, returned)."""
+        from clusterdesk.reviews.service import PROVINCIAL
+
+        return PROVINCIAL.in_group("editable", self.status)
 
 
 class Section(models.Model):

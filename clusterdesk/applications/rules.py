@@ -2,7 +2,7 @@
 
 from clusterdesk.orgs.models import Role
 
-from .models import EDITABLE_STATUSES, Application, Status
+from .models import Application, Status
 
 Verdict = tuple[bool, str]
 
@@ -20,7 +20,7 @@ def is_applicant_of(user, application: Application) -> bool:
 def can_edit(user, application: Application) -> Verdict:
     if not is_applicant_of(user, application):
         return False, "只有申报单位的县级申报账号可以填写申报表"
-    if application.status not in EDITABLE_STATUSES:
+    if not application.editable:
         return False, f"申报当前状态为“{application.get_status_display()}”，不能修改；如需修改请先撤回"
     return True, ""
 

@@ -27,8 +27,7 @@ from .summary import RECOMMENDED_ONWARD, authority_name, summary_rows
 STOPPED = PROVINCIAL.group("stopped")
 LIST_STAGES = (StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION)
 LIST_STATE_LABELS = {"done": "已报送", "late": "逾期报送", "missed": "未报送", "open": "未报送"}
-ACTIVE_FOR_CRITERIA = tuple(s for s in Status.values
-                            if s not in (Status.DRAFT, Status.RETURNED, *STOPPED))
+ACTIVE_FOR_CRITERIA = PROVINCIAL.group("active")
 
 # Short status labels for the narrow list column.
 STATUS_SHORT = {

@@ -27,13 +27,13 @@ from clusterdesk.applications.computed import compute
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.orgs.models import Org, OrgKind, Role
+from clusterdesk.reviews.service import PROVINCIAL
 from clusterdesk.rounds.models import SHANGHAI, Round
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# "Statuses from recommended onward": what a city has recommended and what became of it.
-_ORDER = [s.value for s in Status]
-RECOMMENDED_ONWARD = tuple(_ORDER[_ORDER.index(Status.RECOMMENDED):])
+# What a city has recommended and what became of it (the provincial track's group).
+RECOMMENDED_ONWARD = PROVINCIAL.group("recommended_onward")
 
 # Quality-enterprise groups of the national criterion 2 (an enterprise counts once per group).
 TOP_QUALIFICATIONS = {"champion", "little_giant"}

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from clusterdesk.applications.models import Application, Status
 from clusterdesk.orgs.models import Org
+from clusterdesk.reviews.service import PROVINCIAL
 from clusterdesk.rounds.domain import closes_at, format_deadline
 from clusterdesk.rounds.models import SHANGHAI, Round, RoundStatus, StageCode
 
@@ -75,7 +76,7 @@ def _targets(round_: Round, stages: set[str]):
     # Counties: applications still to be submitted (drafts; returned ones by the stage governing resubmission).
     pending: dict[tuple[int, str], list[Application]] = {}
     orgs: dict[int, Org] = {}
-    for app in (Application.objects.filter(round=round_, status__in=[Status.DRAFT, Status.RETURNED])
+    for app in (Application.objects.filter(round=round_, status__in=PROVINCIAL.group("editable"))
                 .select_related("org").order_by("number")):
         stage = editing_stage(app)
         if stage not in stages:
@@ -101,7 +102,7 @@ def _targets(round_: Round, stages: set[str]):
 
     # Recommending units with applications waiting to go on the name list.
     if StageCode.NAME_LIST in stages:
-        unit_ids = set(Application.objects.filter(round=round_, status__in=[Status.SUBMITTED, Status.RECOMMENDED])
+        unit_ids = set(Application.objects.filter(round=round_, status__in=PROVINCIAL.group("city_reviewable"))
                        .values_list("org__recommender_id", flat=True))
         for unit in Org.objects.filter(pk__in=unit_ids - {None}).order_by("path"):
             if (unit.pk, ListKind.NAME_LIST) in lists:

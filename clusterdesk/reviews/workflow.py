@@ -195,6 +195,11 @@ PROVINCIAL = Machine(
     groups={
         "editable": (S.DRAFT, S.RETURNED),
         "city_reviewable": (S.SUBMITTED, S.RECOMMENDED),
+        # Submitted and not stopped: counted in the round's criteria figures.
+        "active": (S.SUBMITTED, S.RECOMMENDED, S.FORMAL, S.INITIAL_PASSED, S.PUBLICITY, S.RECOGNIZED),
+        # What a city has recommended and what became of it (附件2, the briefing).
+        "recommended_onward": (S.RECOMMENDED, S.FORMAL, S.INITIAL_PASSED, S.INITIAL_FAILED, S.PUBLICITY,
+                               S.RECOGNIZED, S.NOT_RECOGNIZED),
         # Expert review: from the formal recommendation on, while the province is still deciding.
         "reviewable": (S.FORMAL, S.INITIAL_PASSED, S.PUBLICITY, S.RECOGNIZED),
         "initial_passed": (S.INITIAL_PASSED, S.PUBLICITY, S.RECOGNIZED, S.NOT_RECOGNIZED),
