@@ -19,6 +19,7 @@ from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
 
 from . import domain
+from .workflow import machine_of
 from .models import ListKind, RecommendationList
 
 
@@ -148,20 +149,25 @@ def parse_field_comments(text: str) -> dict:
 @require_POST
 def application_action(request, pk, action):
     application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
-    inputs = {
-        "comment": request.POST.get("comment", ""),
-        "national": request.POST.get("national", ""),
-        "field_comments": parse_field_comments(request.POST.get("field_comments", "")),
-    }
+    try:
+        machine = machine_of(action)
+        transition = machine.get(action)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("application_detail", args=[pk]) + "#review")
+    # The inputs the table declares for this action, read from the form by name.
+    inputs = {i.name: (parse_field_comments(request.POST.get(i.name, "")) if i.kind == "fields"
+                       else request.POST.get(i.name, "")) for i in transition.inputs}
     expected = request.POST.get("state_version")
     try:
         domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
-                       expected_state_version=int(expected) if expected and expected.isdigit() else None, request=request)
+                       expected_state_version=int(expected) if expected and expected.isdigit() else None,
+                       require_version=True, request=request)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         application.refresh_from_db()
-        messages.success(request, f"已处理：{application.get_status_display()}")
+        messages.success(request, f"已{transition.label}：{machine.state_label(machine.state_of(application))}")
     return redirect(reverse("application_detail", args=[pk]) + "#review")
 
 

@@ -99,8 +99,11 @@ def test_two_cities_to_the_national_list(accounts, two_ready, live_server, brows
         expect(page.get_by_test_id("current-picks")).to_contain_text("通化县葡萄酒产业集群")
         page.get_by_role("button", name="标记已报送工信部").click()
         page.goto(f"{live_server.url}/applications/{two_ready['dunhua'].pk}/")
-        expect(page.get_by_test_id("app-status")).to_have_text("已推荐至工信部")
+        # Two tracks side by side: the provincial recognition stays, the national track moves.
+        expect(page.get_by_test_id("app-status")).to_have_text("认定为省级集群")
+        expect(page.get_by_test_id("app-national-status")).to_have_text("国家级推荐：已推荐至工信部")
         take(page, "ministry_recognized")
-        expect(page.get_by_test_id("app-status")).to_have_text("获认定国家级集群")
+        expect(page.get_by_test_id("app-status")).to_have_text("认定为省级集群")
+        expect(page.get_by_test_id("app-national-status")).to_have_text("国家级推荐：获认定国家级集群")
         expect(page.get_by_test_id("timeline")).to_contain_text("市州推荐为省级")
         context.close()

@@ -281,7 +281,7 @@ def test_page_action_then_double_click(accounts, client, submitted):
     first = client.post(f"/reviews/applications/{submitted.pk}/actions/city_recommend/", data, follow=True)
     again = client.post(f"/reviews/applications/{submitted.pk}/actions/city_recommend/", data, follow=True)
 
-    assert "已处理：市州拟推荐" in first.content.decode()
+    assert "已推荐为省级：市州拟推荐" in first.content.decode()
     assert "该申报已被处理" in again.content.decode()
     assert AuditEvent.objects.filter(action="review.city_recommend").count() == 1
 
