@@ -177,21 +177,22 @@ def stale(app: Application) -> str:
             "您的操作未执行，请刷新页面后查看")
 
 
+# What both tracks share: one row, one state_version, one audit vocabulary, one notifier.
+ON_APPLICATION = {
+    "model": Application, "version_field": "state_version", "audit_prefix": "review", "object_label": "申报",
+    "deadline": deadline, "notifier": notify, "stale_message": stale,
+}
+
+
 # --- the provincial track -----------------------------------------------------------------------
 
 PROVINCIAL = Machine(
     name="application.provincial",
     label="申报（省级认定）",
-    model=Application,
     states=S,
     field="status",
     initial=S.DRAFT,
-    version_field="state_version",
-    audit_prefix="review",
-    object_label="申报",
-    deadline=deadline,
-    notifier=notify,
-    stale_message=stale,
+    **ON_APPLICATION,
     groups={
         "editable": (S.DRAFT, S.RETURNED),
         "city_reviewable": (S.SUBMITTED, S.RECOMMENDED),
@@ -273,16 +274,10 @@ PROVINCIAL = Machine(
 NATIONAL = Machine(
     name="application.national",
     label="申报（国家级推荐）",
-    model=Application,
     states=N,
     field="national_status",
     initial=N.NONE,
-    version_field="state_version",
-    audit_prefix="review",
-    object_label="申报",
-    deadline=deadline,
-    notifier=notify,
-    stale_message=stale,
+    **ON_APPLICATION,
     groups={
         # Listed on the national selection page.
         "listed": (N.CANDIDATE, N.SELECTED, N.SENT, N.RECOGNIZED, N.NOT_RECOGNIZED),
