@@ -102,5 +102,5 @@ def test_two_cities_to_the_national_list(accounts, two_ready, live_server, brows
         expect(page.get_by_test_id("app-status")).to_have_text("已推荐至工信部")
         take(page, "ministry_recognized")
         expect(page.get_by_test_id("app-status")).to_have_text("获认定国家级集群")
-        expect(page.get_by_test_id("timeline")).to_contain_text("市州推荐为省级")
+        expect(page.get_by_test_id("timeline")).to_contain_text("推荐为省级")
         context.close()
