@@ -115,7 +115,17 @@ def take_action(request, application_id: int, action: str, payload: ActionIn):
     """执行审核操作（如 city_recommend、city_return、province_pass、ministry_recognized）。
 
     必须带上读取申报时得到的 ``state_version``（缺少时 400），以免覆盖他人刚做的处理；
-    当前状态不允许时返回 409 并说明当前状态。"""
+    当前状态不允许时返回 409 并说明当前状态。可执行的操作及所需输入见 ``GET /applications/{id}/actions``
+    和 ``GET /workflow``。
+
+    登记工信部的结果（省厅管理员，国家级推荐状态须为“已推荐至工信部”，即名单已用
+    ``POST /rounds/{id}/national-selection/sent`` 标记报送）：
+
+    - ``ministry_recognized``：工信部认定为国家级，名录中该集群升为国家级；
+    - ``ministry_not_recognized``：工信部未予认定。
+
+    两者的可选输入：``document_number``（文号，如“工信部企业函〔2025〕123号”）、``date``（公布日期，
+    YYYY-MM-DD，格式不对 400）、``comment``（意见）；以及必填的 ``state_version``。"""
     app = domain.perform(actor=request.user, application=_app(request, application_id), action=action,
                          inputs=payload.dict(exclude_none=True), expected_state_version=payload.state_version,
                          require_version=True, request=request)
