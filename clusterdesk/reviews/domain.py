@@ -235,7 +235,9 @@ def round_progress(round_: Round, now=None) -> list[dict]:
 LIST_EVENTS = ("review.name_list_submitted", "review.formal_submitted", "review.list_received")
 LIST_OBJECT = RecommendationList._meta.label_lower
 APPLICATION_OBJECT = Application._meta.label_lower
-CONFIDENTIAL_PREFIXES = ("expert.",)  # who scored what: the province only (architecture.md)
+# Shown to province-level viewers only: who scored what (architecture.md), and the on-site spot
+# checks, whose records and files only the province may see (``province.can_view``).
+CONFIDENTIAL_PREFIXES = ("expert.", "review.spot_check")
 
 
 def event_label(action: str) -> str:
@@ -250,15 +252,15 @@ def event_label(action: str) -> str:
 
 def sees_confidential(user) -> bool:
     """Province-level accounts (administrator, leader, system administrator of a province) see
-    every event; other viewers do not see the expert review's events."""
+    every event; other viewers do not see the expert review's or the spot checks' events."""
     return bool(user is not None and getattr(user, "is_authenticated", False)
                 and user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
                 and user.org is not None and user.org.kind == OrgKind.PROVINCE)
 
 
-def _lists_entries_contain(event: AuditEvent, application_id: int) -> bool:
+def _own_entries(event: AuditEvent, application_id: int) -> list[dict]:
     entries = (event.after or {}).get("entries") or []
-    return any(isinstance(e, dict) and e.get("id") == application_id for e in entries)
+    return [e for e in entries if isinstance(e, dict) and e.get("id") == application_id]
 
 
 def timeline(application: Application, viewer=None) -> list[AuditEvent]:
@@ -272,9 +274,11 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
 
     Each event gets ``label`` (the transition's label where the action is a workflow step, else
     the vocabulary's), ``kind`` ("application" | "list") and ``subject`` (what the event was
-    on: the list's name for a list event, "" otherwise). ``viewer``: who reads; the expert
-    review's events are left out unless the viewer is province-level (``sees_confidential``).
-    ``viewer=None`` is for the system itself (everything).
+    on: the list's name for a list event, "" otherwise); a list event's ``after["entries"]`` keeps
+    only this application's entry (with ``entries_total``), as the others are other units'.
+    ``viewer``: who reads; the expert review's and the spot checks' events are left out unless
+    the viewer is province-level (``sees_confidential``). ``viewer=None`` is for the system
+    itself (everything).
     """
     from django.db.models import Q
 
@@ -294,9 +298,12 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
                 if not on_list.get(e.object_id):
                     continue
             else:
-                on_list[e.object_id] = _lists_entries_contain(e, application.pk)
-                if not on_list[e.object_id]:
+                own = _own_entries(e, application.pk)
+                on_list[e.object_id] = bool(own)
+                if not own:
                     continue
+                # The list's other entries are other units' applications: only this one's is shown.
+                e.after = {**e.after, "entries": own, "entries_total": len(e.after.get("entries") or [])}
             e.kind, e.subject = "list", e.object_repr
         else:
             e.kind, e.subject = "application", ""

@@ -490,6 +490,22 @@ def test_timeline_hides_expert_events_from_county_and_city(accounts, client, pas
         assert "expert.scored" not in [e["action"] for e in timeline(client, app, api_token(accounts[seat]))]
 
 
+def test_timeline_hides_spot_checks_from_county(accounts, client, passed, as_province, api_token):
+    client.post(f"/api/v1/applications/{passed[0].pk}/spot-checks",
+                {"checked_on": "2025-06-03", "people": "王处长", "findings": "运营主体未见实际运营"}, **as_province)
+
+    assert "review.spot_check" in [e["action"] for e in timeline(client, passed[0], as_province)]
+    assert "review.spot_check" not in [e["action"] for e in timeline(client, passed[0], api_token(accounts["dunhua"]))]
+
+
+def test_timeline_list_event_shows_only_the_applications_own_entry(accounts, client, passed, api_token):
+    events = timeline(client, passed[0], api_token(accounts["dunhua"]))
+
+    sent = next(e for e in events if e["action"] == "review.name_list_submitted")
+    assert [entry["id"] for entry in sent["after"]["entries"]] == [passed[0].pk]
+    assert sent["after"]["entries_total"] == 3  # 延边: two from 敦化, one from 延吉
+
+
 def test_application_page_timeline_shows_lists_and_hides_expert_events(accounts, passed, login):
     app = passed[0]
     record(action="expert.scored", actor=accounts["expert"], obj=app, comment="评分 88")
