@@ -138,6 +138,10 @@ from . import reviews as _reviews  # noqa: E402
 
 api.add_router("", _reviews.router)
 
+from . import province as _province  # noqa: E402
+
+api.add_router("", _province.router)
+
 from clusterdesk.documents import api_attachment, api_package, api_summary  # noqa: E402
 from clusterdesk.registry import api_registry, api_rereview  # noqa: E402
 

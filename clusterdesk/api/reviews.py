@@ -8,7 +8,6 @@ from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
 from clusterdesk.applications.models import Application
-from clusterdesk.audit.vocabulary import ACTIONS
 from clusterdesk.core.errors import NotAllowed
 from clusterdesk.orgs.models import Role
 from clusterdesk.reviews import domain
@@ -58,6 +57,8 @@ class EventOut(Schema):
     comment: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    kind: str  # "application": an event on the application; "list": on a city's list that held it
+    subject: str  # for a list event, the list (e.g. "延边朝鲜族自治州推荐名单"); "" otherwise
 
 
 class ListOut(Schema):
@@ -114,7 +115,17 @@ def take_action(request, application_id: int, action: str, payload: ActionIn):
     """执行审核操作（如 city_recommend、city_return、province_pass、ministry_recognized）。
 
     必须带上读取申报时得到的 ``state_version``（缺少时 400），以免覆盖他人刚做的处理；
-    当前状态不允许时返回 409 并说明当前状态。"""
+    当前状态不允许时返回 409 并说明当前状态。可执行的操作及所需输入见 ``GET /applications/{id}/actions``
+    和 ``GET /workflow``。
+
+    登记工信部的结果（省厅管理员，国家级推荐状态须为“已推荐至工信部”，即名单已用
+    ``POST /rounds/{id}/national-selection/sent`` 标记报送）：
+
+    - ``ministry_recognized``：工信部认定为国家级，名录中该集群升为国家级；
+    - ``ministry_not_recognized``：工信部未予认定。
+
+    两者的可选输入：``document_number``（文号，如“工信部企业函〔2025〕123号”）、``date``（公布日期，
+    YYYY-MM-DD，格式不对 400）、``comment``（意见）；以及必填的 ``state_version``。"""
     app = domain.perform(actor=request.user, application=_app(request, application_id), action=action,
                          inputs=payload.dict(exclude_none=True), expected_state_version=payload.state_version,
                          require_version=True, request=request)
@@ -127,12 +138,17 @@ def action_out(app: Application) -> dict:
             "state_version": app.state_version, "national_flag": app.national_flag}
 
 
-@router.get("/applications/{application_id}/timeline", response=list[EventOut])
+@router.get("/applications/{application_id}/timeline", response={200: list[EventOut], 404: ErrorOut})
 def timeline(request, application_id: int):
-    """申报的完整办理记录（谁、哪个单位、何时、做了什么、意见）。"""
+    """申报的完整办理记录（谁、哪个单位、何时、做了什么、意见），按时间先后。
+
+    包括该申报自身的每一步，以及它所在的推荐名单（阶段一）、正式推荐（阶段二）的报送和省厅确认收到
+    （``kind`` 为 ``list``，``subject`` 为名单名称）。``label`` 为工作流中该步骤的名称。
+    专家评审的记录只对省级账号显示。"""
     return [{"at": e.at.isoformat(), "actor": e.actor_username, "org": e.org_name, "action": e.action,
-             "label": ACTIONS.get(e.action, e.action), "comment": e.comment, "before": e.before, "after": e.after}
-            for e in domain.timeline(_app(request, application_id))]
+             "label": e.label, "comment": e.comment, "before": e.before, "after": e.after,
+             "kind": e.kind, "subject": e.subject}
+            for e in domain.timeline(_app(request, application_id), viewer=request.user)]
 
 
 def _round(request, round_id: int) -> Round:

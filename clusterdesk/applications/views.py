@@ -206,7 +206,7 @@ def review_context(user, application: Application) -> dict:
     return {
         "buttons": reviews.available(user, application),
         "comments": list(application.review_comments.all()),
-        "timeline": reviews.timeline(application),
+        "timeline": reviews.timeline(application, viewer=user),
         **spot_check_context(user, application),
     }
 

@@ -232,10 +232,84 @@ def round_progress(round_: Round, now=None) -> list[dict]:
     return result
 
 
-def timeline(application: Application) -> list[AuditEvent]:
-    """Everything that happened to the application, oldest first (one query)."""
-    return list(AuditEvent.objects.filter(object_type="applications.application", object_id=str(application.pk))
-                .order_by("at", "id"))
+LIST_EVENTS = ("review.name_list_submitted", "review.formal_submitted", "review.list_received")
+LIST_OBJECT = RecommendationList._meta.label_lower
+APPLICATION_OBJECT = Application._meta.label_lower
+# Shown to province-level viewers only: who scored what (architecture.md), and the on-site spot
+# checks, whose records and files only the province may see (``province.can_view``).
+CONFIDENTIAL_PREFIXES = ("expert.", "review.spot_check")
+
+
+def event_label(action: str) -> str:
+    """The timeline's label of an audit action: the transition's label when the action is a
+    step of a workflow table (``core.workflow.machine_for_audit``), else the vocabulary's."""
+    from clusterdesk.audit.vocabulary import ACTIONS
+    from clusterdesk.core.workflow import machine_for_audit
+
+    found = machine_for_audit(action)
+    return found[1].label if found else ACTIONS.get(action, action)
+
+
+def sees_confidential(user) -> bool:
+    """Province-level accounts (administrator, leader, system administrator of a province) see
+    every event; other viewers do not see the expert review's or the spot checks' events."""
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
+                and user.org is not None and user.org.kind == OrgKind.PROVINCE)
+
+
+def _own_entries(event: AuditEvent, application_id: int) -> list[dict]:
+    entries = (event.after or {}).get("entries") or []
+    return [e for e in entries if isinstance(e, dict) and e.get("id") == application_id]
+
+
+def timeline(application: Application, viewer=None) -> list[AuditEvent]:
+    """Every step that concerned the application, oldest first (two queries).
+
+    The application's own events, plus the events of its recommending unit's lists in its
+    round (``RecommendationList``): each sending of the name list or the formal recommendation
+    whose entries held the application, and the province's receipt of a list whose latest
+    sending held it. Round-level events (publicity started, national list chosen or sent) are
+    already on each application through its own per-application event.
+
+    Each event gets ``label`` (the transition's label where the action is a workflow step, else
+    the vocabulary's), ``kind`` ("application" | "list") and ``subject`` (what the event was
+    on: the list's name for a list event, "" otherwise); a list event's ``after["entries"]`` keeps
+    only this application's entry (with ``entries_total``), as the others are other units'.
+    ``viewer``: who reads; the expert review's and the spot checks' events are left out unless
+    the viewer is province-level (``sees_confidential``). ``viewer=None`` is for the system
+    itself (everything).
+    """
+    from django.db.models import Q
+
+    list_ids = [str(pk) for pk in RecommendationList.objects.filter(
+        round_id=application.round_id, org_id=application.org.recommender_id).values_list("pk", flat=True)]
+    query = Q(object_type=APPLICATION_OBJECT, object_id=str(application.pk))
+    if list_ids:
+        query |= Q(object_type=LIST_OBJECT, object_id__in=list_ids, action__in=LIST_EVENTS)
+    events = AuditEvent.objects.filter(query)
+    if viewer is not None and not sees_confidential(viewer):
+        for prefix in CONFIDENTIAL_PREFIXES:
+            events = events.exclude(action__startswith=prefix)
+    result, on_list = [], {}
+    for e in events.order_by("at", "id"):
+        if e.object_type == LIST_OBJECT:
+            if e.action == "review.list_received":
+                if not on_list.get(e.object_id):
+                    continue
+            else:
+                own = _own_entries(e, application.pk)
+                on_list[e.object_id] = bool(own)
+                if not own:
+                    continue
+                # The list's other entries are other units' applications: only this one's is shown.
+                e.after = {**e.after, "entries": own, "entries_total": len(e.after.get("entries") or [])}
+            e.kind, e.subject = "list", e.object_repr
+        else:
+            e.kind, e.subject = "application", ""
+        e.label = event_label(e.action)
+        result.append(e)
+    return result
 
 
 def inbox(actor, round_: Round | None = None):

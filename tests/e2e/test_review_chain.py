@@ -105,5 +105,6 @@ def test_two_cities_to_the_national_list(accounts, two_ready, live_server, brows
         take(page, "ministry_recognized")
         expect(page.get_by_test_id("app-status")).to_have_text("认定为省级集群")
         expect(page.get_by_test_id("app-national-status")).to_have_text("国家级推荐：获认定国家级集群")
-        expect(page.get_by_test_id("timeline")).to_contain_text("市州推荐为省级")
+        expect(page.get_by_test_id("timeline")).to_contain_text("推荐为省级")
+        expect(page.get_by_test_id("timeline")).to_contain_text("工信部认定为国家级")
         context.close()

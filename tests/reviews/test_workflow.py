@@ -239,8 +239,11 @@ def test_timeline_lists_everything_in_order(accounts, client, api_token, formal)
 
     actions = [e["action"] for e in events]
     assert actions[0] == "application.created"
-    assert actions[-3:] == ["application.submitted", "review.city_recommend", "review.formal_submitted"]
-    assert events[-2]["org"] == "延边朝鲜族自治州" and events[-2]["label"] == "市州推荐为省级"
+    # The city's lists that held the application are steps of its timeline too (kind "list").
+    assert actions[-5:] == ["application.submitted", "review.city_recommend", "review.name_list_submitted",
+                            "review.formal_submitted", "review.formal_submitted"]
+    assert [e["kind"] for e in events[-3:]] == ["list", "list", "application"]
+    assert events[-4]["org"] == "延边朝鲜族自治州" and events[-4]["label"] == "推荐为省级"  # the transition's label
 
 
 def test_api_action_refusal_is_409_in_chinese(accounts, client, api_token, draft):
