@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
@@ -10,7 +10,9 @@ from pydantic import ConfigDict
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.orgs.models import Org, Role
 from clusterdesk.rounds import domain
-from clusterdesk.rounds.models import SHANGHAI, STAGE_ORDER, ChecklistItem, Extension, Round, StageCode, end_of_day
+from clusterdesk.rounds.models import (
+    SHANGHAI, STAGE_ORDER, ChecklistItem, Extension, Round, StageCode, UnitDeadline, end_of_day,
+)
 
 router = Router(tags=["申报批次"])
 
@@ -47,6 +49,13 @@ class ExtensionOut(Schema):
     granted_by: str
 
 
+class UnitDeadlineOut(Schema):
+    stage: str
+    org_code: str
+    closes_at: str
+    set_by: str
+
+
 class RoundOut(Schema):
     id: int
     name: str
@@ -65,6 +74,7 @@ class RoundOut(Schema):
     notice: str
     checklist: list[ChecklistItemOut]
     extensions: list[ExtensionOut]
+    county_deadlines: list[UnitDeadlineOut]
 
 
 class RoundIn(Schema):
@@ -179,6 +189,12 @@ def round_out(round_: Round) -> dict:
             extension_out(e)
             for e in sorted(round_.extensions.all(), key=lambda e: (order.get(e.stage_code, 99), e.org.path))
         ],
+        # Deadlines the cities set for their counties (stage 0): those of visible units and, for a
+        # county, its own city's.
+        "county_deadlines": [
+            {"stage": d.stage_code, "org_code": d.org.code, "closes_at": _iso(d.closes_at), "set_by": d.set_by.username}
+            for d in sorted(round_.unit_deadlines.all(), key=lambda d: d.org.path)
+        ],
     }
 
 
@@ -197,7 +213,16 @@ def _rounds_for(user):
         "stages",
         Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order", "id")),
         Prefetch("extensions", queryset=domain.extensions_visible_to(user).select_related("org", "granted_by")),
+        Prefetch("unit_deadlines", queryset=_unit_deadlines_for(user)),
     )
+
+
+def _unit_deadlines_for(user):
+    mine = Q(org__in=Org.objects.visible_to(user))
+    recommender = getattr(getattr(user, "org", None), "recommender_id", None)
+    if recommender:
+        mine |= Q(org_id=recommender)
+    return UnitDeadline.objects.filter(mine).select_related("org", "set_by")
 
 
 def _get(request, round_id: int) -> Round:

@@ -129,8 +129,25 @@ def round_detail(request, pk):
         "criteria": domain.format_criteria_sets(round_.criteria_sets),
         "checklist": _checklist_rows(round_),
         "extensions": _extensions(request.user, round_),
+        "unit_deadlines": _unit_deadlines(request.user, round_),
+        "can_set_county_deadline": request.user.role == "city_reviewer" and request.user.org.recommends_to_province,
         "can_manage": can_manage,
     })
+
+
+def _unit_deadlines(user, round_: Round) -> list[UnitDeadline]:
+    """The county deadlines cities set: of the units the user sees, and for a county its own city's."""
+    from django.db.models import Q
+
+    from clusterdesk.orgs.models import Org
+
+    mine = Q(org__in=Org.objects.visible_to(user))
+    if user.org_id and user.org.recommender_id:
+        mine |= Q(org_id=user.org.recommender_id)
+    found = list(UnitDeadline.objects.filter(mine, round=round_).select_related("org", "set_by").order_by("org__path"))
+    for d in found:
+        d.closes_at_text = domain.format_deadline(d.closes_at)
+    return found
 
 
 @login_required

@@ -197,3 +197,33 @@ def test_county_sees_its_citys_deadline_in_the_countdown(accounts, round_open, d
 
         with pytest.raises(Conflict, match="逾期不予受理"):
             apps.save_fields(actor=accounts["dunhua"], application=draft, data={"niche": "中药"})
+
+
+def test_round_api_shows_the_citys_county_deadline_to_its_counties(accounts, client, api_token, round_open):
+    day = timezone.localdate() + timedelta(days=12)
+    domain.set_county_deadline(actor=accounts["yanbian"], round_=round_open, day=day)
+    expected = [{"stage": "county_submission", "org_code": "222400",
+                 "closes_at": f"{day.isoformat()}T23:59:59+08:00", "set_by": "yanbian_city"}]
+
+    def seen(who):
+        return client.get(f"/api/v1/rounds/{round_open.pk}", **api_token(accounts[who])).json()["county_deadlines"]
+
+    assert seen("dunhua") == expected and seen("yanbian") == expected and seen("province") == expected
+    assert seen("tonghua_county") == [] and seen("tonghua") == []
+
+
+def test_round_page_lists_the_cities_county_deadlines(accounts, client, round_open):
+    day = timezone.localdate() + timedelta(days=9)
+    domain.set_county_deadline(actor=accounts["yanbian"], round_=round_open, day=day)
+    text = f"{day.year}年{day.month}月{day.day}日 23:59:59"
+
+    client.force_login(accounts["province"])
+    province = client.get(f"/rounds/{round_open.pk}/").content.decode()
+    client.force_login(accounts["dunhua"])
+    county = client.get(f"/rounds/{round_open.pk}/").content.decode()
+    client.force_login(accounts["tonghua_county"])
+    other = client.get(f"/rounds/{round_open.pk}/").content.decode()
+
+    assert text in province.split('data-testid="unit-deadlines"')[1]
+    assert text in county.split('data-testid="unit-deadlines"')[1]
+    assert text not in other.split('data-testid="unit-deadlines"')[1]
