@@ -12,7 +12,7 @@ from clusterdesk.core.errors import NotAllowed
 from clusterdesk.orgs.models import Role
 from clusterdesk.reviews import domain
 from clusterdesk.reviews.workflow import MACHINES
-from clusterdesk.rounds.models import Round
+from clusterdesk.rounds.models import SHANGHAI, Round
 
 from .schemas import ErrorOut
 
@@ -69,15 +69,24 @@ class ListOut(Schema):
     entries: list[dict[str, Any]]
     letter_name: str
     letter_sha256: str
+    deadline_at_submission: str | None
+    changes: dict[str, Any]
+    change_reason: str
 
 
 def _app(request, application_id: int) -> Application:
     return get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=application_id)
 
 
+def _local_iso(moment) -> str | None:
+    return moment.astimezone(SHANGHAI).isoformat() if moment else None
+
+
 def _list_out(lst) -> dict:
     return {"id": lst.pk, "kind": lst.kind, "org_code": lst.org.code, "submitted_at": lst.submitted_at.isoformat(),
-            "entries": lst.entries, "letter_name": lst.letter_name, "letter_sha256": lst.letter_sha256}
+            "entries": lst.entries, "letter_name": lst.letter_name, "letter_sha256": lst.letter_sha256,
+            "deadline_at_submission": _local_iso(lst.deadline_at_submission),
+            "changes": lst.changes or {}, "change_reason": lst.change_reason}
 
 
 @router.get("/workflow")
@@ -162,10 +171,14 @@ def submit_name_list(request, round_id: int):
 
 
 @router.post("/rounds/{round_id}/formal", response={200: ListOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def submit_formal(request, round_id: int, letter: File[UploadedFile] = None, confirm_final: Form[bool] = False):
-    """市州正式推荐（阶段二）：上传推荐文件并确认名单为最终名单。"""
+def submit_formal(request, round_id: int, letter: File[UploadedFile] = None, confirm_final: Form[bool] = False,
+                  change_reason: Form[str] = ""):
+    """市州正式推荐（阶段二）：上传推荐文件并确认名单为最终名单。
+
+    最终名单与已报送的推荐名单不同（新增或撤下申报）时，须填写 change_reason（名单变更说明），
+    否则返回 400；变化和说明随正式推荐保存（返回的 changes、change_reason）。"""
     return _list_out(domain.submit_formal(actor=request.user, round_=_round(request, round_id), letter=letter,
-                                          confirm_final=confirm_final, request=request))
+                                          confirm_final=confirm_final, change_reason=change_reason, request=request))
 
 
 @router.get("/rounds/{round_id}/progress")
@@ -180,7 +193,10 @@ def progress(request, round_id: int):
             {"code": row["org"].code, "name": row["org"].name, "total": row["total"], "counts": row["counts"],
              "stages": {code: {"deadline": s["deadline"].isoformat() if s["deadline"] else None, "state": s["state"],
                                "extended": s["extended"],
-                               "submitted_at": s["list"].submitted_at.isoformat() if s["list"] else None}
+                               "submitted_at": s["list"].submitted_at.isoformat() if s["list"] else None,
+                               "deadline_at_submission": _local_iso(s["deadline_at_submission"]),
+                               "changes": (s["list"].changes or {}) if s["list"] else {},
+                               "change_reason": s["list"].change_reason if s["list"] else ""}
                         for code, s in row["stages"].items()}}
             for row in domain.round_progress(round_)
         ],

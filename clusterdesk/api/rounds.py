@@ -2,15 +2,17 @@
 
 from datetime import date, datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from clusterdesk.core.errors import DomainError, NotAllowed
-from clusterdesk.orgs.models import Org
+from clusterdesk.orgs.models import Org, Role
 from clusterdesk.rounds import domain
-from clusterdesk.rounds.models import SHANGHAI, STAGE_ORDER, ChecklistItem, Extension, Round, StageCode, end_of_day
+from clusterdesk.rounds.models import (
+    SHANGHAI, STAGE_ORDER, ChecklistItem, Extension, Round, StageCode, UnitDeadline, end_of_day,
+)
 
 router = Router(tags=["申报批次"])
 
@@ -47,6 +49,13 @@ class ExtensionOut(Schema):
     granted_by: str
 
 
+class UnitDeadlineOut(Schema):
+    stage: str
+    org_code: str
+    closes_at: str
+    set_by: str
+
+
 class RoundOut(Schema):
     id: int
     name: str
@@ -65,6 +74,7 @@ class RoundOut(Schema):
     notice: str
     checklist: list[ChecklistItemOut]
     extensions: list[ExtensionOut]
+    county_deadlines: list[UnitDeadlineOut]
 
 
 class RoundIn(Schema):
@@ -118,6 +128,24 @@ class ExtensionIn(Schema):
     reason: str
 
 
+class CountyDeadlineIn(Schema):
+    """``closes_at``: a date, meaning 23:59:59 Beijing time that day. ``org_code``: the recommending
+    unit whose counties it applies to; only the caller's own unit (the default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    closes_at: str
+    org_code: str | None = None
+
+
+class CountyDeadlineOut(Schema):
+    org_code: str
+    stage: str
+    closes_at: str
+    set_by: str
+    counties: list[dict]
+
+
 class ErrorOut(Schema):
     detail: str
     field: str | None = None
@@ -161,6 +189,12 @@ def round_out(round_: Round) -> dict:
             extension_out(e)
             for e in sorted(round_.extensions.all(), key=lambda e: (order.get(e.stage_code, 99), e.org.path))
         ],
+        # Deadlines the cities set for their counties (stage 0): those of visible units and, for a
+        # county, its own city's.
+        "county_deadlines": [
+            {"stage": d.stage_code, "org_code": d.org.code, "closes_at": _iso(d.closes_at), "set_by": d.set_by.username}
+            for d in sorted(round_.unit_deadlines.all(), key=lambda d: d.org.path)
+        ],
     }
 
 
@@ -179,7 +213,16 @@ def _rounds_for(user):
         "stages",
         Prefetch("checklist", queryset=ChecklistItem.objects.order_by("order", "id")),
         Prefetch("extensions", queryset=domain.extensions_visible_to(user).select_related("org", "granted_by")),
+        Prefetch("unit_deadlines", queryset=_unit_deadlines_for(user)),
     )
+
+
+def _unit_deadlines_for(user):
+    mine = Q(org__in=Org.objects.visible_to(user))
+    recommender = getattr(getattr(user, "org", None), "recommender_id", None)
+    if recommender:
+        mine |= Q(org_id=recommender)
+    return UnitDeadline.objects.filter(mine).select_related("org", "set_by")
 
 
 def _get(request, round_id: int) -> Round:
@@ -256,12 +299,19 @@ def patch_round(request, round_id: int, payload: RoundPatch):
 
 @router.post("/{round_id}/extensions", response={201: ExtensionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def grant(request, round_id: int, payload: ExtensionIn):
-    """批准一个单位某一阶段延期（仅该单位受益）。closes_at 为 ISO 时间，未带时区按北京时间；只写日期表示当日 23:59:59。"""
+    """批准一个单位某一阶段延期（仅该单位受益）。closes_at 为 ISO 时间，未带时区按北京时间；只写日期表示当日 23:59:59。
+
+    省厅管理员可为任一单位批准任一阶段的延期；市州审核人员只能为本单位所辖县（市、区）批准
+    “县级申报提交”（county_submission）阶段的延期，且不晚于本单位正式推荐的截止时间，否则 403/400。"""
     round_ = _get(request, round_id)
-    allowed, reason = domain.can_manage_rounds(request.user, round_)
-    if not allowed:
-        raise NotAllowed(reason)
-    org = Org.objects.visible_to(request.user).filter(code=payload.org_code.strip()).first()
+    if request.user.role == Role.CITY_REVIEWER:
+        # A city grants its own counties (checked by the domain: a foreign unit is 403, not unknown).
+        org = Org.objects.filter(code=payload.org_code.strip()).first()
+    else:
+        allowed, reason = domain.can_manage_rounds(request.user, round_)
+        if not allowed:
+            raise NotAllowed(reason)
+        org = Org.objects.visible_to(request.user).filter(code=payload.org_code.strip()).first()
     if org is None:
         raise DomainError(f"单位代码“{payload.org_code}”不存在或不在您的管理范围内，请用 GET /api/v1/orgs 查询", field="org_code")
     if payload.stage not in StageCode.values:
@@ -287,3 +337,33 @@ def grant(request, round_id: int, payload: ExtensionIn):
         raise
     extension = Extension.objects.select_related("org", "granted_by").get(pk=extension.pk)
     return Status(201, extension_out(extension))
+
+
+@router.post("/{round_id}/county-deadline", response={200: CountyDeadlineOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+def county_deadline(request, round_id: int, payload: CountyDeadlineIn):
+    """市州设置所辖县（市、区）的申报截止日期（阶段“县级申报提交”），当日 23:59:59（北京时间）截止。
+
+    仅市州审核人员，只能设置本单位的；不得晚于本单位正式推荐的截止时间（含延期）。
+    未设置时以省厅的阶段截止日期为准；已获延期的县按延期时间（取较晚者）。"""
+    round_ = _get(request, round_id)
+    org = None
+    if payload.org_code is not None and payload.org_code.strip():
+        org = Org.objects.filter(code=payload.org_code.strip()).first()
+        if org is None:
+            raise DomainError(f"单位代码“{payload.org_code}”不存在，请用 GET /api/v1/orgs 查询", field="org_code")
+    text = (payload.closes_at or "").strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise DomainError(f"截止日期“{payload.closes_at}”格式不对，请按 YYYY-MM-DD 填写，如 2025-03-31",
+                          field="closes_at") from None
+    deadline = domain.set_county_deadline(actor=request.user, round_=round_, day=day, org=org, request=request)
+    return {
+        "org_code": deadline.org.code, "stage": deadline.stage_code, "closes_at": _iso(deadline.closes_at),
+        "set_by": deadline.set_by.username,
+        "counties": [
+            {"org_code": row["org"].code, "name": row["org"].name,
+             "closes_at": _iso(row["closes_at"]) if row["closes_at"] else None, "extended": row["extended"]}
+            for row in domain.county_deadline_rows(round_, deadline.org)
+        ],
+    }

@@ -25,10 +25,17 @@ from .validation import Context, FieldError, clean_fields, missing_for_submissio
 STAGE = StageCode.COUNTY_SUBMISSION
 
 
+# Stages a city acts in. After a return by the city the county answers before its county
+# deadline (set by its city, or an extension), because the city keeps reviewing, returning and
+# recommending until its formal deadline: the name list is only a list.
+CITY_STAGES = {StageCode.COUNTY_SUBMISSION, StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION}
+
+
 def editing_stage(application: Application) -> str:
-    """Whose deadline governs editing and submitting: the county's, or after a return the
-    stage of the unit that returned it (so a late return can still be answered)."""
-    if application.status == Status.RETURNED and application.resubmit_stage:
+    """Whose deadline governs editing and submitting: the county's (also after a return by the
+    city), or after a return by the province the province's stage (so a late return can still
+    be answered)."""
+    if application.status == Status.RETURNED and application.resubmit_stage not in ("", *CITY_STAGES):
         return application.resubmit_stage
     return STAGE
 

@@ -20,6 +20,7 @@ ACTIONS: dict[str, str] = {
     "round.created": "创建申报批次",
     "round.updated": "修改申报批次",
     "round.extension_granted": "批准延期",
+    "round.county_deadline_set": "市州设置县级申报截止时间",
     "round.checklist_changed": "修改佐证材料清单",
     "application.created": "新建申报",
     "application.section_saved": "保存申报内容",

@@ -81,9 +81,9 @@ def _targets(round_: Round, stages: set[str]):
         stage = editing_stage(app)
         if stage not in stages:
             continue
-        pending.setdefault((app.org_id, stage), []).append(app)
+        pending.setdefault((app.org_id, stage, app.status == Status.RETURNED), []).append(app)
         orgs[app.org_id] = app.org
-    for (org_id, stage), apps in pending.items():
+    for (org_id, stage, returned), apps in pending.items():
         org = orgs[org_id]
         deadline = closes_at(round_, stage, org)
         if deadline is None:
@@ -91,8 +91,9 @@ def _targets(round_: Round, stages: set[str]):
         names = "、".join(f"{a.name or '（未命名）'}（{a.number}）" for a in apps)
         url = (safe_reverse("application_detail", args=[apps[0].pk]) if len(apps) == 1
                else safe_reverse("application_list"))
-        yield Target(round_, stage, f"county:{org_id}", list(county_accounts(org)), deadline,
-                     "提交申报" if stage == StageCode.COUNTY_SUBMISSION else "修改并重新提交申报", url,
+        who = f"county:{org_id}:returned" if returned else f"county:{org_id}"  # one reminder of each kind
+        yield Target(round_, stage, who, list(county_accounts(org)), deadline,
+                     "修改并重新提交申报" if returned else "提交申报", url,
                      f"尚未提交的申报：{names}。")
 
     from clusterdesk.reviews.models import ListKind, RecommendationList

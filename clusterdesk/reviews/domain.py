@@ -108,7 +108,8 @@ def submit_name_list(*, actor, round_: Round, request=None) -> RecommendationLis
     """
     if not actor.is_authenticated or actor.role != Role.CITY_REVIEWER or not actor.org.recommends_to_province:
         raise NotAllowed("只有市州审核人员可以报送推荐名单")
-    check_open(round_, StageCode.NAME_LIST, actor.org)
+    now = timezone.now()
+    check_open(round_, StageCode.NAME_LIST, actor.org, now)
     if _formal_sent(round_, actor.org_id):
         raise Conflict("本单位已正式推荐，推荐名单不能再修改")
     apps = list(city_applications(round_, actor.org).select_for_update().filter(status=Status.RECOMMENDED)
@@ -120,7 +121,8 @@ def submit_name_list(*, actor, round_: Round, request=None) -> RecommendationLis
         raise Conflict("推荐名单不符合本批次规则：" + "；".join(problems))
     lst, _ = RecommendationList.objects.update_or_create(
         round=round_, org=actor.org, kind=ListKind.NAME_LIST,
-        defaults={"entries": _entries(apps), "submitted_by": actor, "submitted_at": timezone.now(), "received_at": None},
+        defaults={"entries": _entries(apps), "submitted_by": actor, "submitted_at": now, "received_at": None,
+                  "deadline_at_submission": closes_at(round_, StageCode.NAME_LIST, actor.org)},
     )
     record(action="review.name_list_submitted", actor=actor, obj=lst, object_repr=f"{actor.org.name}推荐名单",
            after={"entries": lst.entries}, request=request)
@@ -128,19 +130,46 @@ def submit_name_list(*, actor, round_: Round, request=None) -> RecommendationLis
     return lst
 
 
+def list_changes(name_list_entries: list[dict], applications: list[Application]) -> dict:
+    """How a final list differs from the name list: {"added": [entry…], "dropped": [entry…]}."""
+    listed = {e["id"] for e in name_list_entries}
+    final = {a.pk for a in applications}
+    return {"added": _entries([a for a in applications if a.pk not in listed]),
+            "dropped": [e for e in name_list_entries if e["id"] not in final]}
+
+
+def _names(entries: list[dict]) -> str:
+    return "、".join(e.get("name") or e.get("number") or str(e["id"]) for e in entries)
+
+
+def describe_changes(changes: dict) -> str:
+    """“新增：…；撤下：…” for messages and pages (empty when the lists are the same)."""
+    parts = []
+    if changes.get("added"):
+        parts.append(f"新增 {len(changes['added'])} 个：{_names(changes['added'])}")
+    if changes.get("dropped"):
+        parts.append(f"撤下 {len(changes['dropped'])} 个：{_names(changes['dropped'])}")
+    return "；".join(parts)
+
+
 @transaction.atomic
-def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, request=None) -> RecommendationList:
+def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, change_reason: str = "",
+                  request=None) -> RecommendationList:
     """Stage 2: the formal recommendation — the letter uploaded, the list confirmed as final.
 
+    The final list is the city's recommended applications now. It may differ from the name
+    list (the city keeps reviewing and returning until the formal deadline): then
+    ``change_reason`` is required, and the differences and the reason are stored on the list.
     The listed applications go to the province's initial review (status ``formal``).
-    Side effects: ``review.formal_submitted`` audit event, the province notified.
+    Side effects: ``review.formal_submitted`` audit event (with the changes), the province notified.
     """
     from clusterdesk.applications.evidence import check_upload
     from clusterdesk.core.files import store_upload
 
     if not actor.is_authenticated or actor.role != Role.CITY_REVIEWER or not actor.org.recommends_to_province:
         raise NotAllowed("只有市州审核人员可以正式推荐")
-    check_open(round_, StageCode.FORMAL_SUBMISSION, actor.org)
+    now = timezone.now()
+    check_open(round_, StageCode.FORMAL_SUBMISSION, actor.org, now)
     if _formal_sent(round_, actor.org_id):
         raise Conflict("本单位已正式推荐，不能重复报送")
     name_list = RecommendationList.objects.filter(round=round_, org=actor.org, kind=ListKind.NAME_LIST).first()
@@ -154,28 +183,40 @@ def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, request=
                 .select_related("org").order_by("number"))
     if not apps:
         raise DomainError("没有拟推荐的申报，无法正式推荐")
-    listed = {e["id"] for e in name_list.entries}
-    outside = [a for a in apps if a.pk not in listed]
-    if outside:
-        raise Conflict("以下申报不在已报送的推荐名单中，不能正式推荐：" + "、".join(a.name for a in outside)
-                       + "；请在名单报送截止前重新报送名单")
+    changes = list_changes(name_list.entries, apps)
+    reason = (change_reason or "").strip() if isinstance(change_reason, str) else ""
+    if (changes["added"] or changes["dropped"]) and not reason:
+        raise DomainError(
+            f"正式推荐名单与已报送的推荐名单不一致（{describe_changes(changes)}），"
+            "请在“名单变更说明”中说明变更原因后再报送", field="change_reason")
+    if len(reason) > 2000:
+        raise DomainError("名单变更说明不能超过 2000 字，请精简", field="change_reason")
     problems = quota_problems(round_, apps)
     if problems:
         raise Conflict("推荐名单不符合本批次规则：" + "；".join(problems))
     kind, name = check_upload(letter, ["pdf", "ofd", "jpg", "png", "docx"], field="letter", what="推荐文件",
                               allowed_text="PDF、OFD、图片或 Word 文件", fix_extension=True)
     stored, size, sha, crc = store_upload(letter, f"letters/{round_.pk}/{actor.org.code}", kind, name)
+    stored_changes = changes if (changes["added"] or changes["dropped"]) else {}
     lst = RecommendationList.objects.create(
         round=round_, org=actor.org, kind=ListKind.FORMAL, entries=_entries(apps), submitted_by=actor,
-        submitted_at=timezone.now(), letter_name=name, letter_stored=stored, letter_kind=kind,
+        submitted_at=now, letter_name=name, letter_stored=stored, letter_kind=kind,
         letter_size=size, letter_sha256=sha, letter_crc32=crc, confirmed_final=True,
+        deadline_at_submission=closes_at(round_, StageCode.FORMAL_SUBMISSION, actor.org),
+        changes=stored_changes, change_reason=reason,
     )
+    after = {"entries": lst.entries, "letter": name, "sha256": sha}
+    if stored_changes:
+        after.update({"changes": stored_changes, "change_reason": reason})
     record(action="review.formal_submitted", actor=actor, obj=lst, object_repr=f"{actor.org.name}正式推荐",
-           after={"entries": lst.entries, "letter": name, "sha256": sha}, request=request)
+           after=after, comment=reason, request=request)
     for app in apps:
         PROVINCIAL.move(actor=actor, obj=app, action="submit_formal", request=request, check=False,
                         extra={"list": lst.pk})
-    _notify_province(round_, f"{actor.org.name}已正式推荐", f"共 {len(apps)} 个集群，推荐文件：{name}。")
+    body = f"共 {len(apps)} 个集群，推荐文件：{name}。"
+    if stored_changes:
+        body += f"与推荐名单相比：{describe_changes(stored_changes)}。变更说明：{reason}"
+    _notify_province(round_, f"{actor.org.name}已正式推荐", body)
     return lst
 
 
@@ -203,7 +244,13 @@ def _notify_province(round_: Round, title: str, body: str) -> None:
 # --- progress and history ------------------------------------------------------------------
 
 def round_progress(round_: Round, now=None) -> list[dict]:
-    """Every recommending unit's counts by status and its list deadlines (three queries)."""
+    """Every recommending unit's counts by status and its list deadlines (a fixed number of queries).
+
+    A list sent is judged against the deadline in force when it was sent (stored on the list),
+    not against a deadline moved afterwards; a list not sent against the deadline in force now.
+    """
+    from clusterdesk.rounds.domain import resolve_many
+
     now = now or timezone.now()
     units = list(Org.objects.filter(recommends_to_province=True, path__startswith=round_.province.path).order_by("path"))
     counts = {}
@@ -211,23 +258,24 @@ def round_progress(round_: Round, now=None) -> list[dict]:
                 .annotate(n=Count("pk"))):
         counts.setdefault(row["org__recommender_id"], {})[row["status"]] = row["n"]
     lists = {(lst.org_id, lst.kind): lst for lst in RecommendationList.objects.filter(round=round_)}
-    stages = {s.code: s.closes_at for s in round_.stages.all()}
-    extensions = {(e.org_id, e.stage_code): e.closes_at for e in round_.extensions.all()}
+    codes = ((StageCode.NAME_LIST, ListKind.NAME_LIST), (StageCode.FORMAL_SUBMISSION, ListKind.FORMAL))
+    resolved = {code: resolve_many(round_, code, units) for code, _ in codes}
     result = []
     for unit in units:
         by_status = counts.get(unit.pk, {})
         row = {"org": unit, "counts": by_status, "total": sum(by_status.values()), "stages": {}}
-        for code, kind in ((StageCode.NAME_LIST, ListKind.NAME_LIST), (StageCode.FORMAL_SUBMISSION, ListKind.FORMAL)):
-            deadline = extensions.get((unit.pk, code), stages.get(code))
+        for code, kind in codes:
+            deadline, extended = resolved[code][unit.pk]
             lst = lists.get((unit.pk, kind))
             if lst is not None:
-                state = "done" if deadline is None or lst.submitted_at <= deadline else "late"
+                judged = lst.deadline_at_submission
+                state = "done" if judged is None or lst.submitted_at <= judged else "late"
             elif deadline is not None and now > deadline:
                 state = "missed"
             else:
                 state = "open"
-            row["stages"][code] = {"deadline": deadline, "list": lst, "state": state,
-                                   "extended": (unit.pk, code) in extensions}
+            row["stages"][code] = {"deadline": deadline, "list": lst, "state": state, "extended": extended,
+                                   "deadline_at_submission": lst.deadline_at_submission if lst else None}
         result.append(row)
     return result
 

@@ -47,6 +47,17 @@ class RecommendationList(models.Model):
     letter_sha256 = models.CharField(max_length=64, blank=True)
     letter_crc32 = models.BigIntegerField(null=True, blank=True)  # as EvidenceFile.crc32
     confirmed_final = models.BooleanField("确认名单为最终名单", default=False)
+    # The deadline in force for this unit when the list was sent: lateness is judged against it,
+    # not against a deadline moved afterwards.
+    deadline_at_submission = models.DateTimeField("报送时的截止时间", null=True, blank=True)
+    # Formal recommendation only: how the final list differs from the name list
+    # ({"added": [entry…], "dropped": [entry…]}, entries as in ``entries``) and why.
+    changes = models.JSONField("与推荐名单相比的变化", default=dict, blank=True)
+    change_reason = models.TextField("名单变更说明", blank=True)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes.get("added") or self.changes.get("dropped"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "org", "kind"], name="one_list_per_kind")]

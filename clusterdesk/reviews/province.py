@@ -5,7 +5,7 @@ Every state change is a keyword-only function that checks the permission (the pr
 administrator of the round's province), changes state in one transaction and writes its
 audit event. Refusals are ``DomainError`` / ``NotAllowed`` / ``Conflict`` with a Chinese
 message naming the field. The stage whose deadline an action must respect comes from
-``workflow.LIST_ACTIONS`` (the national recommendation stage for proposing, selecting and
+the tables in ``workflow.py`` (the national recommendation stage for proposing, selecting and
 sending; none for finalising a publicity that was started in time).
 
 Decisions recorded here:

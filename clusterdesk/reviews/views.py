@@ -81,9 +81,14 @@ def city_lists(request, round_id):
     org = request.user.org
     recommended = list(domain.city_applications(round_, org).filter(status=Status.RECOMMENDED).select_related("org"))
     lists = {lst.kind: lst for lst in RecommendationList.objects.filter(round=round_, org=org)}
+    name_list, formal = lists.get(ListKind.NAME_LIST), lists.get(ListKind.FORMAL)
+    # Before the formal recommendation: how the list as it stands differs from the name list sent.
+    pending = domain.list_changes(name_list.entries, recommended) if name_list and not formal else {}
     return render(request, "reviews/city_lists.html", {
         "round": round_, "recommended": recommended, "problems": domain.quota_problems(round_, recommended),
-        "name_list": lists.get(ListKind.NAME_LIST), "formal": lists.get(ListKind.FORMAL),
+        "name_list": name_list, "formal": formal,
+        "pending_changes": pending if pending.get("added") or pending.get("dropped") else None,
+        "change_reason": request.session.pop(f"change_reason:{round_.pk}", ""),
         "name_list_deadline": closes_at(round_, StageCode.NAME_LIST, org),
         "formal_deadline": closes_at(round_, StageCode.FORMAL_SUBMISSION, org),
         "formal_apps": list(domain.city_applications(round_, org).filter(status=Status.FORMAL).select_related("org")),
@@ -109,9 +114,11 @@ def formal_submit(request, round_id):
     round_ = _city_round(request, round_id)
     try:
         lst = domain.submit_formal(actor=request.user, round_=round_, letter=request.FILES.get("letter"),
-                                   confirm_final=request.POST.get("confirm_final") == "1", request=request)
+                                   confirm_final=request.POST.get("confirm_final") == "1",
+                                   change_reason=request.POST.get("change_reason", ""), request=request)
     except DomainError as exc:
         messages.error(request, f"正式推荐未报送：{exc.message}")
+        request.session[f"change_reason:{round_id}"] = request.POST.get("change_reason", "")[:2000]  # kept for the form
     else:
         messages.success(request, f"已正式推荐 {len(lst.entries)} 个集群，推荐文件“{lst.letter_name}”已报送省厅。")
     return redirect("city_lists", round_id=round_id)

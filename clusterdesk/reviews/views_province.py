@@ -77,6 +77,11 @@ def _unit_card(row: dict, now) -> dict:
             "submitted_at": _local(lst.submitted_at) if lst else "",
             "received_at": _local(lst.received_at) if lst and lst.received_at else "",
             "national": sum(1 for e in lst.entries if e.get("national")) if lst else 0,
+            # Lateness is judged against the deadline in force when the list was sent.
+            "deadline_at_submission": (format_deadline(info["deadline_at_submission"])
+                                       if info.get("deadline_at_submission") else ""),
+            "changes": lst.changes if lst and lst.changed else None,
+            "change_reason": lst.change_reason if lst else "",
         })
     return {"org": row["org"], "total": row["total"],
             "counts": [{"status": s, "label": Status(s).label, "n": n} for s, n in counts], "stages": stages}

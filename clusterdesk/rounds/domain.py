@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from clusterdesk.audit.domain import record, snapshot
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
-from clusterdesk.orgs.models import Org, Role
+from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
-from .models import SHANGHAI, ChecklistItem, Extension, Round, Stage, StageCode
+from .models import SHANGHAI, ChecklistItem, Extension, Round, RoundStatus, Stage, StageCode, UnitDeadline, end_of_day
 
 DOCS = ["pdf", "jpg", "png", "ofd"]
 
@@ -100,13 +100,34 @@ def update_round(*, actor, round_: Round, deadlines: dict[str, date] | None = No
     return round_
 
 
+def _require_city_for_county(actor, round_: Round, org: Org, stage_code: str) -> None:
+    """A city reviewer acts on the county stage of its own counties only (403 otherwise)."""
+    if stage_code != StageCode.COUNTY_SUBMISSION:
+        raise NotAllowed(
+            f"市州只能为所辖县（市、区）批准“{StageCode.COUNTY_SUBMISSION.label}”阶段的延期；"
+            "其他阶段的延期请联系省厅", field="stage_code",
+        )
+    if not actor.org.recommends_to_province or not Round.objects.visible_to(actor).filter(pk=round_.pk).exists():
+        raise NotAllowed("只有直接向省推荐的市州审核人员可以为所辖县（市、区）批准延期")
+    if org.recommender_id != actor.org_id or KIND_LEVEL.get(org.kind) != OrgLevel.COUNTY:
+        raise NotAllowed(f"“{org.name}”不是本单位推荐的县级申报单位，只能为本单位所辖县（市、区）批准延期", field="org_code")
+
+
 @transaction.atomic
 def grant_extension(*, actor, round_: Round, stage_code: str, org: Org, closes_at: datetime, reason: str, request=None) -> Extension:
     """Give one unit more time for one stage. Only that unit benefits.
 
+    The province grants any unit any stage. A city reviewer grants its own counties the county
+    stage (县级申报提交) only, up to its own formal deadline (市州正式推荐, with its extension).
+    The new time must be later than the deadline the unit has without the extension.
+
     Side effects: ``round.extension_granted`` audit event.
     """
-    _require_province_admin(actor, round_)
+    city = actor.is_authenticated and actor.role == Role.CITY_REVIEWER
+    if city:
+        _require_city_for_county(actor, round_, org, stage_code)
+    else:
+        _require_province_admin(actor, round_)
     stage = round_.stages.filter(code=stage_code).first()
     if stage is None:
         raise DomainError("本批次没有该阶段", field="stage_code")
@@ -114,18 +135,80 @@ def grant_extension(*, actor, round_: Round, stage_code: str, org: Org, closes_a
         raise DomainError("请填写延期原因", field="reason")
     if timezone.is_naive(closes_at):
         closes_at = closes_at.replace(tzinfo=SHANGHAI)
-    if closes_at <= stage.closes_at:
-        raise DomainError(f"延期时间应晚于原截止时间（{format_deadline(stage.closes_at)}）", field="closes_at")
+    base = base_closes_at(round_, stage_code, org) or stage.closes_at
+    if closes_at <= base:
+        raise DomainError(f"延期时间应晚于原截止时间（{format_deadline(base)}）", field="closes_at")
+    if city:
+        formal = _in_force(round_, StageCode.FORMAL_SUBMISSION, actor.org)  # ``closes_at`` is shadowed here
+        if formal is not None and closes_at > formal:
+            raise DomainError(
+                f"延期时间不能晚于本单位正式推荐的截止时间（{format_deadline(formal)}），请选择更早的日期", field="closes_at"
+            )
+    previous = Extension.objects.filter(round=round_, stage_code=stage_code, org=org).first()
     extension, _ = Extension.objects.update_or_create(
         round=round_, stage_code=stage_code, org=org,
         defaults={"closes_at": closes_at, "reason": reason.strip(), "granted_by": actor},
     )
     record(
         action="round.extension_granted", actor=actor, obj=round_,
+        before={"stage": stage_code, "org": org.code, "closes_at": previous.closes_at.isoformat()} if previous else None,
         after={"stage": stage_code, "org": org.code, "closes_at": closes_at.isoformat(), "reason": reason.strip()},
         request=request,
     )
     return extension
+
+
+def _require_city_reviewer(actor, round_: Round, org: Org) -> None:
+    if not actor.is_authenticated or actor.role != Role.CITY_REVIEWER or not actor.org.recommends_to_province:
+        raise NotAllowed("只有市州审核人员可以设置所辖县（市、区）的申报截止时间；省厅的阶段截止日期为默认值")
+    if org.pk != actor.org_id:
+        raise NotAllowed(f"只能设置本单位所辖县（市、区）的申报截止时间，不能设置“{org.name}”的", field="org_code")
+    if not Round.objects.visible_to(actor).filter(pk=round_.pk).exists():
+        raise NotAllowed("这是其他省份的申报批次")
+
+
+@transaction.atomic
+def set_county_deadline(*, actor, round_: Round, day: date, org: Org | None = None, request=None) -> UnitDeadline:
+    """A city sets the county deadline (stage 0) of its counties: ``day`` 23:59:59 Beijing time.
+
+    Not later than the city's own formal deadline (市州正式推荐, with its extension); the
+    province's deadline for 县级申报提交 is the default until a city sets its own. Setting it
+    again replaces it; counties with an extension keep the later of the two.
+
+    Side effects: ``round.county_deadline_set`` audit event.
+    """
+    org = org or getattr(actor, "org", None)
+    if org is None:
+        raise NotAllowed("只有市州审核人员可以设置所辖县（市、区）的申报截止时间")
+    _require_city_reviewer(actor, round_, org)
+    if round_.status == RoundStatus.CLOSED:
+        raise Conflict("本批次已结束，不能再修改截止时间")
+    stage = round_.stages.filter(code=StageCode.COUNTY_SUBMISSION).first()
+    if stage is None:
+        raise Conflict(f"本批次没有“{StageCode.COUNTY_SUBMISSION.label}”阶段，请联系省厅")
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise DomainError("截止日期格式不对，请按 YYYY-MM-DD 填写，如 2025-03-31", field="closes_at")
+    moment = end_of_day(day)
+    formal = closes_at(round_, StageCode.FORMAL_SUBMISSION, org)
+    if formal is not None and moment > formal:
+        raise DomainError(
+            f"县级申报截止日期（{day:%Y-%m-%d}）不能晚于本单位正式推荐的截止时间（{format_deadline(formal)}），"
+            "请选择更早的日期", field="closes_at",
+        )
+    previous = UnitDeadline.objects.filter(round=round_, org=org, stage_code=StageCode.COUNTY_SUBMISSION).first()
+    deadline, _ = UnitDeadline.objects.update_or_create(
+        round=round_, org=org, stage_code=StageCode.COUNTY_SUBMISSION,
+        defaults={"closes_at": moment, "set_by": actor, "set_at": timezone.now()},
+    )
+    record(
+        action="round.county_deadline_set", actor=actor, obj=round_,
+        before={"org": org.code, "closes_at": (previous.closes_at if previous else stage.closes_at).isoformat(),
+                "default": previous is None},
+        after={"org": org.code, "stage": StageCode.COUNTY_SUBMISSION.value, "closes_at": moment.isoformat()},
+        comment=f"{org.name}所辖县（市、区）申报截止时间：{format_deadline(moment)}",
+        request=request,
+    )
+    return deadline
 
 
 def format_deadline(moment: datetime) -> str:
@@ -133,14 +216,78 @@ def format_deadline(moment: datetime) -> str:
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
 
 
+def base_closes_at(round_: Round, stage_code: str, org: Org | None) -> datetime | None:
+    """When ``stage_code`` closes for ``org`` without an extension of its own: the deadline its
+    recommending unit set for it (the county deadline a city sets), else the stage deadline."""
+    if org is not None and org.recommender_id:
+        own = UnitDeadline.objects.filter(round=round_, stage_code=stage_code, org_id=org.recommender_id).first()
+        if own is not None:
+            return own.closes_at
+    stage = Stage.objects.filter(round=round_, code=stage_code).first()
+    return stage.closes_at if stage else None
+
+
 def closes_at(round_: Round, stage_code: str, org: Org | None) -> datetime | None:
-    """When ``stage_code`` closes for ``org``: its own extension if granted, else the stage deadline."""
+    """When ``stage_code`` closes for ``org``: its own extension if granted, else the deadline its
+    recommending unit set (a city's county deadline), else the stage deadline.
+
+    An extension never shortens: if the deadline it extended is later moved past it, the later
+    one holds.
+    """
+    base = base_closes_at(round_, stage_code, org)
     if org is not None:
         extension = Extension.objects.filter(round=round_, stage_code=stage_code, org=org).first()
         if extension is not None:
-            return extension.closes_at
+            return max(extension.closes_at, base) if base is not None else extension.closes_at
+    return base
+
+
+_in_force = closes_at
+
+
+def resolve_many(round_: Round, stage_code: str, orgs) -> dict[int, tuple[datetime | None, bool]]:
+    """``closes_at`` for many units at once (three queries): {org id: (closes at, extended)}.
+
+    ``extended`` is true when the unit's own extension is what holds.
+    """
+    orgs = list(orgs)
     stage = Stage.objects.filter(round=round_, code=stage_code).first()
-    return stage.closes_at if stage else None
+    default = stage.closes_at if stage else None
+    own = {d.org_id: d.closes_at for d in UnitDeadline.objects.filter(
+        round=round_, stage_code=stage_code, org_id__in={o.recommender_id for o in orgs if o.recommender_id})}
+    extensions = {e.org_id: e.closes_at for e in Extension.objects.filter(
+        round=round_, stage_code=stage_code, org__in=orgs)}
+    found = {}
+    for org in orgs:
+        base = own.get(org.recommender_id, default)
+        ext = extensions.get(org.pk)
+        if ext is not None and (base is None or ext >= base):
+            found[org.pk] = (ext, True)
+        else:
+            found[org.pk] = (base, False)
+    return found
+
+
+def county_units(city: Org):
+    """The county-level units a recommending unit reviews (its counties, districts and zones)."""
+    kinds = [k for k, level in KIND_LEVEL.items() if level == OrgLevel.COUNTY]
+    return Org.objects.filter(recommender=city, kind__in=kinds).order_by("path")
+
+
+def county_deadline_rows(round_: Round, city: Org) -> list[dict]:
+    """The city's counties with the county deadline in force for each and its extension, if any."""
+    units = list(county_units(city))
+    resolved = resolve_many(round_, StageCode.COUNTY_SUBMISSION, units)
+    extensions = {e.org_id: e for e in Extension.objects.filter(
+        round=round_, stage_code=StageCode.COUNTY_SUBMISSION, org__in=units).select_related("granted_by")}
+    rows = []
+    for unit in units:
+        moment, extended = resolved[unit.pk]
+        ext = extensions.get(unit.pk)
+        rows.append({"org": unit, "closes_at": moment, "closes_at_text": format_deadline(moment) if moment else "未设置",
+                     "extended": extended, "extension": ext,
+                     "extension_text": format_deadline(ext.closes_at) if ext else ""})
+    return rows
 
 
 def check_open(round_: Round, stage_code: str, org: Org | None, now: datetime | None = None) -> None:

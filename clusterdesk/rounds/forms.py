@@ -183,3 +183,38 @@ class SubClusterUploadForm(forms.Form):
         if upload.size > self.MAX_BYTES:
             raise forms.ValidationError("文件超过 5 MB，请检查是否选错了文件")
         return upload
+
+
+class CountyDeadlineForm(forms.Form):
+    """A city's county deadline (stage 0): a date, meaning 23:59:59 Beijing time that day."""
+
+    day = forms.DateField(label="县级申报截止日期", widget=DateInput(), help_text="当日 23:59:59（北京时间）截止；不得晚于本单位正式推荐的截止时间",
+                          error_messages={"required": "请选择县级申报截止日期",
+                                          "invalid": "截止日期格式不对，请按 2025-03-31 填写"})
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        self.add_error("day" if exc.field in ("closes_at", "day") else None, exc.message)
+
+
+class CityExtensionForm(forms.Form):
+    """A city grants one of its counties more time for stage 0, with a reason."""
+
+    org = forms.ModelChoiceField(label="县（市、区）", queryset=Org.objects.none(), to_field_name="code",
+                                 help_text="只有该县获得延期，本市其他县仍按本市的截止时间办理",
+                                 error_messages={"required": "请选择获得延期的县（市、区）",
+                                                 "invalid_choice": "该单位不是本单位所辖的县（市、区），请从列表中选择"})
+    day = forms.DateField(label="延至日期", widget=DateInput(), help_text="当日 23:59:59（北京时间）截止",
+                          error_messages={"required": "请选择延至的日期", "invalid": "延至日期格式不对，请按 2025-04-15 填写"})
+    reason = forms.CharField(label="延期原因", widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="如：佐证材料盖章延误，经研究同意延期",
+                             error_messages={"required": "请填写延期原因"})
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = units
+        self.fields["org"].label_from_instance = lambda o: f"{o.name}（{o.code}）"
+        self.fields["org"].empty_label = "请选择"
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        field = {"closes_at": "day", "org_code": "org"}.get(exc.field, exc.field)
+        self.add_error(field if field in self.fields else None, exc.message)

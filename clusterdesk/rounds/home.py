@@ -83,3 +83,26 @@ def rounds_panel(user):
             items = [Item("新建申报批次", "", reverse("round_create"))]
         panels.append(Panel("申报批次", items, empty=empty, order=20))
     return panels
+
+
+@panel_provider
+def county_deadline_panel(user):
+    """A recommending unit: the deadline of its counties (stage 0), which it sets itself."""
+    if user.role != Role.CITY_REVIEWER or user.org is None or not user.org.recommends_to_province:
+        return []
+    from .domain import closes_at
+    from .models import StageCode, UnitDeadline
+
+    panels = []
+    for round_ in Round.objects.visible_to(user).filter(status=RoundStatus.OPEN):
+        url = reverse("county_deadlines", args=[round_.pk])
+        own = UnitDeadline.objects.filter(round=round_, org=user.org, stage_code=StageCode.COUNTY_SUBMISSION).first()
+        moment = own.closes_at if own else closes_at(round_, StageCode.COUNTY_SUBMISSION, None)
+        text, tone = countdown(moment)
+        items = [
+            Item("县级申报截止", f"{format_deadline(moment)}（{text}）" if moment else "未设置", url,
+                 tone if tone in ("danger", "warn") else ""),
+            Item("设置截止时间、为所辖县批准延期", "" if own else "尚未设置，按省厅默认", url, "" if own else "warn"),
+        ]
+        panels.append(Panel(f"{round_.name} · 县级申报", items, order=12))
+    return panels

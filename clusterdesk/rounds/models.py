@@ -123,6 +123,24 @@ class Extension(models.Model):
         constraints = [models.UniqueConstraint(fields=["round", "stage_code", "org"], name="extension_unique")]
 
 
+class UnitDeadline(models.Model):
+    """A recommending unit's own deadline for one stage of its counties (stage 0, 县级申报提交:
+    the notice leaves it to each city). Its counties without an extension close at this time
+    instead of the province's stage deadline, which stays the default."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="unit_deadlines")
+    org = models.ForeignKey(Org, verbose_name="推荐单位", on_delete=models.PROTECT, related_name="+")
+    stage_code = models.CharField("阶段", max_length=32, choices=StageCode.choices)
+    closes_at = models.DateTimeField("截止时间")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    set_at = models.DateTimeField("设置时间")
+
+    class Meta:
+        verbose_name = "市州设定的截止时间"
+        verbose_name_plural = "市州设定的截止时间"
+        constraints = [models.UniqueConstraint(fields=["round", "org", "stage_code"], name="unit_deadline_unique")]
+
+
 class FileKind(models.TextChoices):
     PDF = "pdf", "PDF"
     JPG = "jpg", "JPG 图片"

@@ -9,5 +9,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.round_edit, name="round_edit"),
     path("<int:pk>/checklist/", views.checklist_edit, name="checklist_edit"),
     path("<int:pk>/extensions/", views.extension_grant, name="extension_grant"),
+    path("<int:pk>/county-deadlines/", views.county_deadlines, name="county_deadlines"),
     path("subclusters/", views.subcluster_list, name="subcluster_list"),
 ]

@@ -12,9 +12,9 @@ from clusterdesk.catalog.models import SubCluster
 from clusterdesk.core.errors import DomainError
 
 from . import domain
-from .forms import ChecklistItemForm, ExtensionForm, RoundForm, SubClusterUploadForm
+from .forms import ChecklistItemForm, CityExtensionForm, CountyDeadlineForm, ExtensionForm, RoundForm, SubClusterUploadForm
 from .home import stage_rows
-from .models import STAGE_ORDER, Extension, FileKind, Round, StageCode
+from .models import SHANGHAI, STAGE_ORDER, Extension, FileKind, Round, StageCode, UnitDeadline, end_of_day
 
 SUBCLUSTER_EXAMPLE = "编号,名称,所属产业,备注\r\nZJQ01,长春汽车零部件子集群,汽车,示例\r\nZJQ02,敦化中成药子集群,医药健康,示例\r\n"
 
@@ -129,8 +129,25 @@ def round_detail(request, pk):
         "criteria": domain.format_criteria_sets(round_.criteria_sets),
         "checklist": _checklist_rows(round_),
         "extensions": _extensions(request.user, round_),
+        "unit_deadlines": _unit_deadlines(request.user, round_),
+        "can_set_county_deadline": request.user.role == "city_reviewer" and request.user.org.recommends_to_province,
         "can_manage": can_manage,
     })
+
+
+def _unit_deadlines(user, round_: Round) -> list[UnitDeadline]:
+    """The county deadlines cities set: of the units the user sees, and for a county its own city's."""
+    from django.db.models import Q
+
+    from clusterdesk.orgs.models import Org
+
+    mine = Q(org__in=Org.objects.visible_to(user))
+    if user.org_id and user.org.recommender_id:
+        mine |= Q(org_id=user.org.recommender_id)
+    found = list(UnitDeadline.objects.filter(mine, round=round_).select_related("org", "set_by").order_by("org__path"))
+    for d in found:
+        d.closes_at_text = domain.format_deadline(d.closes_at)
+    return found
 
 
 @login_required
@@ -202,6 +219,57 @@ def extension_grant(request, pk):
             return redirect("extension_grant", pk=round_.pk)
     return render(request, "rounds/extension_grant.html", {
         "round": round_, "form": form, "extensions": _extensions(request.user, round_),
+    })
+
+
+@login_required
+def county_deadlines(request, pk):
+    """A city's page for stage 0: its county deadline, its counties' deadlines and extensions."""
+    from clusterdesk.orgs.models import Role
+
+    user = request.user
+    if user.role != Role.CITY_REVIEWER or not user.org.recommends_to_province:
+        raise PermissionDenied("只有市州审核人员可以设置所辖县（市、区）的申报截止时间")
+    round_ = _visible_round(request, pk)
+    city = user.org
+    action = request.POST.get("action") if request.method == "POST" else None
+    own = UnitDeadline.objects.filter(round=round_, org=city, stage_code=StageCode.COUNTY_SUBMISSION).select_related("set_by").first()
+    own_day = own.closes_at.astimezone(SHANGHAI).date() if own else None
+    deadline_form = CountyDeadlineForm(request.POST if action == "deadline" else None, auto_id="cd_%s",
+                                       initial={"day": own_day})
+    extension_form = CityExtensionForm(request.POST if action == "extension" else None, auto_id="ext_%s",
+                                       units=domain.county_units(city), initial={"org": request.GET.get("org")})
+    if action == "deadline" and deadline_form.is_valid():
+        try:
+            set_ = domain.set_county_deadline(actor=user, round_=round_, day=deadline_form.cleaned_data["day"],
+                                              request=request)
+        except DomainError as exc:
+            deadline_form.add_domain_error(exc)
+        else:
+            messages.success(request, f"已设置本市所辖县（市、区）申报截止时间：{domain.format_deadline(set_.closes_at)}")
+            return redirect("county_deadlines", pk=round_.pk)
+    if action == "extension" and extension_form.is_valid():
+        org = extension_form.cleaned_data["org"]
+        try:
+            extension = domain.grant_extension(
+                actor=user, round_=round_, stage_code=StageCode.COUNTY_SUBMISSION, org=org,
+                closes_at=end_of_day(extension_form.cleaned_data["day"]), reason=extension_form.cleaned_data["reason"],
+                request=request,
+            )
+        except DomainError as exc:
+            extension_form.add_domain_error(exc)
+        else:
+            messages.success(request, f"已批准{org.name}延期至 {domain.format_deadline(extension.closes_at)}")
+            return redirect("county_deadlines", pk=round_.pk)
+    stage = round_.stages.filter(code=StageCode.COUNTY_SUBMISSION).first()
+    formal = domain.closes_at(round_, StageCode.FORMAL_SUBMISSION, city)
+    return render(request, "rounds/county_deadlines.html", {
+        "round": round_, "city": city, "own": own,
+        "own_text": domain.format_deadline(own.closes_at) if own else "",
+        "default_text": domain.format_deadline(stage.closes_at) if stage else "未设置",
+        "formal_text": domain.format_deadline(formal) if formal else "未设置",
+        "rows": domain.county_deadline_rows(round_, city),
+        "deadline_form": deadline_form, "extension_form": extension_form,
     })
 
 

@@ -119,13 +119,23 @@ def test_city_reminded_of_its_lists_until_it_sends_them(accounts, spring):
 
 def test_returned_application_reminded_by_the_returning_stage(accounts, spring):
     set_status(spring["yanji"], Status.SUBMITTED)
+    set_status(spring["dunhua"], Status.RETURNED, resubmit_stage="national_recommendation")
+
+    assert run(at(3, 28)) == 0  # the county deadline does not govern a resubmission to the province
+    assert run(at(5, 28)) == 1
+    message = Message.objects.get(recipient=accounts["dunhua"])
+    assert message.title == "距“省厅推荐国家级”截止还有 3 天"
+    assert "请尽快修改并重新提交申报" in message.body
+
+
+def test_city_return_reminded_by_the_county_deadline(accounts, spring):
+    """The city reviews and returns until its formal deadline; the county answers a city's return
+    before its county deadline (the name list is only a list)."""
+    set_status(spring["yanji"], Status.SUBMITTED)
     set_status(spring["dunhua"], Status.RETURNED, resubmit_stage="name_list")
 
-    assert run(at(3, 28)) == 0  # the county deadline does not govern the resubmission
-    assert run(at(4, 7)) == 2  # 敦化 to resubmit, 延边州 to send its name list
-    message = Message.objects.get(recipient=accounts["dunhua"])
-    assert message.title == "距“市州报送推荐名单”截止还有 3 天"
-    assert "请尽快修改并重新提交申报" in message.body
+    assert run(at(3, 28)) == 1
+    assert inbox(accounts["dunhua"]) == ["距“县级申报提交”截止还有 3 天"]
 
 
 def test_extension_shifts_the_units_reminders(accounts, spring):
