@@ -136,6 +136,7 @@ def test_city_return_reminded_by_the_county_deadline(accounts, spring):
 
     assert run(at(3, 28)) == 1
     assert inbox(accounts["dunhua"]) == ["距“县级申报提交”截止还有 3 天"]
+    assert "请尽快修改并重新提交申报" in Message.objects.get(recipient=accounts["dunhua"]).body
 
 
 def test_extension_shifts_the_units_reminders(accounts, spring):
