@@ -130,7 +130,7 @@ def _rereview_targets(round_: Round):
     """Counties whose re-review (复核) task in the round is still a draft."""
     from django.urls import reverse
 
-    from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
+    from clusterdesk.rereview.service import RereviewStatus, RereviewTask
 
     for task in RereviewTask.objects.filter(round=round_, status=RereviewStatus.DRAFT).select_related("org", "cluster"):
         deadline = closes_at(round_, StageCode.REREVIEW_SUBMISSION, task.org)

@@ -10,11 +10,11 @@ import time_machine
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from clusterdesk.registry import rereview as rr
-from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
+from clusterdesk.rereview import domain as rr
+from clusterdesk.rereview.models import RereviewStatus, RereviewTask
 from tests.conftest import PDF, make_uscc
 from tests.e2e.session import sign_in
-from tests.registry.test_rereview import (
+from tests.rereview.test_rereview import (
     FAIL_REASON,
     JUDGEMENT_RULES,
     forwarded_task,

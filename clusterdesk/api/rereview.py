@@ -1,4 +1,4 @@
-"""The re-review (复核) over JSON: thin handlers over ``registry.rereview``.
+"""The re-review (复核) over JSON: thin handlers over ``rereview.domain``.
 
 All paths are under ``/api/v1/registry/rereview/``. A task outside the caller's scope is a 404;
 refusals are ``{"detail": …, "field": …}`` with 400/403/409.
@@ -15,10 +15,10 @@ from pydantic import ConfigDict
 from clusterdesk.api.schemas import ErrorOut
 from clusterdesk.core.errors import DomainError
 
-from . import rereview as rr
-from .rereview_models import RereviewTask
+from clusterdesk.rereview import domain as rr
+from clusterdesk.rereview.models import RereviewTask
 
-router = Router(tags=["集群名录与复核"])
+router = Router(tags=["集群复核"])
 
 ErrorResponses = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 Number = str | int | float | None
@@ -151,7 +151,7 @@ def open_round(request, round_id: int, payload: OpenIn | None = None):
     """发起复核（省厅管理员）：为认定有效期在本批次年度届满的集群各建一个复核任务并通知县级单位。可重复调用。"""
     from clusterdesk.rounds.models import Round
 
-    from .models import Cluster
+    from clusterdesk.registry.service import Cluster
 
     round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=round_id)
     cluster = None

@@ -7,8 +7,9 @@ each criterion (``RereviewCheck``) and passes (validity extended) or fails the t
 task, or one not submitted by the deadline (``missed``), puts the cluster on the revocation
 list until the province confirms the revocation.
 
-Invariants only: every change goes through ``rereview.py``. This module is imported at the
-end of ``registry/models.py``.
+Invariants only: every change goes through ``rereview.domain`` (the state machine is
+``rereview.workflow``). The tables keep the names they had when re-review lived in the registry
+app (``registry_rereviewtask`` …): ``migrations/0001`` only moves the models' state.
 """
 
 from django.conf import settings
@@ -87,6 +88,7 @@ class RereviewTask(models.Model):
     objects = RereviewTaskQuerySet.as_manager()
 
     class Meta:
+        db_table = "registry_rereviewtask"
         verbose_name = "复核任务"
         verbose_name_plural = "复核任务"
         ordering = ["round", "org__path", "id"]
@@ -115,6 +117,7 @@ class RereviewEvidence(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "registry_rereviewevidence"
         verbose_name = "复核佐证材料"
         verbose_name_plural = "复核佐证材料"
         ordering = ["item_code", "uploaded_at", "id"]
@@ -138,6 +141,7 @@ class RereviewCheck(models.Model):
     decided_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "registry_rereviewcheck"
         verbose_name = "复核逐条核查"
         verbose_name_plural = "复核逐条核查"
         ordering = ["task", "id"]

@@ -24,8 +24,8 @@ from django.utils import timezone
 from clusterdesk.applications.validation import QUALIFICATIONS
 from clusterdesk.rounds.models import SHANGHAI
 
-from . import rereview as rr
-from .rereview_models import RereviewStatus, RereviewTask
+from . import domain as rr
+from .models import RereviewStatus, RereviewTask
 
 TITLE3 = "中小企业特色产业集群复核申报表"
 ATTACHMENT3 = "附件3"
@@ -242,7 +242,7 @@ def filename(task: RereviewTask, fmt: str) -> str:
 def attachment3_pdf(task: RereviewTask) -> bytes:
     from clusterdesk.documents.pdf import render_pdf
 
-    return render_pdf("registry/attachment3.html", content(task))
+    return render_pdf("rereview/attachment3.html", content(task))
 
 
 # --- 附件3 as Word ----------------------------------------------------------------------------

@@ -25,9 +25,9 @@ from clusterdesk.core.home import Item, Panel, panel_provider
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.rounds.models import Round, StageCode
 
-from . import rereview as rr
-from . import rereview_docs as docs
-from .rereview_models import CheckDecision, RereviewEvidence, RereviewStatus, RereviewTask
+from . import domain as rr
+from . import docs
+from .models import CheckDecision, RereviewEvidence, RereviewStatus, RereviewTask
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BLANK_ROWS = 2
@@ -115,7 +115,7 @@ def rereview_index(request):
     rounds = []
     if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
         rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
-    return render(request, "registry/rereview_index.html", {"tasks": tasks, "rounds": rounds})
+    return render(request, "rereview/rereview_index.html", {"tasks": tasks, "rounds": rounds})
 
 
 @login_required
@@ -149,7 +149,7 @@ def rereview_round(request, round_id):
     due = [c for c in rr.due_clusters(round_) if c.pk not in opened]
     stage = round_.stages.filter(code=StageCode.REREVIEW_SUBMISSION).first()
     rows = [{"task": t, "summary": docs.summary_row(t)} for t in tasks]
-    return render(request, "registry/rereview_round.html", {
+    return render(request, "rereview/rereview_round.html", {
         "round": round_, "stage": stage, "rows": rows, "due": due, "can_act": can_act, "error": error,
         "revocation": [r for r in rows if r["task"].on_revocation_list],
         "revoked": [r for r in rows if r["task"].status == RereviewStatus.REVOKED],
@@ -203,7 +203,7 @@ def _task_context(request, task: RereviewTask) -> dict:
 @login_required
 def rereview_task(request, pk):
     task = _task(request, pk)
-    return render(request, "registry/rereview_task.html", _task_context(request, task))
+    return render(request, "rereview/rereview_task.html", _task_context(request, task))
 
 
 # --- the county's form -------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def rereview_edit(request, pk):
             task.refresh_from_db()
     context.update(_form_context(task, data, errors))
     context["error"] = error
-    return render(request, "registry/rereview_edit.html", context)
+    return render(request, "rereview/rereview_edit.html", context)
 
 
 @login_required
@@ -389,7 +389,7 @@ def rereview_forward(request, pk):
             error = exc.message
     context = _task_context(request, task)
     context.update({"error": error, "comment": comment})
-    return render(request, "registry/rereview_forward.html", context)
+    return render(request, "rereview/rereview_forward.html", context)
 
 
 # --- the province's decision ---------------------------------------------------------------------
@@ -447,7 +447,7 @@ def rereview_decide(request, pk):
         "report": report, "rows": rows, "error": error, "posted": posted or {},
         "error_fields": {e.get("field") for e in (error.errors if error else [])} | ({error.field} if error and error.field else set()),
     })
-    return render(request, "registry/rereview_decide.html", context)
+    return render(request, "rereview/rereview_decide.html", context)
 
 
 @login_required

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
-from clusterdesk.registry import rereview as rr
-from clusterdesk.registry.rereview_models import RereviewCheck, RereviewStatus, RereviewTask
+from clusterdesk.rereview import domain as rr
+from clusterdesk.rereview.models import RereviewCheck, RereviewStatus, RereviewTask
 from tests.conftest import PDF, make_uscc
 
 JUDGEMENT_RULES = ["pillar_industry", "niche_leadership", "supply_chain", "innovation", "digital", "green",
@@ -410,7 +410,7 @@ def _xlsx_rows(body: bytes):
 
 
 def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
-    from clusterdesk.registry.rereview_docs import attachment4_xlsx
+    from clusterdesk.rereview.docs import attachment4_xlsx
 
     rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=FAIL_REASON,
               spot_check_note="实地抽查：产值数据与统计部门一致")
@@ -429,7 +429,7 @@ def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
 
 
 def test_attachment4_lists_a_missed_task_as_not_passed(accounts, task):
-    from clusterdesk.registry.rereview_docs import attachment4_xlsx
+    from clusterdesk.rereview.docs import attachment4_xlsx
 
     with time_machine.travel(rr.closes_at(task.round, rr.STAGE, task.org) + timedelta(days=1)):
         rr.mark_missed(round_=task.round)
@@ -440,7 +440,7 @@ def test_attachment4_lists_a_missed_task_as_not_passed(accounts, task):
 def test_attachment3_word_and_pdf(accounts, filled):
     from docx import Document
 
-    from clusterdesk.registry.rereview_docs import attachment3_docx, attachment3_pdf
+    from clusterdesk.rereview.docs import attachment3_docx, attachment3_pdf
 
     doc = Document(io.BytesIO(attachment3_docx(filled)))
     text = "\n".join(p.text for p in doc.paragraphs)

@@ -1,8 +1,8 @@
-"""Routes of the re-review (复核) pages, under /registry/."""
+"""Routes of the re-review (复核) pages, under /registry/ (the paths they always had)."""
 
 from django.urls import path
 
-from . import views_rereview as v
+from . import views as v
 
 urlpatterns = [
     path("rereview/", v.rereview_index, name="rereview_index"),

@@ -12,10 +12,10 @@ The path (domain.md section 7; the seed notice's row R):
 3. ``forward`` — the reviewer of the county's recommending unit forwards it with an opinion.
 4. ``decide`` — the province checks every criterion of the set that applies (the engine's
    result for the new data beside its own finding) and passes or fails; failing needs a
-   reason. Pass extends validity by three years (``registry.domain.extend_validity``).
+   reason. Pass extends validity by three years (``registry.service.extend_validity``).
 5. ``mark_missed`` — tasks not submitted by the deadline become ``missed``.
 6. ``confirm_revocation`` — the province confirms a failed or missed task's revocation
-   (``registry.domain.revoke``).
+   (``registry.service.revoke``).
 
 Decisions recorded here:
 
@@ -35,7 +35,7 @@ Decisions recorded here:
   recorded targets lets the county enter them.
 * **Which clusters are due.** Status recognised — or already expired by ``expire_due`` because
   31 December has passed — with ``valid_until`` in the round's year. While a task is pending (up to
-  the confirmed revocation) the cluster is held from expiry (``registry.domain.EXPIRY_HOLDS``).
+  the confirmed revocation) the cluster is held from expiry (``registry.service.EXPIRY_HOLDS``).
 * **Late.** Every county action (save, upload, submit) after the stage's deadline for the unit is
   refused and marks a draft ``missed``; an extension granted later turns it back into a draft.
   The city's forwarding and the province's decision have no deadline of their own.
@@ -72,7 +72,7 @@ from clusterdesk.orgs.models import Role
 from clusterdesk.rounds.domain import check_open, closes_at, format_deadline
 from clusterdesk.rounds.models import ChecklistItem, Round, StageCode
 
-from .rereview_models import (
+from ..models import (
     REVOCATION_STATUSES,
     CheckDecision,
     RereviewCheck,
@@ -109,16 +109,16 @@ def _is(actor, *roles) -> bool:
 
 
 def _cluster_model():
-    from .models import Cluster
+    from clusterdesk.registry.service import Cluster
 
     return Cluster
 
 
 # A cluster is due when its validity ends in the round's year and it is still recognised — or
-# already marked expired by ``registry.domain.expire_due`` because that date has passed (an
+# already marked expired by ``registry.service.expire_due`` because that date has passed (an
 # expired entry is recognised again by ``extend_validity``).
 DUE_STATUSES = ("recognized", "expired")
-# Tasks that keep their cluster from expiring (``registry.domain.EXPIRY_HOLDS``) until decided.
+# Tasks that keep their cluster from expiring (``registry.service.EXPIRY_HOLDS``) until decided.
 PENDING = (RereviewStatus.DRAFT, RereviewStatus.SUBMITTED, RereviewStatus.FORWARDED, RereviewStatus.FAILED,
            RereviewStatus.MISSED)
 
@@ -880,12 +880,12 @@ def decide(*, actor, task: RereviewTask, checks: dict, passed: bool, reason: str
     run on the task's new data against its criteria set; the findings on judgement rules are
     fed to it as judgements, and the report (with every finding) is stored with the task.
     Failing needs a reason ("复核不通过必须说明原因"). Pass → validity + 3 years
-    (``registry.domain.extend_validity``); fail → the revocation list.
+    (``registry.service.extend_validity``); fail → the revocation list.
     Side effects: ``rereview.passed`` / ``rereview.failed``; the county and city are notified.
     """
     from clusterdesk.notifications.domain import city_accounts, county_accounts, notify_users, safe_reverse
 
-    from . import domain as registry
+    from clusterdesk.registry import service as registry
 
     with transaction.atomic():
         task = _lock(task)
@@ -973,11 +973,11 @@ def revocation_reason(task: RereviewTask) -> str:
 
 def confirm_revocation(*, actor, task: RereviewTask, note: str = "", request=None) -> RereviewTask:
     """The province confirms the revocation of a failed or missed task's cluster
-    (``registry.domain.revoke``). A draft whose deadline has passed is marked missed first.
+    (``registry.service.revoke``). A draft whose deadline has passed is marked missed first.
     Side effects: ``rereview.revocation_confirmed``; the county and city are notified."""
     from clusterdesk.notifications.domain import city_accounts, county_accounts, notify_users, safe_reverse
 
-    from . import domain as registry
+    from clusterdesk.registry import service as registry
 
     task = RereviewTask.objects.select_related("round", "org", "cluster").get(pk=task.pk)
     if task.status == RereviewStatus.DRAFT and _lateness(task) is not None:
@@ -1008,15 +1008,13 @@ def confirm_revocation(*, actor, task: RereviewTask, note: str = "", request=Non
 
 def pending_cluster_ids(today) -> list[int]:
     """Clusters whose re-review is under way (or awaiting the revocation's confirmation): the
-    registry does not expire them (``registry.domain.EXPIRY_HOLDS``)."""
+    registry does not expire them (``registry.service.EXPIRY_HOLDS``)."""
     return list(RereviewTask.objects.filter(status__in=PENDING).values_list("cluster_id", flat=True))
 
 
-def _register_hold() -> None:
-    from . import domain as registry
+def register_expiry_hold() -> None:
+    """Called by ``RereviewConfig.ready``: a pending re-review keeps its cluster from expiring."""
+    from clusterdesk.registry.service import EXPIRY_HOLDS
 
-    if pending_cluster_ids not in registry.EXPIRY_HOLDS:
-        registry.EXPIRY_HOLDS.append(pending_cluster_ids)
-
-
-_register_hold()
+    if pending_cluster_ids not in EXPIRY_HOLDS:
+        EXPIRY_HOLDS.append(pending_cluster_ids)
