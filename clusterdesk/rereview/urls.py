@@ -6,6 +6,7 @@ from . import views as v
 
 urlpatterns = [
     path("rereview/", v.rereview_index, name="rereview_index"),
+    path("rereview/start/", v.rereview_start, name="rereview_start"),
     path("rereview/rounds/<int:round_id>/", v.rereview_round, name="rereview_round"),
     path("rereview/rounds/<int:round_id>/attachment4.xlsx", v.rereview_attachment4, name="rereview_attachment4"),
     path("rereview/tasks/<int:pk>/", v.rereview_task, name="rereview_task"),
