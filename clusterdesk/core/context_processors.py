@@ -31,13 +31,15 @@ def navigation(request):
                                                     ("rereview_start", "发起复核")]))
     elif user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.LEADER, Role.SYSADMIN):
         nav.append(("cluster_registry", "集群名录", [("cluster_registry", "集群名录"), ("rereview_index", "集群复核")]))
-    nav.append(("org_tree", "单位"))
-    if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.CITY_REVIEWER):
-        nav.append(("account_list", "账号管理"))
     if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+        # One menu for the province's system pages, so that the top bar stays on one line at 1366 px.
+        nav.append(("org_tree", "系统管理", [("org_tree", "单位"), ("account_list", "账号管理"),
+                                             ("notification_outbox", "发送记录")]))
         nav.append(("audit_log", "审计日志"))
-    if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
-        nav.append(("notification_outbox", "发送记录"))
+    else:
+        nav.append(("org_tree", "单位"))
+        if user.role == Role.CITY_REVIEWER:
+            nav.append(("account_list", "账号管理"))
     # Counted only when a page shows it (the header of base.html), not for every fragment.
     from clusterdesk.notifications.domain import unread_count
 
