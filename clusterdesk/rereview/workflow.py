@@ -3,16 +3,16 @@
 ::
 
     draft ──submit──▶ submitted ──forward──▶ forwarded
-      ▲   returned ◀──return──┘                 │
-      └─(county edits, resubmits)               ├─ provincial cluster: pass ▶ passed (validity + 3 years)
-    draft ──miss──▶ missed                      │                       fail ▶ failed ─┐
-    missed ──reopen──▶ draft (an extension)     │                                       ├─ confirm_revocation ▶ revoked
-                                                │   (missed, provincial) ───────────────┘
-                                                └─ national cluster: prelim_pass ▶ prelim_passed ─┐
-                                                                     prelim_fail ▶ prelim_failed ─┼─ report_to_ministry ▶ reported
-                                                   (missed, national) ─────────────────────────────┘
-                                                   reported ── ministry_pass ▶ passed (validity + 3 years)
-                                                   reported ── ministry_fail ▶ revoked
+    submitted ──return (comment)──▶ returned ──submit──▶ submitted   (the county edits, resubmits)
+    draft ──miss (deadline)──▶ missed ──reopen (extension)──▶ draft
+    provincial cluster:  forwarded ──pass──▶ passed (validity + 3 years)
+                         forwarded ──fail──▶ failed
+                         failed | missed ──confirm_revocation──▶ revoked
+    national cluster:    forwarded ──prelim_pass──▶ prelim_passed
+                         forwarded ──prelim_fail──▶ prelim_failed
+                         prelim_passed | prelim_failed | missed ──report_to_ministry──▶ reported
+                         reported ──ministry_pass──▶ passed (validity + 3 years)
+                         reported ──ministry_fail──▶ revoked
 
 Who decides (domain.md §7, 工信厅企业函〔2025〕77号): for a **provincial** cluster the province;
 for a **national** cluster the province only does the initial review (初审) and reports to MIIT —

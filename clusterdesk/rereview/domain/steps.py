@@ -51,7 +51,7 @@ from clusterdesk.rounds.domain import check_open, closes_at, format_deadline
 from clusterdesk.rounds.models import ChecklistItem, Round, StageCode
 
 from ..models import CheckDecision, RereviewCheck, RereviewEvidence, RereviewStatus, RereviewTask
-from ..workflow import MACHINE, check, edit_verdict, is_city_of, is_county_of, is_province_of, level_of
+from ..workflow import MACHINE, check, edit_verdict, is_county_of, is_province_of, level_of
 from .checks import criteria_set_for, evaluate_task, resolve_checks
 from .form import _date_text, _initial_data, clean_data, live_evidence, readiness_messages, target_rows
 
@@ -680,7 +680,8 @@ def record_ministry_outcome(*, actor, task: RereviewTask, passed, document_numbe
         raise DomainError("工信部复核不通过须填写说明（工信部文件中的不通过原因），将写入撤销原因", field="note")
     if len(note) > 2000:
         raise DomainError("工信部结论说明不能超过 2000 个字", field="note")
-    task.ministry_passed, task.ministry_document, task.ministry_date, task.ministry_note = passed, document_number, day, note
+    task.ministry_passed, task.ministry_document = passed, document_number
+    task.ministry_date, task.ministry_note = day, note
     task.ministry_recorded_by, task.ministry_recorded_at = actor, timezone.now()
     task.save(update_fields=["ministry_passed", "ministry_document", "ministry_date", "ministry_note",
                              "ministry_recorded_by", "ministry_recorded_at"])
