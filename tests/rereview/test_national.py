@@ -186,3 +186,12 @@ def test_api_ministry_outcome_on_a_provincial_cluster_is_400(client, accounts, p
                            {"passed": True, "document_number": DOC, "date": today()},
                            content_type="application/json", **province)
     assert response.status_code == 400 and response.json()["field"] == "task"
+
+
+def test_home_panel_tells_the_province_what_to_report_and_what_awaits_the_ministry(client, accounts, forwarded):  # noqa: F811
+    client.force_login(accounts["province"])
+    prelim(accounts, forwarded)
+    assert "“敦化市医药产业集群”待报送工信部" in client.get("/").content.decode()
+    rr.report_to_ministry(actor=accounts["province"], task=forwarded, date=today())
+    body = client.get("/").content.decode()
+    assert "“敦化市医药产业集群”待录入工信部结论" in body and "待报送工信部" not in body
