@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "clusterdesk.reviews",
     "clusterdesk.documents",
     "clusterdesk.registry",
+    "clusterdesk.rereview",
     "clusterdesk.applications",
     "clusterdesk.experts",
     "clusterdesk.api",

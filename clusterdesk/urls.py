@@ -26,6 +26,7 @@ urlpatterns = [
     path("criteria/", include("clusterdesk.criteria.urls")),
     path("documents/", include("clusterdesk.documents.urls")),
     path("registry/", include("clusterdesk.registry.urls")),
+    path("registry/", include("clusterdesk.rereview.urls")),  # re-review pages keep their /registry/rereview/ paths
     path("experts/", include("clusterdesk.experts.urls")),
     path("messages/", include("clusterdesk.notifications.urls")),
     path("api/v1/", api.urls),

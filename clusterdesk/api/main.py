@@ -143,7 +143,9 @@ from . import province as _province  # noqa: E402
 api.add_router("", _province.router)
 
 from clusterdesk.documents import api_attachment, api_package, api_summary  # noqa: E402
-from clusterdesk.registry import api_registry, api_rereview  # noqa: E402
+from clusterdesk.registry import api_registry  # noqa: E402
 
-for _module in (api_attachment, api_summary, api_package, api_registry, api_rereview):
+from . import rereview as _rereview  # noqa: E402
+
+for _module in (api_attachment, api_summary, api_package, api_registry, _rereview):
     api.add_router("", _module.router)

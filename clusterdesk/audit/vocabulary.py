@@ -87,4 +87,11 @@ ACTIONS: dict[str, str] = {
     "rereview.passed": "复核通过",
     "rereview.failed": "复核不通过",
     "rereview.revocation_confirmed": "确认撤销集群认定",
+    "rereview.returned": "市州退回复核申报",
+    "rereview.reopened": "延期后恢复复核填报",
+    "rereview.prelim_passed": "复核初审通过（报部）",
+    "rereview.prelim_failed": "复核初审未通过",
+    "rereview.reported_to_ministry": "复核情况报送工信部",
+    "rereview.ministry_passed": "工信部复核通过",
+    "rereview.ministry_failed": "工信部复核不通过",
 }

@@ -132,9 +132,9 @@ def _rereview_targets(round_: Round):
     """Counties whose re-review (复核) task in the round is still a draft."""
     from django.urls import reverse
 
-    from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
+    from clusterdesk.rereview.service import drafts_to_remind
 
-    for task in RereviewTask.objects.filter(round=round_, status=RereviewStatus.DRAFT).select_related("org", "cluster"):
+    for task in drafts_to_remind(round_):
         deadline = closes_at(round_, StageCode.REREVIEW_SUBMISSION, task.org)
         yield Target(round_, StageCode.REREVIEW_SUBMISSION, f"rereview:{task.pk}", list(county_accounts(task.org)),
                      deadline, f"填写并提交“{task.cluster.name}”的复核申报", reverse("rereview_task", args=[task.pk]))

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class RegistryConfig(AppConfig):
     name = "clusterdesk.registry"
     label = "registry"
-    verbose_name = "集群名录与复核"
+    verbose_name = "集群名录"
 
     def ready(self):
-        from . import home, rereview, views_rereview  # noqa: F401  (home page panels of the registry)
+        from . import home  # noqa: F401  (home page panels of the registry)

@@ -208,6 +208,3 @@ class ChangeEvidence(models.Model):
         verbose_name_plural = "变更佐证材料"
         ordering = ["id"]
 
-
-# The re-review (复核) models live in their own module and belong to this app.
-from .rereview_models import *  # noqa: E402,F401,F403

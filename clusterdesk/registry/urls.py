@@ -2,5 +2,4 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("clusterdesk.registry.urls_registry")),
-    path("", include("clusterdesk.registry.urls_rereview")),
 ]

@@ -1,6 +1,8 @@
-"""In a real Chromium: the re-review (复核) of 敦化市医药产业集群 — county → city → province → pass
-(validity to 2028-12-31); a failing path whose reason appears in the downloaded 附件4; and a
-missed deadline that ends in revocation. Figures are invented (the real ones are not public)."""
+"""In a real Chromium: the re-review (复核) of 敦化市医药产业集群 (national) — county → city (returns
+once, the county resubmits) → province's initial review (初审通过（报部）) → report to MIIT → MIIT's
+pass (validity to 2028-12-31); a failing initial review whose reason appears in the downloaded 附件4;
+a missed deadline of a provincial cluster that ends in revocation; and the province starting a
+re-review from the navigation. Figures are invented (the real ones are not public)."""
 
 import io
 from datetime import timedelta
@@ -10,14 +12,15 @@ import time_machine
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from clusterdesk.registry import rereview as rr
-from clusterdesk.registry.rereview_models import RereviewStatus, RereviewTask
+from clusterdesk.rereview import domain as rr
+from clusterdesk.rereview.models import RereviewStatus, RereviewTask
 from tests.conftest import PDF, make_uscc
 from tests.e2e.session import sign_in
-from tests.registry.test_rereview import (
+from tests.rereview.test_rereview import (
     FAIL_REASON,
     JUDGEMENT_RULES,
     forwarded_task,
+    make_provincial_due,
     make_rereview_round,
     seed_registry,
 )
@@ -97,16 +100,31 @@ def test_full_rereview_of_dunhua_passes_and_extends_validity(accounts, setup, li
     expect(page.get_by_test_id("rereview-status")).to_have_text("已提交市州")
     context.close()
 
-    # The city (延边州) forwards with its opinion.
+    # The city (延边州) returns it once with a comment; the county sees it and resubmits.
+    context, page = session(browser, live_server, "yanbian_city")
+    page.get_by_role("link", name="“敦化市医药产业集群”复核申报待报送省厅", exact=True).click()
+    page.get_by_label("市（州）审核意见 / 退回意见").fill("请在自评中说明单位产值能耗目标未完成的原因")
+    page.get_by_test_id("return").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("市州退回修改")
+    context.close()
+    context, page = session(browser, live_server, "dunhua")
+    page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/")
+    expect(page.get_by_test_id("returned-alert")).to_contain_text("单位产值能耗目标未完成的原因")
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("已提交市州")
+    context.close()
+
+    # The city forwards with its opinion.
     context, page = session(browser, live_server, "yanbian_city")
     page.get_by_role("link", name="“敦化市医药产业集群”复核申报待报送省厅", exact=True).click()
     expect(page.get_by_test_id("targets")).to_contain_text("113.3%")
-    page.get_by_label("市（州）审核意见").fill("经审核，目标完成情况属实，同意报送")
+    page.get_by_label("市（州）审核意见 / 退回意见").fill("")
+    page.get_by_label("市（州）审核意见 / 退回意见").fill("经审核，目标完成情况属实，同意报送")
     page.get_by_test_id("forward").click()
     expect(page.get_by_test_id("rereview-status")).to_have_text("市州已报送省厅")
     context.close()
 
-    # The province checks each criterion against the new data and passes.
+    # The province checks each criterion against the new data: 初审通过（报部）; validity unchanged.
     context, page = session(browser, live_server, "jl_admin")
     page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/")
     page.get_by_test_id("decide-link").click()
@@ -116,12 +134,27 @@ def test_full_rereview_of_dunhua_passes_and_extends_validity(accounts, setup, li
     for code in JUDGEMENT_RULES:
         expect(page.get_by_test_id(f"engine-{code}")).to_have_text("待评审判断")
         page.get_by_label(f"{code} 符合", exact=True).check()
-    page.get_by_label("通过（认定有效期延长三年）").check()
-    page.get_by_label("复核意见 / 不通过原因（不通过时必填）").fill("目标完成，各项指标符合认定标准")
+    page.get_by_label("初审通过（报部）").check()
+    page.get_by_label("初审意见 / 未通过原因（未通过时必填）").fill("目标完成，各项指标符合认定标准")
     page.get_by_test_id("decide").click()
-    expect(page.get_by_test_id("passed-alert")).to_contain_text("2028-12-31")
+    expect(page.get_by_test_id("rereview-status")).to_have_text("初审通过（待报部）")
+    expect(page.get_by_test_id("valid-until")).to_have_text("2025-12-31")
+    # Reported to MIIT on a date, then MIIT's outcome: only that extends validity.
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    page.get_by_label("报部日期").fill(today)
+    page.get_by_test_id("report").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("已报工信部")
+    expect(page.get_by_test_id("valid-until")).to_have_text("2025-12-31")
+    page.get_by_label("复核通过（认定有效期延长三年）").check()
+    page.get_by_label("工信部文件文号").fill("工信厅企业函〔2025〕300号")
+    page.get_by_label("结论日期").fill(today)
+    page.get_by_test_id("ministry").click()
+    expect(page.get_by_test_id("ministry-alert")).to_contain_text("工信厅企业函〔2025〕300号")
     expect(page.get_by_test_id("valid-until")).to_have_text("2028-12-31")
     expect(page.get_by_test_id("rereview-status")).to_have_text("复核通过")
+    expect(page.get_by_test_id("rereview-events")).to_contain_text("工信部复核通过")
     with page.expect_download() as download:
         page.get_by_test_id("attachment3-docx").click()
     assert download.value.suggested_filename.endswith(".docx")
@@ -142,42 +175,58 @@ def test_failing_rereview_reason_appears_in_attachment4(accounts, setup, live_se
     page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/decide/")
     for code in JUDGEMENT_RULES:
         page.get_by_label(f"{code} 符合", exact=True).check()
-    page.get_by_label("不通过（列入撤销名单）").check()
+    page.get_by_label("初审未通过（说明原因，报部）").check()
     page.get_by_test_id("decide").click()
-    expect(page.get_by_test_id("decide-error")).to_contain_text("复核不通过必须说明原因")
-    page.get_by_label("不通过（列入撤销名单）").check()
+    expect(page.get_by_test_id("decide-error")).to_contain_text("初审未通过必须说明原因")
+    page.get_by_label("初审未通过（说明原因，报部）").check()
     page.get_by_label("实地抽查情况（可选，列入附件4）").fill("实地抽查2家企业，产值与统计部门数据一致")
-    page.get_by_label("复核意见 / 不通过原因（不通过时必填）").fill(FAIL_REASON)
+    page.get_by_label("初审意见 / 未通过原因（未通过时必填）").fill(FAIL_REASON)
     page.get_by_test_id("decide").click()
-    expect(page.get_by_test_id("rereview-status")).to_have_text("复核不通过")
+    expect(page.get_by_test_id("rereview-status")).to_have_text("初审未通过（待报部）")
 
     page.goto(f"{live_server.url}/registry/rereview/rounds/{round_.pk}/")
-    expect(page.get_by_test_id("revocation-list")).to_contain_text(FAIL_REASON)
+    expect(page.get_by_test_id("ministry-list")).to_contain_text(FAIL_REASON)
+    expect(page.get_by_test_id("revocation-list")).not_to_contain_text("敦化市医药产业集群")  # MIIT decides
     with page.expect_download() as download:
         page.get_by_test_id("attachment4").click()
     ws = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
     header = rows[2]
     line = next(r for r in rows if r[1] == "敦化市医药产业集群")
-    assert line[header.index("初审结果")] == "未通过"
+    assert line[header.index("初审结果")] == "初审未通过"
     assert line[header.index("未通过原因")] == FAIL_REASON
     assert line[header.index("实地抽查情况")] == "实地抽查2家企业，产值与统计部门数据一致"
 
-    page.get_by_test_id("confirm-revocation").click()
-    expect(page.locator(".messages")).to_contain_text("已确认撤销")
-    expect(page.get_by_test_id("revocation-list")).to_contain_text("已撤销")
+    # Reported with its reason; MIIT fails it: revoked, the ministry's document in the reason.
+    from django.utils import timezone
+
+    today = timezone.localdate().isoformat()
+    page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/")
+    page.get_by_label("报部日期").fill(today)
+    page.get_by_test_id("report").click()
+    page.get_by_label("复核不通过（撤销认定）").check()
+    page.get_by_label("工信部文件文号").fill("工信厅企业函〔2025〕300号")
+    page.get_by_label("结论日期").fill(today)
+    page.get_by_test_id("ministry").click()
+    expect(page.get_by_test_id("action-error")).to_contain_text("须填写说明")
+    page.get_by_label("复核不通过（撤销认定）").check()
+    page.get_by_label("说明（不通过时必填：工信部的不通过原因）").fill("三年发展规划目标未完成")
+    page.get_by_test_id("ministry").click()
+    expect(page.get_by_test_id("rereview-status")).to_have_text("已撤销认定")
     context.close()
     cluster.refresh_from_db()
     assert cluster.status == "revoked"
 
 
 def test_missed_deadline_leads_to_revocation(accounts, setup, live_server, browser):
-    cluster, round_ = setup
-    (task,) = rr.open_rereview(actor=accounts["province"], round_=round_)
+    _, round_ = setup
+    cluster = make_provincial_due()  # a provincial cluster: the province revokes
+    rr.open_rereview(actor=accounts["province"], round_=round_)
+    task = RereviewTask.objects.get(cluster=cluster)
     deadline = rr.closes_at(round_, rr.STAGE, task.org)
     with time_machine.travel(deadline + timedelta(hours=2)):
         # The county tries to submit after the deadline: refused, and the task is marked missed.
-        context, page = session(browser, live_server, "dunhua")
+        context, page = session(browser, live_server, "yanji")
         page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/")
         page.get_by_test_id("submit").click()
         expect(page.locator(".messages")).to_contain_text("逾期不予受理")
@@ -187,7 +236,7 @@ def test_missed_deadline_leads_to_revocation(accounts, setup, live_server, brows
         context, page = session(browser, live_server, "jl_admin")
         page.goto(f"{live_server.url}/registry/rereview/rounds/{round_.pk}/")
         entry = page.get_by_test_id("revocation-entry")
-        expect(entry).to_contain_text("敦化市医药产业集群")
+        expect(entry).to_contain_text("延边州延吉市人参大健康产业集群")
         expect(entry).to_contain_text("逾期未提交复核申报材料")
         page.get_by_test_id("confirm-revocation").click()
         expect(page.locator(".messages")).to_contain_text("已确认撤销")
@@ -195,3 +244,46 @@ def test_missed_deadline_leads_to_revocation(accounts, setup, live_server, brows
     cluster.refresh_from_db()
     task.refresh_from_db()
     assert cluster.status == "revoked" and task.status == RereviewStatus.REVOKED
+
+
+def test_province_starts_a_rereview_from_the_navigation(accounts, criteria_sets, live_server, browser):
+    """1366×768: the top bar stays on one line; 集群名录 ▸ 发起复核 opens the page with the year and
+    the re-review's own deadline; starting it creates the round and opens 敦化's task."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from clusterdesk.rounds.models import Round
+
+    seed_registry()
+    context, page = sign_in(browser, live_server, "jl_admin", height=768)
+    bar = page.locator("header.topbar")
+    brand, whoami = page.locator(".brand").bounding_box(), page.get_by_test_id("account-menu").bounding_box()
+    assert abs(brand["y"] - whoami["y"]) < 12, "the top bar wraps at 1366 px"
+    assert bar.bounding_box()["height"] < 60
+
+    page.get_by_test_id("navmenu-cluster_registry").locator("summary").click()
+    page.get_by_role("link", name="发起复核", exact=True).click()
+    expect(page.get_by_test_id("start-title")).to_have_text("发起复核")
+    page.get_by_label("复核年度").fill("2025")
+    deadline = timezone.localdate() + timedelta(days=25)
+    page.get_by_label("复核申报截止日期").fill(deadline.isoformat())
+    Path("/tmp/shots").mkdir(exist_ok=True)
+    page.goto(f"{live_server.url}/registry/rereview/start/?year=2025")
+    page.get_by_label("复核申报截止日期").fill(deadline.isoformat())
+    expect(page.get_by_test_id("start-due")).to_contain_text("敦化市医药产业集群")
+    page.screenshot(path="/tmp/shots/rereview_start_1366x768.png")
+    page.get_by_label("复核申报截止日期").fill("")
+    page.get_by_test_id("start-rereview").click()
+    expect(page.get_by_test_id("start-error")).to_contain_text("请填写复核申报截止日期")
+    page.get_by_label("复核申报截止日期").fill(deadline.isoformat())
+    page.get_by_test_id("start-rereview").click()
+    expect(page.locator(".messages")).to_contain_text("已发起2025年集群复核：新建 1 个复核任务")
+    expect(page.get_by_test_id("rereview-tasks")).to_contain_text("敦化市医药产业集群")
+    expect(page.get_by_test_id("rereview-deadline")).to_contain_text(f"{deadline.year}年{deadline.month}月{deadline.day}日")
+    page.screenshot(path="/tmp/shots/rereview_round_after_start_1366x768.png")
+    context.close()
+    round_ = Round.objects.get(year=2025)
+    assert round_.stages.get(code="rereview_submission").deadline == deadline
+    assert RereviewTask.objects.filter(round=round_).count() == 1

@@ -6,12 +6,14 @@ each plan target with its achieved value and the completion computed by
 growth computed by ``applications.computed``, the quality enterprises, the changes since
 recognition, the negative-list declaration, the self-assessment, the opinions of county, city
 and province, the evidence with SHA-256, and — once decided — the per-criterion findings.
-``attachment3_pdf`` lays it out with WeasyPrint (``registry/attachment3.html``),
+``attachment3_pdf`` lays it out with WeasyPrint (``rereview/attachment3.html``),
 ``attachment3_docx`` with python-docx (``documents/docx.py``). A task not yet submitted is
 marked 草稿.
 
 ``attachment4_xlsx(round_, tasks)`` is the province's summary: 序号, 集群名称, 所在地, 初审结果
-(通过/未通过), 未通过原因 (the failure reason, or the missed deadline), 实地抽查情况, 备注.
+(provincial: 通过/未通过; national: 初审通过（报部）/初审未通过), 未通过原因 (the failure reason, or
+the missed deadline), 实地抽查情况, 备注 (the batch, the stage, and for a national cluster the
+report date and MIIT's outcome, 工信部结论).
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from django.utils import timezone
 from clusterdesk.applications.validation import QUALIFICATIONS
 from clusterdesk.rounds.models import SHANGHAI
 
-from . import rereview as rr
-from .rereview_models import RereviewStatus, RereviewTask
+from . import domain as rr
+from .models import RereviewStatus, RereviewTask
 
 TITLE3 = "中小企业特色产业集群复核申报表"
 ATTACHMENT3 = "附件3"
@@ -138,14 +140,40 @@ def _paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in (text or "").splitlines() if p.strip()] or ["未填写"]
 
 
+def ministry_text(task: RereviewTask) -> str:
+    """MIIT's outcome of a national cluster's re-review, as 附件3/附件4 print it."""
+    if task.ministry_passed is None:
+        return ""
+    where = f"{task.ministry_document}，{cn_date(task.ministry_date)}"
+    if task.ministry_passed:
+        return f"工信部结论：复核通过（{where}），认定有效期延至{cn_date(task.extended_to)}"
+    return f"工信部结论：复核不通过（{where}），已撤销认定" + (f"。{task.ministry_note}" if task.ministry_note else "")
+
+
 def decision_text(task: RereviewTask) -> str:
-    if task.status == RereviewStatus.PASSED:
+    status = task.status
+    if task.is_national:
+        parts = []
+        if task.province_passed is True:
+            parts.append("初审通过（报部）。" + (task.decision_reason or ""))
+        elif task.province_passed is False:
+            parts.append(f"初审未通过。原因：{task.decision_reason}")
+        elif status == RereviewStatus.MISSED or task.missed_at:
+            parts.append(f"{MISSED_REASON}。")
+        if task.reported_on:
+            parts.append(f"已于{cn_date(task.reported_on)}报送工业和信息化部。")
+        elif status in (RereviewStatus.PRELIM_PASSED, RereviewStatus.PRELIM_FAILED, RereviewStatus.MISSED):
+            parts.append("待报送工业和信息化部。")
+        if task.ministry_passed is not None:
+            parts.append(ministry_text(task) + "。")
+        return "".join(parts)
+    if status == RereviewStatus.PASSED:
         return f"复核通过，认定有效期延至{cn_date(task.extended_to)}。" + (f"{task.decision_reason}" if task.decision_reason else "")
-    if task.status == RereviewStatus.FAILED:
+    if status == RereviewStatus.FAILED:
         return f"复核不通过。原因：{task.decision_reason}"
-    if task.status == RereviewStatus.MISSED:
+    if status == RereviewStatus.MISSED:
         return f"{MISSED_REASON}，列入撤销名单。"
-    if task.status == RereviewStatus.REVOKED:
+    if status == RereviewStatus.REVOKED:
         return f"已撤销认定（{rr.revocation_reason(task)}）。"
     return ""
 
@@ -158,7 +186,8 @@ def _opinions(task: RereviewTask) -> list[dict]:
         {"title": "市（州）工业和信息化主管部门审核意见",
          "text": task.city_comment + (f"（{_local(task.forwarded_at)} 报送）" if task.forwarded_at else ""),
          "stamp": "市（州）工业和信息化主管部门（盖章）"},
-        {"title": "省工业和信息化厅复核意见", "text": decision_text(task), "stamp": "省工业和信息化厅（盖章）"},
+        {"title": "省工业和信息化厅初审意见" if task.is_national else "省工业和信息化厅复核意见", "text": decision_text(task),
+         "stamp": "省工业和信息化厅（盖章）"},
     ]
 
 
@@ -215,7 +244,7 @@ def content(task: RereviewTask) -> dict:
         "title": TITLE3,
         "round_name": task.round.name,
         "cluster_name": cluster.name,
-        "draft": task.status == RereviewStatus.DRAFT,
+        "draft": task.status in (RereviewStatus.DRAFT, RereviewStatus.RETURNED),
         "draft_mark": DRAFT_MARK,
         "printed_at": _local(timezone.now()),
         "sections": [section_title(i) for i in range(len(SECTION_TITLES))],
@@ -242,7 +271,7 @@ def filename(task: RereviewTask, fmt: str) -> str:
 def attachment3_pdf(task: RereviewTask) -> bytes:
     from clusterdesk.documents.pdf import render_pdf
 
-    return render_pdf("registry/attachment3.html", content(task))
+    return render_pdf("rereview/attachment3.html", content(task))
 
 
 # --- 附件3 as Word ----------------------------------------------------------------------------
@@ -342,36 +371,51 @@ COLUMNS4 = [
 TITLE_ROW, UNIT_ROW, HEAD_ROW, FIRST_ROW = 1, 2, 3, 4
 
 
+NOT_PASSED = "未通过"
+
+
 def summary_row(task: RereviewTask) -> dict:
-    """One line of 附件4. The failure reason (or the missed deadline) goes in 未通过原因."""
+    """One line of 附件4. 初审结果: a provincial cluster's result (通过 / 未通过), a national
+    cluster's initial review (初审通过（报部） / 初审未通过); MIIT's outcome goes in 备注. The
+    failure reason (or the missed deadline) goes in 未通过原因."""
     status = task.status
-    failed = status in (RereviewStatus.FAILED, RereviewStatus.MISSED, RereviewStatus.REVOKED)
-    if status == RereviewStatus.PASSED:
-        result = "通过"
-    elif failed:
-        result = "未通过"
-    else:
-        result = "尚未复核"
-    if status == RereviewStatus.MISSED or (status == RereviewStatus.REVOKED and task.missed_at and not task.decided_at):
-        reason = MISSED_REASON
-    elif failed:
-        reason = task.decision_reason
-    else:
-        reason = ""
+    missed = status == RereviewStatus.MISSED or (task.missed_at and not task.decided_at
+                                                 and status in (RereviewStatus.REVOKED, RereviewStatus.REPORTED))
     remarks = [rr.batch_label(task.cluster)]
-    if status == RereviewStatus.PASSED:
-        remarks.append(f"认定有效期延至{cn_date(task.extended_to)}")
-    elif status == RereviewStatus.REVOKED:
-        remarks.append(f"已于{cn_date(timezone.localtime(task.revocation_confirmed_at, SHANGHAI).date())}撤销认定"
-                       if task.revocation_confirmed_at else "已撤销认定")
-    elif status in (RereviewStatus.FAILED, RereviewStatus.MISSED):
-        remarks.append("列入撤销名单，待省厅确认")
-    elif status in (RereviewStatus.DRAFT,):
+    if task.is_national:
+        if task.province_passed is True:
+            result, reason = "初审通过（报部）", ""
+        elif task.province_passed is False:
+            result, reason = "初审未通过", task.decision_reason
+        elif missed:
+            result, reason = NOT_PASSED, MISSED_REASON
+        else:
+            result, reason = "尚未初审", ""
+        if task.ministry_passed is not None:
+            remarks.append(ministry_text(task))
+        elif task.reported_on:
+            remarks.append(f"已于{cn_date(task.reported_on)}报部，待工信部复核结论")
+        elif status in (RereviewStatus.PRELIM_PASSED, RereviewStatus.PRELIM_FAILED, RereviewStatus.MISSED):
+            remarks.append("待报送工业和信息化部")
+    else:
+        failed = status in (RereviewStatus.FAILED, RereviewStatus.MISSED, RereviewStatus.REVOKED)
+        result = "通过" if status == RereviewStatus.PASSED else NOT_PASSED if failed else "尚未复核"
+        reason = MISSED_REASON if missed else task.decision_reason if failed else ""
+        if status == RereviewStatus.PASSED:
+            remarks.append(f"认定有效期延至{cn_date(task.extended_to)}")
+        elif status == RereviewStatus.REVOKED:
+            remarks.append(f"已于{cn_date(timezone.localtime(task.revocation_confirmed_at, SHANGHAI).date())}撤销认定"
+                           if task.revocation_confirmed_at else "已撤销认定")
+        elif status in (RereviewStatus.FAILED, RereviewStatus.MISSED):
+            remarks.append("列入撤销名单，待省厅确认")
+    if status in (RereviewStatus.DRAFT,):
         remarks.append("县级单位填报中")
+    elif status == RereviewStatus.RETURNED:
+        remarks.append("市州退回修改中")
     elif status == RereviewStatus.SUBMITTED:
         remarks.append("待市州审核")
     elif status == RereviewStatus.FORWARDED:
-        remarks.append("待省厅复核")
+        remarks.append("待省厅复核" if not task.is_national else "待省厅初审")
     if task.revocation_note:
         remarks.append(task.revocation_note)
     return {
@@ -444,7 +488,7 @@ def attachment4_xlsx(round_, tasks) -> bytes:
             cell = ws.cell(r, k)
             cell.font, cell.border = body_font, border
             cell.alignment = Alignment(horizontal="center" if k in (1, 4) else "left", vertical="center", wrap_text=True)
-        if row["result"] == "未通过":
+        if row["result"] in (NOT_PASSED, "初审未通过"):
             ws.cell(r, 4).font = Font(name="宋体", size=10, bold=True, color="C00000")
         r += 1
     if not tasks:
@@ -453,11 +497,13 @@ def attachment4_xlsx(round_, tasks) -> bytes:
         for k in range(1, n + 1):
             ws.cell(r, k).border = border
         r += 1
-    passed = sum(1 for t in tasks if t.status == RereviewStatus.PASSED)
-    failed = sum(1 for t in tasks if t.status in (RereviewStatus.FAILED, RereviewStatus.MISSED, RereviewStatus.REVOKED))
+    rows = [summary_row(t) for t in tasks]
+    passed = sum(1 for r in rows if r["result"] in ("通过", "初审通过（报部）"))
+    failed = sum(1 for r in rows if r["result"] in (NOT_PASSED, "初审未通过"))
     r += 1
-    for line in (f"注：1. 共 {len(tasks)} 个集群参加复核，通过 {passed} 个，未通过 {failed} 个。",
-                 "2. 未通过的须说明原因；逾期未提交复核申报材料的按未通过处理，撤销认定。",
+    for line in (f"注：1. 共 {len(tasks)} 个集群参加复核，通过（含国家级初审通过）{passed} 个，未通过 {failed} 个。",
+                 "2. 未通过的须说明原因；逾期未提交复核申报材料的按未通过处理。省级集群由省厅撤销认定；国家级集群为省厅初审结果，"
+                 "报送工业和信息化部，复核结论以工信部为准（见备注）。",
                  f"3. 导出时间：{timezone.localtime(timezone.now(), SHANGHAI):%Y-%m-%d %H:%M}（北京时间）。"):
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n)
         _put_text(ws.cell(r, 1), line)

@@ -3,7 +3,8 @@ the county's 附件3 form with evidence, the city's forward page, the province's
 and the downloads of 附件3 (Word, PDF) and 附件4 (.xlsx).
 
 Every task is fetched through ``RereviewTask.objects.visible_to`` (outside the scope: 404);
-a page meant for another role is a 404 too. Substance is checked in ``rereview.py``.
+a page meant for another role is a 404 too. Substance is checked in ``rereview.domain``; which
+buttons show comes from the table's verdicts (``rereview.workflow.check``).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from clusterdesk.core.home import Item, Panel, panel_provider
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.rounds.models import Round, StageCode
 
-from . import rereview as rr
-from . import rereview_docs as docs
-from .rereview_models import CheckDecision, RereviewEvidence, RereviewStatus, RereviewTask
+from . import docs
+from . import domain as rr
+from .models import CheckDecision, RereviewEvidence, RereviewStatus, RereviewTask
+from .workflow import MACHINE, check
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BLANK_ROWS = 2
@@ -85,7 +87,7 @@ def rereview_panel(user):
     tasks = RereviewTask.objects.visible_to(user).select_related("cluster", "round", "org")
     items = []
     if user.role == Role.COUNTY_APPLICANT:
-        for task in tasks.filter(status__in=rr.EDITABLE):
+        for task in tasks.filter(status__in=MACHINE.group("editable")):
             text, tone = _countdown(task)
             items.append(Item(f"“{task.cluster.name}”复核申报", f"{task.get_status_display()}，{text}",
                               reverse("rereview_task", args=[task.pk]), tone or "warn"))
@@ -97,7 +99,14 @@ def rereview_panel(user):
     elif user.org.kind == OrgKind.PROVINCE:
         for task in tasks.filter(status=RereviewStatus.FORWARDED):
             items.append(Item(f"“{task.cluster.name}”待复核", task.org.name, reverse("rereview_decide", args=[task.pk]), "warn"))
-        listed = tasks.filter(status__in=(RereviewStatus.FAILED, RereviewStatus.MISSED)).count()
+        to_report = tasks.filter(status__in=MACHINE.group("to_report"), cluster__level="national")
+        for task in to_report:
+            items.append(Item(f"“{task.cluster.name}”待报送工信部", task.get_status_display(),
+                              reverse("rereview_task", args=[task.pk]), "warn"))
+        for task in tasks.filter(status__in=MACHINE.group("with_ministry")):
+            items.append(Item(f"“{task.cluster.name}”待录入工信部结论", task.org.name,
+                              reverse("rereview_task", args=[task.pk]), ""))
+        listed = tasks.revocation_list().count()
         if listed:
             items.append(Item("撤销名单待确认", str(listed), reverse("rereview_index"), "danger"))
     if not items:
@@ -115,14 +124,15 @@ def rereview_index(request):
     rounds = []
     if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
         rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
-    return render(request, "registry/rereview_index.html", {"tasks": tasks, "rounds": rounds})
+    can_start = request.user.role == Role.PROVINCE_ADMIN and request.user.org.kind == OrgKind.PROVINCE
+    return render(request, "rereview/rereview_index.html", {"tasks": tasks, "rounds": rounds, "can_start": can_start})
 
 
 @login_required
 def rereview_round(request, round_id):
     """Open the re-review, see every task, confirm revocations, export 附件4 (province staff)."""
     round_ = _round_for_province(request, round_id)
-    can_act = rr.is_province_of(request.user, round_)
+    can_act = rr.is_province_of(request.user, round_)  # leaders and sysadmins only look
     error = None
     if request.method == "POST":
         if not can_act:
@@ -149,11 +159,47 @@ def rereview_round(request, round_id):
     due = [c for c in rr.due_clusters(round_) if c.pk not in opened]
     stage = round_.stages.filter(code=StageCode.REREVIEW_SUBMISSION).first()
     rows = [{"task": t, "summary": docs.summary_row(t)} for t in tasks]
-    return render(request, "registry/rereview_round.html", {
+    return render(request, "rereview/rereview_round.html", {
         "round": round_, "stage": stage, "rows": rows, "due": due, "can_act": can_act, "error": error,
         "revocation": [r for r in rows if r["task"].on_revocation_list],
+        "to_report": [r for r in rows if r["task"].is_national and MACHINE.in_group("to_report", r["task"].status)],
+        "with_ministry": [r for r in rows if MACHINE.in_group("with_ministry", r["task"].status)],
         "revoked": [r for r in rows if r["task"].status == RereviewStatus.REVOKED],
         "deadline": rr.format_deadline(stage.closes_at) if stage else "未设置",
+    })
+
+
+@login_required
+def rereview_start(request):
+    """发起复核 (province admin): the year and the re-review's own deadline; creates the round
+    (or sets its deadline) and opens the tasks of the clusters due — ``domain.start_round``."""
+    from clusterdesk.rounds.models import SHANGHAI
+    from django.utils import timezone
+
+    user = request.user
+    if user.role != Role.PROVINCE_ADMIN or user.org.kind != OrgKind.PROVINCE:
+        raise Http404("页面不存在")
+    this_year = timezone.now().astimezone(SHANGHAI).year
+    source = request.POST if request.method == "POST" else request.GET
+    year_text = (source.get("year") or str(this_year)).strip()
+    deadline_text = (source.get("rereview_deadline") or "").strip()
+    error = None
+    if request.method == "POST":
+        try:
+            round_, created = rr.start_round(actor=user, year=year_text, deadline=deadline_text, request=request)
+            messages.success(request, f"已发起{round_.year}年集群复核：新建 {len(created)} 个复核任务，已通知集群所在县级单位"
+                             if created else f"{round_.year}年复核已发起，复核申报截止日期已保存（到期集群均已有复核任务）")
+            return redirect("rereview_round", round_id=round_.pk)
+        except DomainError as exc:
+            error = exc
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else this_year
+    existing = (Round.objects.filter(province=user.org, year=year, stages__code=StageCode.REREVIEW_SUBMISSION)
+                .order_by("-id").first())
+    if existing is not None and not deadline_text:
+        deadline_text = str(existing.stages.get(code=StageCode.REREVIEW_SUBMISSION).deadline)
+    return render(request, "rereview/rereview_start.html", {
+        "year": year_text, "deadline": deadline_text, "error": error, "existing": existing,
+        "due": list(rr.clusters_due(user.org, year)), "due_year": year, "round_name": rr.rereview_round_name(year),
     })
 
 
@@ -189,21 +235,68 @@ def _task_context(request, task: RereviewTask) -> dict:
     return {
         "task": task, "doc": docs.content(task), "countdown": text, "countdown_tone": tone,
         "deadline": rr.deadline_text(task),
-        "can_edit": rr.can_edit(user, task)[0],
-        "can_forward": rr.can_forward(user, task)[0],
-        "can_decide": rr.can_decide(user, task)[0],
-        "can_confirm": rr.can_confirm_revocation(user, task)[0],
+        "can_edit": bool(rr.can_edit(user, task)),
+        "can_forward": bool(check(user, task, "forward")),
+        "can_return": bool(check(user, task, "return")),
+        "can_decide": bool(check(user, task, rr.decision_action(task, True))),
+        "can_confirm": bool(check(user, task, "confirm_revocation")),
+        "can_report": bool(check(user, task, "report_to_ministry")),
+        "can_ministry": bool(check(user, task, "ministry_pass")),
+        "national": task.is_national,
         "is_province": _is_province_staff(user, task.round),
         "missing": rr.readiness_messages(task) if task.status in rr.EDITABLE else [],
+        "events": _events(task),
         "evidence": _evidence_rows(task),
         "max_mb": settings.MAX_UPLOAD_MB,
     }
 
 
+def _events(task: RereviewTask) -> list[dict]:
+    """The task's path (both audit object types: before and after re-review became its own app)."""
+    from clusterdesk.audit.vocabulary import ACTIONS
+
+    rows = []
+    for e in rr.events_of(task):
+        if e.action in ("rereview.saved", "rereview.evidence_downloaded"):
+            continue
+        after = e.after or {}
+        text = after.get("comment") or after.get("reason") or after.get("note") or ""
+        if e.action == "rereview.reported_to_ministry":
+            text = f"报部日期 {after.get('date', '')}（{after.get('initial', '')}）"
+        elif e.action in ("rereview.ministry_passed", "rereview.ministry_failed"):
+            text = f"{after.get('document_number', '')}，{after.get('date', '')}" + (f"：{after['note']}" if after.get("note") else "")
+        rows.append({"at": e.at, "label": ACTIONS.get(e.action, e.action), "who": e.org_name or "系统",
+                     "text": text if isinstance(text, str) else ""})
+    return rows
+
+
 @login_required
 def rereview_task(request, pk):
     task = _task(request, pk)
-    return render(request, "registry/rereview_task.html", _task_context(request, task))
+    context = _task_context(request, task)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "report":
+                if not rr.is_province_of(request.user, task.round):
+                    raise Http404("页面不存在")
+                rr.report_to_ministry(actor=request.user, task=task, date=request.POST.get("date", ""), request=request)
+                messages.success(request, "已登记报送工业和信息化部")
+            elif action == "ministry":
+                if not rr.is_province_of(request.user, task.round):
+                    raise Http404("页面不存在")
+                passed = {"yes": True, "no": False}.get(request.POST.get("passed", ""))
+                rr.record_ministry_outcome(actor=request.user, task=task, passed=passed,
+                                           document_number=request.POST.get("document_number", ""),
+                                           date=request.POST.get("date", ""), note=request.POST.get("note", ""),
+                                           request=request)
+                messages.success(request, "已录入工信部复核结论")
+            else:
+                raise Http404("未知操作")
+            return redirect("rereview_task", pk=pk)
+        except DomainError as exc:
+            context.update({"error": exc, "posted": request.POST})
+    return render(request, "rereview/rereview_task.html", context)
 
 
 # --- the county's form -------------------------------------------------------------------------
@@ -285,7 +378,7 @@ def rereview_edit(request, pk):
     task = _task(request, pk)
     if not rr.is_county_of(request.user, task):
         raise Http404("页面不存在")
-    if not rr.can_edit(request.user, task)[0]:
+    if not rr.can_edit(request.user, task):
         return redirect("rereview_task", pk=pk)
     context = _task_context(request, task)
     data, errors, error = task.data, set(), None
@@ -302,7 +395,7 @@ def rereview_edit(request, pk):
             task.refresh_from_db()
     context.update(_form_context(task, data, errors))
     context["error"] = error
-    return render(request, "registry/rereview_edit.html", context)
+    return render(request, "rereview/rereview_edit.html", context)
 
 
 @login_required
@@ -382,14 +475,18 @@ def rereview_forward(request, pk):
     if request.method == "POST":
         comment = request.POST.get("comment", "")
         try:
-            rr.forward(actor=request.user, task=task, comment=comment, request=request)
-            messages.success(request, "已报送省厅复核")
+            if request.POST.get("action") == "return":
+                rr.return_task(actor=request.user, task=task, comment=comment, request=request)
+                messages.success(request, "已退回县级单位修改")
+            else:
+                rr.forward(actor=request.user, task=task, comment=comment, request=request)
+                messages.success(request, "已报送省厅复核")
             return redirect("rereview_task", pk=pk)
         except DomainError as exc:
             error = exc.message
     context = _task_context(request, task)
     context.update({"error": error, "comment": comment})
-    return render(request, "registry/rereview_forward.html", context)
+    return render(request, "rereview/rereview_forward.html", context)
 
 
 # --- the province's decision ---------------------------------------------------------------------
@@ -433,7 +530,11 @@ def rereview_decide(request, pk):
             rr.decide(actor=request.user, task=task, checks=checks, passed=passed,
                       reason=request.POST.get("reason", ""), spot_check_note=request.POST.get("spot_check_note", ""),
                       request=request)
-            messages.success(request, "复核结论已保存" + ("，认定有效期已延长" if passed else "，该集群已列入撤销名单"))
+            messages.success(request, {"pass": "复核结论已保存，认定有效期已延长",
+                                       "fail": "复核结论已保存，该集群已列入撤销名单",
+                                       "prelim_pass": "初审结论已保存：初审通过，请报送工信部",
+                                       "prelim_fail": "初审结论已保存：初审未通过，请连同原因报送工信部"}[
+                rr.decision_action(task, passed)])
             return redirect("rereview_task", pk=pk)
         except DomainError as exc:
             error = exc
@@ -447,7 +548,7 @@ def rereview_decide(request, pk):
         "report": report, "rows": rows, "error": error, "posted": posted or {},
         "error_fields": {e.get("field") for e in (error.errors if error else [])} | ({error.field} if error and error.field else set()),
     })
-    return render(request, "registry/rereview_decide.html", context)
+    return render(request, "rereview/rereview_decide.html", context)
 
 
 @login_required

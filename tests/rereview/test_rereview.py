@@ -1,7 +1,10 @@
 """Re-review (复核): opening, the 附件3 form, deadlines, the city's forwarding, the province's
 per-criterion decision, revocation, and the documents (附件3 Word/PDF, 附件4 .xlsx).
 
-The figures of 敦化市医药产业集群 are invented (the real ones are not public)."""
+敦化市医药产业集群 is a national cluster (2022 batch, valid to 2025): the province only does the
+initial review and MIIT decides (tests/rereview/test_national.py). The provincial path — the
+province decides — uses 延边州延吉市人参大健康产业集群 made due in 2025 (``prov_task``).
+The figures are invented (the real ones are not public)."""
 
 import io
 import subprocess
@@ -14,8 +17,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
-from clusterdesk.registry import rereview as rr
-from clusterdesk.registry.rereview_models import RereviewCheck, RereviewStatus, RereviewTask
+from clusterdesk.rereview import domain as rr
+from clusterdesk.rereview.models import RereviewCheck, RereviewStatus, RereviewTask
 from tests.conftest import PDF, make_uscc
 
 JUDGEMENT_RULES = ["pillar_industry", "niche_leadership", "supply_chain", "innovation", "digital", "green",
@@ -76,6 +79,20 @@ def rereview_body() -> dict:
     }
 
 
+COUNTY_OF = {"222403": "dunhua", "222401": "yanji"}
+
+
+def make_provincial_due():
+    """延边州延吉市人参大健康产业集群 (provincial) as if recognised in 2022: due in 2025."""
+    from clusterdesk.registry.models import Cluster
+
+    yanji = Cluster.objects.get(name="延边州延吉市人参大健康产业集群")
+    Cluster.objects.filter(pk=yanji.pk).update(valid_until=date(2025, 12, 31), valid_from=date(2023, 1, 1),
+                                               batch_year=2022)
+    yanji.refresh_from_db()
+    return yanji
+
+
 def upload_required(task, actor):
     for item in task.round.checklist.filter(required=True):
         rr.upload_evidence(actor=actor, task=task, item_code=item.code,
@@ -87,9 +104,10 @@ def passing_checks() -> dict:
 
 
 def forwarded_task(task, accounts):
-    rr.save_task(actor=accounts["dunhua"], task=task, data=rereview_body())
-    upload_required(task, accounts["dunhua"])
-    rr.submit_task(actor=accounts["dunhua"], task=task)
+    county = accounts[COUNTY_OF[task.org.code]]
+    rr.save_task(actor=county, task=task, data=rereview_body())
+    upload_required(task, county)
+    rr.submit_task(actor=county, task=task)
     rr.forward(actor=accounts["yanbian"], task=task, comment="经审核，情况属实，同意报送")
     task.refresh_from_db()
     return task
@@ -124,6 +142,19 @@ def filled(task, accounts):
 @pytest.fixture
 def forwarded(task, accounts):
     return forwarded_task(task, accounts)
+
+
+@pytest.fixture
+def prov_task(accounts, rr_round):
+    """The provincial cluster's task (opened after 敦化's, which is national)."""
+    cluster = make_provincial_due()
+    rr.open_rereview(actor=accounts["province"], round_=rr_round)
+    return RereviewTask.objects.get(round=rr_round, cluster=cluster)
+
+
+@pytest.fixture
+def prov_forwarded(prov_task, accounts):
+    return forwarded_task(prov_task, accounts)
 
 
 # --- opening ---------------------------------------------------------------------------------------
@@ -266,7 +297,7 @@ def test_late_submission_is_refused_and_the_task_goes_on_the_revocation_list(acc
     assert "已超过截止时间" in exc.value.message and "逾期不予受理" in exc.value.message
     filled.refresh_from_db()
     assert filled.status == RereviewStatus.MISSED and filled.missed_at is not None
-    assert list(RereviewTask.objects.revocation_list()) == [filled]
+    assert not RereviewTask.objects.revocation_list().exists()  # national: reported to MIIT, not revoked here
 
 
 def test_an_extension_lets_a_missed_task_be_submitted(accounts, filled):
@@ -292,7 +323,7 @@ def test_only_the_recommending_city_forwards_with_an_opinion(accounts, filled):
         rr.forward(actor=accounts["tonghua"], task=filled, comment="同意")
     with pytest.raises(DomainError) as exc:
         rr.forward(actor=accounts["yanbian"], task=filled, comment="  ")
-    assert exc.value.message == "请填写市州审核意见"
+    assert exc.value.message.startswith("请填写市州审核意见") and exc.value.field == "comment"
     rr.forward(actor=accounts["yanbian"], task=filled, comment="同意报送")
     filled.refresh_from_db()
     assert filled.status == RereviewStatus.FORWARDED and filled.forwarded_by == accounts["yanbian"]
@@ -302,17 +333,19 @@ def test_only_the_recommending_city_forwards_with_an_opinion(accounts, filled):
 
 # --- the province's decision --------------------------------------------------------------------------
 
-def test_a_failure_without_a_reason_is_refused(accounts, forwarded):
+def test_a_failure_without_a_reason_is_refused(accounts, prov_forwarded):
+    forwarded = prov_forwarded
     with pytest.raises(DomainError) as exc:
         rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=" ")
-    assert exc.value.message == "复核不通过必须说明原因"
+    assert exc.value.message == "复核不通过必须说明原因" and exc.value.field == "reason"
     forwarded.refresh_from_db()
     assert forwarded.status == RereviewStatus.FORWARDED
 
 
-def test_pass_extends_validity_to_2028(accounts, forwarded):
+def test_pass_extends_validity_to_2028(accounts, prov_forwarded):
     from clusterdesk.registry.models import ClusterEvent
 
+    forwarded = prov_forwarded
     rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=True, reason="同意通过复核")
     forwarded.refresh_from_db()
     forwarded.cluster.refresh_from_db()
@@ -320,7 +353,7 @@ def test_pass_extends_validity_to_2028(accounts, forwarded):
     assert forwarded.cluster.valid_until == date(2028, 12, 31)
     assert forwarded.extended_to == date(2028, 12, 31)
     report = forwarded.criteria_report
-    assert report["criteria_set"]["code"] == "national-2022"  # a national cluster: the national set
+    assert report["criteria_set"]["code"] == "jilin-provincial-2024"  # a provincial cluster: the provincial set
     assert report["verdict"] == "pass" and report["checked_verdict"] == "pass"
     growth = next(r for r in report["results"] if r["code"] == "growth")
     assert growth["engine_status"] == "pass" and growth["check"]["decision"] == "pass"
@@ -341,7 +374,7 @@ def test_each_criterion_needs_a_finding_and_a_failed_finding_blocks_a_pass(accou
     checks["green"] = ("fail", "未提供绿色工厂认定")
     with pytest.raises(DomainError) as exc:
         rr.decide(actor=accounts["province"], task=forwarded, checks=checks, passed=True)
-    assert "复核结论不能为通过" in exc.value.message
+    assert "初审结论不能为通过" in exc.value.message  # 敦化 is national: the province's is an initial review
 
 
 def test_engine_failures_need_a_note_to_be_overruled(accounts, task):
@@ -358,9 +391,10 @@ def test_engine_failures_need_a_note_to_be_overruled(accounts, task):
     assert any("判定符合须在说明中写明依据" in e["message"] for e in exc.value.errors)
 
 
-def test_fail_puts_the_cluster_on_the_revocation_list_until_the_province_confirms(accounts, forwarded):
+def test_fail_puts_the_cluster_on_the_revocation_list_until_the_province_confirms(accounts, prov_forwarded):
     from clusterdesk.registry.models import ClusterEvent, ClusterStatus
 
+    forwarded = prov_forwarded
     checks = {**passing_checks(), "growth": ("fail", "年均增速按核实数据不足10%")}
     rr.decide(actor=accounts["province"], task=forwarded, checks=checks, passed=False, reason=FAIL_REASON,
               spot_check_note="2025年6月实地抽查3家企业")
@@ -383,16 +417,17 @@ def test_fail_puts_the_cluster_on_the_revocation_list_until_the_province_confirm
     assert not RereviewTask.objects.revocation_list().exists()
 
 
-def test_a_missed_deadline_leads_to_revocation(accounts, task):
+def test_a_missed_deadline_leads_to_revocation(accounts, prov_task):
     from clusterdesk.registry.models import ClusterEvent, ClusterStatus
 
+    task = prov_task
     deadline = rr.closes_at(task.round, rr.STAGE, task.org)
     with time_machine.travel(deadline + timedelta(days=1)):
         marked = rr.mark_missed(round_=task.round)
-        assert marked == [task]
+        assert task in marked and len(marked) == 2  # 敦化's (national) too
         assert rr.mark_missed(round_=task.round) == []  # once
         with pytest.raises(Conflict):
-            rr.save_task(actor=accounts["dunhua"], task=task, data={"self_assessment": "迟到"})
+            rr.save_task(actor=accounts["yanji"], task=task, data={"self_assessment": "迟到"})
         rr.confirm_revocation(actor=accounts["province"], task=task)
     task.refresh_from_db()
     task.cluster.refresh_from_db()
@@ -410,7 +445,7 @@ def _xlsx_rows(body: bytes):
 
 
 def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
-    from clusterdesk.registry.rereview_docs import attachment4_xlsx
+    from clusterdesk.rereview.docs import attachment4_xlsx
 
     rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=FAIL_REASON,
               spot_check_note="实地抽查：产值数据与统计部门一致")
@@ -420,8 +455,9 @@ def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
     assert header == ["序号", "集群名称", "所在地", "初审结果", "未通过原因", "实地抽查情况", "备注"]
     line = rows[3]
     assert line[0] == 1 and line[1] == "敦化市医药产业集群" and line[2] == "延边朝鲜族自治州 敦化市"
-    assert line[header.index("初审结果")] == "未通过"
+    assert line[header.index("初审结果")] == "初审未通过"  # 敦化 is national: the province's initial review
     assert line[header.index("未通过原因")] == FAIL_REASON
+    assert "待报送工业和信息化部" in line[header.index("备注")]
     assert line[header.index("实地抽查情况")] == "实地抽查：产值数据与统计部门一致"
     assert ws.freeze_panes == "A4"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
@@ -429,7 +465,7 @@ def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
 
 
 def test_attachment4_lists_a_missed_task_as_not_passed(accounts, task):
-    from clusterdesk.registry.rereview_docs import attachment4_xlsx
+    from clusterdesk.rereview.docs import attachment4_xlsx
 
     with time_machine.travel(rr.closes_at(task.round, rr.STAGE, task.org) + timedelta(days=1)):
         rr.mark_missed(round_=task.round)
@@ -440,7 +476,7 @@ def test_attachment4_lists_a_missed_task_as_not_passed(accounts, task):
 def test_attachment3_word_and_pdf(accounts, filled):
     from docx import Document
 
-    from clusterdesk.registry.rereview_docs import attachment3_docx, attachment3_pdf
+    from clusterdesk.rereview.docs import attachment3_docx, attachment3_pdf
 
     doc = Document(io.BytesIO(attachment3_docx(filled)))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -560,11 +596,13 @@ def test_api_path(client, accounts, rr_round, api_token):
     checks = {c: {"decision": "pass"} for c in JUDGEMENT_RULES}
     response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/decision",
                            {"passed": False, "reason": "", "checks": checks}, content_type="application/json", **province)
-    assert response.status_code == 400 and response.json() == {"detail": "复核不通过必须说明原因", "field": "reason"}
+    assert response.status_code == 400 and response.json() == {"detail": "初审未通过必须说明原因（将随初审结果报送工信部）",
+                                                                "field": "reason"}
     response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/decision",
                            {"passed": True, "reason": "通过", "checks": checks}, content_type="application/json", **province)
     assert response.status_code == 200, response.content
-    assert response.json()["valid_until"] == "2028-12-31" and response.json()["status"] == "passed"
+    # 敦化 is national: the province's pass is 初审通过（报部）; validity is MIIT's to extend.
+    assert response.json()["valid_until"] == "2025-12-31" and response.json()["status"] == "prelim_passed"
     response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/confirm-revocation", {},
                            content_type="application/json", **province)
-    assert response.status_code == 409
+    assert response.status_code == 400 and response.json()["field"] == "task"  # MIIT revokes national clusters

@@ -7,7 +7,7 @@ import time_machine
 from clusterdesk.notifications.models import Message
 from clusterdesk.notifications.reminders import send_deadline_reminders
 from clusterdesk.rounds.models import SHANGHAI, Stage
-from tests.registry.test_rereview import dunhua_cluster, rr_round, task  # noqa: F401  (fixtures)
+from tests.rereview.test_rereview import dunhua_cluster, rr_round, task  # noqa: F401  (fixtures)
 
 
 def test_rereview_draft_reminded_three_days_before_and_once(accounts, task):  # noqa: F811

@@ -7,8 +7,9 @@ each criterion (``RereviewCheck``) and passes (validity extended) or fails the t
 task, or one not submitted by the deadline (``missed``), puts the cluster on the revocation
 list until the province confirms the revocation.
 
-Invariants only: every change goes through ``rereview.py``. This module is imported at the
-end of ``registry/models.py``.
+Invariants only: every change goes through ``rereview.domain`` (the state machine is
+``rereview.workflow``). The tables keep the names they had when re-review lived in the registry
+app (``registry_rereviewtask`` …): ``migrations/0001`` only moves the models' state.
 """
 
 from django.conf import settings
@@ -21,16 +22,25 @@ __all__ = ["RereviewStatus", "RereviewTask", "RereviewEvidence", "CheckDecision"
 
 
 class RereviewStatus(models.TextChoices):
+    """The states of a task; the transitions and the state groups are ``rereview.workflow``."""
+
     DRAFT = "draft", "填报中"
+    RETURNED = "returned", "市州退回修改"
     SUBMITTED = "submitted", "已提交市州"
     FORWARDED = "forwarded", "市州已报送省厅"
+    # National clusters: the province's initial review (初审), then the report to MIIT, which decides.
+    PRELIM_PASSED = "prelim_passed", "初审通过（待报部）"
+    PRELIM_FAILED = "prelim_failed", "初审未通过（待报部）"
+    REPORTED = "reported", "已报工信部"
     PASSED = "passed", "复核通过"
     FAILED = "failed", "复核不通过"
     MISSED = "missed", "逾期未提交"
     REVOKED = "revoked", "已撤销认定"
 
 
-# Tasks whose cluster is on the revocation list until the province confirms.
+# Tasks whose cluster is on the revocation list until the province confirms (provincial clusters
+# only: a national cluster's revocation is MIIT's). The same group is ``revocation_list`` in
+# ``rereview.workflow.MACHINE.groups``.
 REVOCATION_STATUSES = (RereviewStatus.FAILED, RereviewStatus.MISSED)
 
 
@@ -45,7 +55,8 @@ class RereviewTaskQuerySet(models.QuerySet):
         return self.filter(org_scope_q(user, via="org"))
 
     def revocation_list(self):
-        return self.filter(status__in=REVOCATION_STATUSES)
+        """Provincial clusters' failed or missed tasks, awaiting the province's confirmation."""
+        return self.filter(status__in=REVOCATION_STATUSES).exclude(cluster__level="national")
 
 
 class RereviewTask(models.Model):
@@ -83,10 +94,30 @@ class RereviewTask(models.Model):
                                                 on_delete=models.PROTECT, related_name="+")
     revocation_confirmed_at = models.DateTimeField("确认撤销时间", null=True, blank=True)
     revocation_note = models.TextField("撤销说明", blank=True)
+    # The city's last return to the county (shown to the county until it resubmits; every return
+    # is also in the audit log).
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    returned_at = models.DateTimeField("市州退回时间", null=True, blank=True)
+    return_comment = models.TextField("市州退回意见", blank=True)
+    # The province's decision (both levels): True pass / 初审通过, False fail / 初审未通过.
+    province_passed = models.BooleanField("省厅结论", null=True, blank=True)
+    # National clusters: the report to MIIT and MIIT's outcome (which alone extends or revokes).
+    reported_on = models.DateField("报送工信部日期", null=True, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    ministry_passed = models.BooleanField("工信部复核结论", null=True, blank=True)
+    ministry_document = models.CharField("工信部文件文号", max_length=100, blank=True)
+    ministry_date = models.DateField("工信部结论日期", null=True, blank=True)
+    ministry_note = models.TextField("工信部结论说明", blank=True)
+    ministry_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                             on_delete=models.PROTECT, related_name="+")
+    ministry_recorded_at = models.DateTimeField("录入工信部结论时间", null=True, blank=True)
 
     objects = RereviewTaskQuerySet.as_manager()
 
     class Meta:
+        db_table = "registry_rereviewtask"
         verbose_name = "复核任务"
         verbose_name_plural = "复核任务"
         ordering = ["round", "org__path", "id"]
@@ -96,8 +127,12 @@ class RereviewTask(models.Model):
         return f"{self.cluster.name}复核（{self.round.year}年）"
 
     @property
+    def is_national(self) -> bool:
+        return str(self.cluster.level) == "national"
+
+    @property
     def on_revocation_list(self) -> bool:
-        return self.status in REVOCATION_STATUSES
+        return self.status in REVOCATION_STATUSES and not self.is_national
 
 
 class RereviewEvidence(models.Model):
@@ -115,6 +150,7 @@ class RereviewEvidence(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "registry_rereviewevidence"
         verbose_name = "复核佐证材料"
         verbose_name_plural = "复核佐证材料"
         ordering = ["item_code", "uploaded_at", "id"]
@@ -138,6 +174,7 @@ class RereviewCheck(models.Model):
     decided_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "registry_rereviewcheck"
         verbose_name = "复核逐条核查"
         verbose_name_plural = "复核逐条核查"
         ordering = ["task", "id"]

@@ -1,11 +1,12 @@
-"""Routes of the re-review (复核) pages, under /registry/."""
+"""Routes of the re-review (复核) pages, under /registry/ (the paths they always had)."""
 
 from django.urls import path
 
-from . import views_rereview as v
+from . import views as v
 
 urlpatterns = [
     path("rereview/", v.rereview_index, name="rereview_index"),
+    path("rereview/start/", v.rereview_start, name="rereview_start"),
     path("rereview/rounds/<int:round_id>/", v.rereview_round, name="rereview_round"),
     path("rereview/rounds/<int:round_id>/attachment4.xlsx", v.rereview_attachment4, name="rereview_attachment4"),
     path("rereview/tasks/<int:pk>/", v.rereview_task, name="rereview_task"),

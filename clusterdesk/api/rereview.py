@@ -1,4 +1,4 @@
-"""The re-review (复核) over JSON: thin handlers over ``registry.rereview``.
+"""The re-review (复核) over JSON: thin handlers over ``rereview.domain``.
 
 All paths are under ``/api/v1/registry/rereview/``. A task outside the caller's scope is a 404;
 refusals are ``{"detail": …, "field": …}`` with 400/403/409.
@@ -15,10 +15,10 @@ from pydantic import ConfigDict
 from clusterdesk.api.schemas import ErrorOut
 from clusterdesk.core.errors import DomainError
 
-from . import rereview as rr
-from .rereview_models import RereviewTask
+from clusterdesk.rereview import domain as rr
+from clusterdesk.rereview.models import RereviewTask
 
-router = Router(tags=["集群名录与复核"])
+router = Router(tags=["集群复核"])
 
 ErrorResponses = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 Number = str | int | float | None
@@ -46,6 +46,10 @@ class TaskOut(TaskSummary):
     evidence: list[dict[str, Any]]
     city_comment: str
     decision_reason: str
+    return_comment: str
+    province_passed: bool | None
+    reported_on: str | None
+    ministry: dict[str, Any] | None
     spot_check_note: str
     extended_to: str | None
     criteria_report: dict[str, Any] | None
@@ -96,6 +100,36 @@ class DecisionIn(Schema):
     spot_check_note: str = ""
 
 
+class ReturnIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field(..., description="退回意见（县级单位可以看到）")
+
+
+class ReportIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    date: str = Field(..., description="报送工信部的日期 YYYY-MM-DD")
+
+
+class MinistryOutcomeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    passed: bool = Field(..., description="工信部复核结论：true 通过（有效期延长三年），false 不通过（撤销认定）")
+    document_number: str = Field("", description="工信部文件文号，如 工信厅企业函〔2025〕300号")
+    date: str = Field("", description="工信部结论日期 YYYY-MM-DD")
+    note: str = Field("", description="说明；不通过时必填（工信部的不通过原因）")
+
+
+class StartIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    year: int = Field(..., description="复核年度：认定有效期在该年届满的集群参加复核")
+    rereview_deadline: str = Field(..., description="复核申报截止日期 YYYY-MM-DD")
+
+
+class StartOut(Schema):
+    round: int
+    round_name: str
+    created: list[TaskSummary]
+
+
 class RevocationIn(Schema):
     model_config = ConfigDict(extra="forbid")
     note: str = ""
@@ -133,6 +167,11 @@ def _full(task: RereviewTask) -> dict:
         "evidence": [{"id": f.pk, "item": f.item_code, "name": f.original_name, "kind": f.kind, "size": f.size,
                       "sha256": f.sha256} for f in rr.live_evidence(task)],
         "city_comment": task.city_comment, "decision_reason": task.decision_reason,
+        "return_comment": task.return_comment if task.status == "returned" else "",
+        "province_passed": task.province_passed, "reported_on": _iso(task.reported_on),
+        "ministry": None if task.ministry_passed is None else {
+            "passed": task.ministry_passed, "document_number": task.ministry_document,
+            "date": _iso(task.ministry_date), "note": task.ministry_note},
         "spot_check_note": task.spot_check_note, "extended_to": _iso(task.extended_to),
         "criteria_report": task.criteria_report,
         "checks": [{"rule": c.rule_code, "set": c.set_code, "engine_status": c.engine_status, "decision": c.decision,
@@ -151,7 +190,7 @@ def open_round(request, round_id: int, payload: OpenIn | None = None):
     """发起复核（省厅管理员）：为认定有效期在本批次年度届满的集群各建一个复核任务并通知县级单位。可重复调用。"""
     from clusterdesk.rounds.models import Round
 
-    from .models import Cluster
+    from clusterdesk.registry.service import Cluster
 
     round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=round_id)
     cluster = None
@@ -162,6 +201,14 @@ def open_round(request, round_id: int, payload: OpenIn | None = None):
     created = rr.open_rereview(actor=request.user, round_=round_, cluster=cluster, request=request)
     tasks = RereviewTask.objects.filter(round=round_).select_related("round", "org", "cluster").order_by("org__path", "pk")
     return {"created": [_summary(t) for t in created], "tasks": [_summary(t) for t in tasks]}
+
+
+@router.post("/registry/rereview/start", response={200: StartOut, **ErrorResponses})
+def start(request, payload: StartIn):
+    """发起复核（省厅管理员）：按年度建立复核批次（已有的沿用并更新复核申报截止日期），为到期集群建立复核任务。与“发起复核”页面相同。"""
+    round_, created = rr.start_round(actor=request.user, year=payload.year, deadline=payload.rereview_deadline,
+                                     request=request)
+    return {"round": round_.pk, "round_name": round_.name, "created": [_summary(t) for t in created]}
 
 
 @router.get("/registry/rereview/tasks", response=list[TaskSummary])
@@ -213,6 +260,29 @@ def forward_task(request, task_id: int, payload: ForwardIn):
     return _full(rr.forward(actor=request.user, task=_get(request, task_id), comment=payload.comment, request=request))
 
 
+@router.post("/registry/rereview/tasks/{task_id}/return", response={200: TaskOut, **ErrorResponses})
+def return_task(request, task_id: int, payload: ReturnIn):
+    """市（州）退回县级单位修改（须填写退回意见）；县级单位修改后重新提交。"""
+    return _full(rr.return_task(actor=request.user, task=_get(request, task_id), comment=payload.comment,
+                                request=request))
+
+
+@router.post("/registry/rereview/tasks/{task_id}/report-to-ministry", response={200: TaskOut, **ErrorResponses})
+def report_to_ministry(request, task_id: int, payload: ReportIn):
+    """国家级集群：登记省厅将初审结果（通过，或未通过及原因）报送工信部的日期。不改变认定有效期。"""
+    return _full(rr.report_to_ministry(actor=request.user, task=_get(request, task_id), date=payload.date,
+                                       request=request))
+
+
+@router.post("/registry/rereview/tasks/{task_id}/ministry-outcome", response={200: TaskOut, **ErrorResponses})
+def ministry_outcome(request, task_id: int, payload: MinistryOutcomeIn):
+    """国家级集群：录入工信部复核结论。通过：认定有效期延长三年；不通过：撤销认定（原因含工信部文号）。
+    报部前为 409；省级集群为 400；不通过未填 note 为 400。"""
+    return _full(rr.record_ministry_outcome(actor=request.user, task=_get(request, task_id), passed=payload.passed,
+                                            document_number=payload.document_number, date=payload.date,
+                                            note=payload.note, request=request))
+
+
 @router.get("/registry/rereview/tasks/{task_id}/evaluation", response={200: dict, **ErrorResponses})
 def evaluate(request, task_id: int):
     """对照适用的认定标准，按复核申报的新数据逐条核验的结果（不保存）。"""
@@ -221,7 +291,9 @@ def evaluate(request, task_id: int):
 
 @router.post("/registry/rereview/tasks/{task_id}/decision", response={200: TaskOut, **ErrorResponses})
 def decide(request, task_id: int, payload: DecisionIn):
-    """省厅复核结论：逐条核查（checks）与总体结论（passed）；不通过须说明原因（reason）。通过的认定有效期延长三年。"""
+    """省厅复核结论：逐条核查（checks）与总体结论（passed）；不通过须说明原因（reason）。
+    省级集群：通过的认定有效期延长三年，不通过的列入撤销名单。国家级集群：初审通过（报部）或初审未通过，不改变有效期，
+    之后 report-to-ministry、ministry-outcome。"""
     checks = {code: (c.decision, c.note) for code, c in payload.checks.items()}
     task = rr.decide(actor=request.user, task=_get(request, task_id), checks=checks, passed=payload.passed,
                      reason=payload.reason, spot_check_note=payload.spot_check_note, request=request)
