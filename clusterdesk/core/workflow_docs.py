@@ -14,7 +14,6 @@ the boxes when the target is in an earlier column), each labelled with the actio
 
 from __future__ import annotations
 
-from collections import deque
 from html import escape
 
 from django.utils.module_loading import autodiscover_modules
@@ -22,7 +21,7 @@ from django.utils.module_loading import autodiscover_modules
 from .workflow import MACHINES, Machine
 
 BOX_W, BOX_H = 150, 34
-COL_GAP, ROW_GAP = 120, 36
+COL_GAP, ROW_GAP = 150, 36
 MARGIN = 24
 FONT = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', sans-serif"
 
@@ -39,25 +38,54 @@ def _layout(m: Machine) -> dict[str, tuple[int, int]]:
     if m.initial:
         used.add(m.initial)
     order = [s for s in m.states.values if s in used]
+    # Columns: the longest forward path from the initial state, where "forward" leaves out the
+    # edges that close a cycle (found by a depth-first walk): a process reads left to right.
+    succ = {s: [] for s in order}
+    for t in m.transitions:
+        for src in t.sources:
+            if t.target not in succ[src]:
+                succ[src].append(t.target)
+    back: set[tuple[str, str]] = set()
+    seen: set[str] = set()
+
+    def walk(state: str, stack: list[str]) -> None:
+        seen.add(state)
+        stack.append(state)
+        for nxt in succ[state]:
+            if nxt in stack:
+                back.add((state, nxt))
+            elif nxt not in seen:
+                walk(nxt, stack)
+        stack.pop()
+
+    for start in ([m.initial] if m.initial else []) + order:
+        if start not in seen:
+            walk(start, [])
     depth: dict[str, int] = {}
-    starts = [m.initial] if m.initial else order[:1]
-    queue = deque((s, 0) for s in starts)
-    while queue:
-        state, d = queue.popleft()
-        if state in depth:
-            continue
-        depth[state] = d
-        for t in m.outgoing(state):
-            if t.target not in depth:
-                queue.append((t.target, d + 1))
-    for s in order:  # states only reached by system moves or not at all: after the others
-        depth.setdefault(s, max(depth.values(), default=-1) + 1)
-    rows: dict[int, int] = {}
-    place = {}
+
+    def longest(state: str) -> int:
+        if state not in depth:
+            ins = [src for src in order if state in succ[src] and (src, state) not in back]
+            depth[state] = 1 + max((longest(src) for src in ins), default=-1)
+        return depth[state]
+
     for s in order:
-        col = depth[s]
-        place[s] = (col, rows.get(col, 0))
-        rows[col] = rows.get(col, 0) + 1
+        longest(s)
+    # Rows: column by column, each state near the mean row of the states that lead to it
+    # (one barycentre pass), which keeps most arrows short and uncrossed.
+    preds: dict[str, list[str]] = {s: [] for s in order}
+    for t in m.transitions:
+        for src in t.sources:
+            if depth[src] < depth[t.target]:
+                preds[t.target].append(src)
+    place: dict[str, tuple[int, int]] = {}
+    for col in sorted(set(depth.values())):
+        members = [s for s in order if depth[s] == col]
+        def centre(s, members=members):
+            rows = [place[p][1] for p in preds[s] if p in place]
+            return (sum(rows) / len(rows) if rows else members.index(s), members.index(s))
+        for row, s in enumerate(sorted(members, key=centre)):
+            place[s] = (col, row)
     return place
 
 
@@ -70,7 +98,9 @@ def svg(m: Machine) -> str:
     cols = max(c for c, _ in place.values()) + 1
     rows = max(r for _, r in place.values()) + 1
     width = MARGIN * 2 + cols * BOX_W + (cols - 1) * COL_GAP
-    height = MARGIN * 2 + 28 + rows * BOX_H + (rows - 1) * ROW_GAP + 40
+    floor = _xy(0, rows - 1)[1] + BOX_H  # the bottom of the lowest box
+    long_edges = sum(1 for t in m.transitions for src in t.sources if place[t.target][0] - place[src][0] > 1)
+    height = floor + MARGIN + 40 + 16 * long_edges
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="{FONT}" font-size="12">',
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
@@ -82,17 +112,30 @@ def svg(m: Machine) -> str:
     for t in m.transitions:
         for s in t.sources:
             edges.setdefault((s, t.target), []).append(t.label)
+    lane = 0
     for n, ((s, target), labels) in enumerate(edges.items()):
         (sc, sr), (tc, tr) = place[s], place[target]
         sx, sy = _xy(sc, sr)
         tx, ty = _xy(tc, tr)
         label = escape("／".join(labels))
-        if tc > sc:
+        if tc > sc + 1:  # a long jump: under every box, so it never runs behind one
+            lane += 1
+            x1, y1 = sx + BOX_W, sy + BOX_H / 2 + 6  # leave right, drop in the gap between columns
+            x2, y2 = tx, ty + BOX_H / 2 + 6  # climb in the gap before the target, enter from the left
+            low = floor + 10 + 16 * lane
+            g1, g2 = x1 + 14 + 4 * (lane % 3), x2 - 14 - 4 * (lane % 3)
+            out.append(f'<path d="M{x1},{y1} L{g1 - 8},{y1} Q{g1},{y1} {g1},{y1 + 8} L{g1},{low - 8} '
+                       f'Q{g1},{low} {g1 + 8},{low} L{g2 - 8},{low} Q{g2},{low} {g2},{low - 8} L{g2},{y2 + 8} '
+                       f'Q{g2},{y2} {g2 + 8},{y2} L{x2},{y2}" fill="none" stroke="#44546a" stroke-width="1.1" '
+                       f'marker-end="url(#arrow)"/>')
+            x1, x2 = g1, g2
+            lx, ly = (x1 + x2) / 2, low - 3
+        elif tc > sc:
             x1, y1, x2, y2 = sx + BOX_W, sy + BOX_H / 2, tx, ty + BOX_H / 2
             mx = x1 + (x2 - x1) / 2
             out.append(f'<path d="M{x1},{y1} C{mx},{y1} {mx},{y2} {x2},{y2}" fill="none" stroke="#44546a" '
                        f'stroke-width="1.2" marker-end="url(#arrow)"/>')
-            lx, ly = mx, (y1 + y2) / 2 - 4 - (n % 2) * 11
+            lx, ly = x1 + (x2 - x1) * 0.42, y1 + (y2 - y1) * 0.42 - 4
         elif tc == sc:  # within a column: a bow on the right of the boxes
             x1, y1 = sx + BOX_W, sy + BOX_H / 2 + 5
             x2, y2 = tx + BOX_W, ty + BOX_H / 2 - 5
