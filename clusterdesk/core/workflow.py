@@ -24,6 +24,7 @@ Machines register themselves in ``MACHINES`` when their module is imported (each
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -200,7 +201,7 @@ class Machine:
     transitions: tuple
     field: str = "status"
     initial: str = ""
-    groups: dict = field(default_factory=dict)
+    groups: dict = dataclasses.field(default_factory=dict)  # not ``field()``: the ``field`` attribute above shadows it
     version_field: str | None = None
     audit_prefix: str = ""
     object_label: str = "申报"
