@@ -6,12 +6,16 @@ One module per concern; this package re-exports every public name, so
 ``from clusterdesk.registry.domain import X`` and ``domain.X`` work as before:
 
 - ``common``: constants, permissions, the entry's facts (``state``), history (``_event``), notices;
-- ``recognition``: ``register_from_application``, ``on_recognized``, ``on_national_recognized``;
+- ``recognition``: ``register_from_application``, ``on_recognized``, ``on_national_recognized``,
+  ``existing_entry`` (the one entry of a cluster);
 - ``imports``: the CSV/XLSX import of earlier clusters;
 - ``pool``: the cities' cultivation pools;
 - ``expiry``: ``expire_due``, ``extend_validity``, ``revoke``, ``EXPIRY_HOLDS``, dashboard reads;
 - ``reports``: annual reports, overdue lists, reminders;
 - ``changes``: change filings.
+
+State changes of entries, reports and filings are steps of the machines declared in
+``registry/workflow.py`` (``CLUSTER``, ``REPORT``, ``CHANGE``) on the one engine.
 
 Other apps import from ``registry.service``, not from here.
 
@@ -45,20 +49,21 @@ Decisions recorded here:
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 
 from .changes import (
-    CHANGE_FIELDS, CHANGE_KINDS, CHANGE_KINDS_TEXT, CHANGE_LABELS, MAX_CHANGE_FILES, change_evidence_response,
-    decide_change, file_change,
+    CHANGE_KINDS, CHANGE_KINDS_TEXT, MAX_CHANGE_FILES, change_evidence_response, decide_change, file_change,
 )
 from .common import (
-    MAX_TEXT, NOT_FOUND, PROVINCE_VIEW_ROLES, VALIDITY_YEARS, is_province_admin, is_province_staff, province_of,
-    state, today_local, validity, visible,
+    CHANGE_FIELDS, CHANGE_LABELS, MAX_TEXT, NOT_FOUND, PROVINCE_VIEW_ROLES, VALIDITY_YEARS, is_late,
+    is_province_admin, is_province_staff, province_of, state, today_local, validity, visible,
 )
 from .imports import (
     IMPORT_COLUMNS, LEVEL_WORDS, MAX_IMPORT_BYTES, REQUIRED_IMPORT, STATUS_WORDS, ImportResult, import_clusters,
 )
 from .pool import add_to_pool
-from .recognition import LEVEL_RANK, on_national_recognized, on_recognized, register_from_application
+from .recognition import (
+    LEVEL_RANK, existing_entry, on_national_recognized, on_recognized, register_from_application,
+)
 from .reports import (
-    OverdueReport, clean_report, completion_rate, due_month_day, is_late, late_reports, overdue_reports,
+    OverdueReport, clean_report, completion_rate, due_month_day, late_reports, overdue_reports,
     owed_years, report_due_on, report_missing, reportable_years, save_report, send_report_reminders,
     start_report, submit_report, which_report_reminder,
 )
@@ -71,7 +76,7 @@ __all__ = [
     "LEVEL_RANK", "LEVEL_WORDS", "MAX_CHANGE_FILES", "MAX_IMPORT_BYTES", "MAX_TEXT", "NOT_FOUND",
     "PROVINCE_VIEW_ROLES", "REQUIRED_IMPORT", "STATUS_WORDS", "VALIDITY_YEARS", "Conflict", "DomainError",
     "ImportResult", "NotAllowed", "OverdueReport", "add_months", "add_to_pool", "change_evidence_response",
-    "clean_report", "completion_rate", "decide_change", "due_month_day", "ending_soon", "expire_due",
+    "clean_report", "completion_rate", "decide_change", "due_month_day", "ending_soon", "existing_entry", "expire_due",
     "extend_validity", "file_change", "held_ids", "import_clusters", "is_late", "is_province_admin",
     "is_province_staff", "late_reports", "on_national_recognized", "on_recognized", "overdue_reports",
     "owed_years", "past_validity", "province_of", "register_from_application", "report_due_on", "report_missing",

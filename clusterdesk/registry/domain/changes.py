@@ -12,11 +12,11 @@ from django.utils import timezone
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.core.files import private_path, store_upload
+from clusterdesk.core.workflow import require
 
-from ..models import ChangeEvidence, ChangeFiling, ChangeKind, ChangeStatus, Cluster, ClusterStatus, EventKind
-from .common import (
-    _county_users, _event, _notify, _province_users, _require_county, _require_province_admin, _text, _url, visible,
-)
+from .. import workflow
+from ..models import ChangeEvidence, ChangeFiling, ChangeKind, Cluster, EventKind
+from .common import CHANGE_FIELDS, CHANGE_LABELS, _event, _notify, _province_users, _text, _url, visible
 
 MAX_CHANGE_FILES = 10
 CHANGE_KINDS = ("pdf", "jpg", "png", "docx", "xlsx", "ofd")
@@ -24,18 +24,6 @@ CHANGE_KINDS_TEXT = "PDF、JPG、PNG、Word（.docx）、Excel（.xlsx）或 OFD
 
 
 # --- change filings ---------------------------------------------------------------------------
-
-CHANGE_FIELDS = {
-    ChangeKind.LEADING_INDUSTRY: "leading_industry_code",
-    ChangeKind.SPATIAL_SCOPE: "covered_org_codes",
-    ChangeKind.OPERATING_BODY: "operating_body",
-}
-CHANGE_LABELS = {
-    "leading_industry_code": "主导产业",
-    "covered_org_codes": "涉及的其他县级单位（空间范围）",
-    "operating_body": "运营主体",
-}
-
 
 def _clean_change(cluster: Cluster, kind: str, after) -> dict:
     from clusterdesk.applications.domain import ValidationFailed
@@ -77,9 +65,7 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
     administrators are told.
     """
     cluster = Cluster.objects.select_related("org").get(pk=cluster.pk)
-    _require_county(actor, cluster, "报备集群变更")
-    if cluster.status != ClusterStatus.RECOGNIZED:
-        raise Conflict(f"该集群当前状态为“{cluster.get_status_display()}”，只有认定有效的集群需要报备变更", field="cluster")
+    require(workflow.can_file_change(actor, cluster))
     if kind not in ChangeKind.values:
         raise DomainError(f"变更事项“{kind}”无效，可选：{'、'.join(ChangeKind.labels)}", field="kind")
     after = _clean_change(cluster, kind, after)
@@ -91,9 +77,10 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
     uploads = [f for f in (evidence_files or []) if f]
     if not uploads:
         raise DomainError("请上传变更的佐证材料", field="evidence")
+    pending = workflow.CHANGE.group("pending")
     if len(uploads) > MAX_CHANGE_FILES:
         raise DomainError(f"一次最多上传 {MAX_CHANGE_FILES} 个佐证材料", field="evidence")
-    if ChangeFiling.objects.filter(cluster=cluster, kind=kind, status=ChangeStatus.FILED).exists():
+    if ChangeFiling.objects.filter(cluster=cluster, kind=kind, status__in=pending).exists():
         raise Conflict(f"该集群已有一项{ChangeKind(kind).label}等待省厅审核，请待审核后再报备", field="kind")
     checked = [(upload, *_check_change_file(upload)) for upload in uploads]
     stored: list[tuple[str, str, str, int, str]] = []
@@ -103,7 +90,7 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
             stored.append((relative, file_kind, file_name, size, sha))
         with transaction.atomic():
             locked = Cluster.objects.select_for_update().select_related("org").get(pk=cluster.pk)
-            if ChangeFiling.objects.filter(cluster=locked, kind=kind, status=ChangeStatus.FILED).exists():
+            if ChangeFiling.objects.filter(cluster=locked, kind=kind, status__in=pending).exists():
                 raise Conflict(f"该集群已有一项{ChangeKind(kind).label}等待省厅审核，请待审核后再报备", field="kind")
             filing = ChangeFiling.objects.create(cluster=locked, kind=kind, before=before, after=after, reason=reason,
                                                  filed_by=actor, filed_at=timezone.now())
@@ -127,43 +114,25 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
 
 @transaction.atomic
 def decide_change(*, actor, filing: ChangeFiling, approve: bool, note: str = "", request=None) -> ChangeFiling:
-    """The province approves (the change is applied to the entry) or refuses (a note is
+    """The province approves (the ``CHANGE`` machine's ``approve`` step: its declared effect
+    ``apply_change`` applies the change to the entry) or refuses (``refuse``: a note is
     required; the entry stays as it was). The history keeps the state before and after.
+    Refusals: out of scope (404), not the province administrator (403), already decided (409),
+    no note for a refusal (400).
     Side effects: ``ClusterEvent`` (change_approved / change_refused), ``registry.change_decided``;
     the county is told.
     """
     filing = ChangeFiling.objects.select_for_update().select_related("cluster__org").get(pk=filing.pk)
-    cluster = Cluster.objects.select_for_update().select_related("org").get(pk=filing.cluster_id)
-    if not visible(actor, cluster):
+    filing.cluster = Cluster.objects.select_for_update().select_related("org").get(pk=filing.cluster_id)
+    if not visible(actor, filing.cluster):
         raise DomainError("变更报备不存在或不在您的权限范围内", status=404)
-    _require_province_admin(actor, cluster, "审核集群变更")
-    if filing.status != ChangeStatus.FILED:
-        raise Conflict(f"该变更报备已审核（{filing.get_status_display()}），不能再次审核", field="status")
+    action = "approve" if approve else "refuse"
+    require(workflow.CHANGE.check(actor, filing, action))
     note = _text(note, "decision_note", "审核意见", required=False, limit=2000)
     if not approve and not note:
         raise DomainError("不予同意时请填写审核意见（说明不同意的理由）", field="decision_note")
-    now = timezone.now()
-    label = ChangeKind(filing.kind).label
-    if approve:
-        name = CHANGE_FIELDS[filing.kind]
-        before = {name: getattr(cluster, name)}
-        setattr(cluster, name, filing.after[name])
-        cluster.save(update_fields=[name])
-        _event(cluster, actor, EventKind.CHANGE_APPROVED, before=before, after=dict(filing.after),
-               comment=f"{label}经省厅同意" + (f"：{note}" if note else ""), action="registry.change_decided",
-               request=request, at=now)
-    else:
-        _event(cluster, actor, EventKind.CHANGE_REFUSED, before=dict(filing.before), after=dict(filing.after),
-               comment=f"{label}不予同意：{note}", action="registry.change_decided", request=request, at=now)
-    filing.status = ChangeStatus.APPROVED if approve else ChangeStatus.REFUSED
-    filing.decided_by = actor
-    filing.decided_at = now
-    filing.decision_note = note
-    filing.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-    outcome = "同意" if approve else "不予同意"
-    _notify(_county_users(cluster), "registry.change_decided", f"{cluster.name}：{label}{outcome}",
-            note or f"省厅已{outcome}{cluster.name}的{label}。", _url("registry_change", filing.pk))
-    return filing
+    return workflow.CHANGE.move(actor=actor, obj=filing, action=action, inputs={"decision_note": note},
+                                request=request, check=False)
 
 
 def change_evidence_response(*, actor, evidence: ChangeEvidence, request=None) -> FileResponse:

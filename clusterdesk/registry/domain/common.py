@@ -1,6 +1,7 @@
-"""What every part of the registry's domain shares: constants, permissions, the entry's
-facts as JSON (``state``), its history (``_event``: a ``ClusterEvent`` and its audit event)
-and the notifications."""
+"""What every part of the registry's domain (and its machines, ``registry/workflow.py``)
+shares: constants, permissions, the entry's facts as JSON (``state``), its history
+(``_history``: a ``ClusterEvent``; ``_event``: the same with its audit event) and the
+notifications. Imports nothing of the rest of the package, so the machines can import it."""
 
 from __future__ import annotations
 
@@ -11,14 +12,26 @@ from django.utils import timezone
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.orgs.models import Org, OrgKind, Role
-from clusterdesk.rounds.models import SHANGHAI
+from clusterdesk.rounds.models import SHANGHAI, end_of_day
 
-from ..models import Cluster, ClusterEvent
+from ..models import ChangeKind, Cluster, ClusterEvent
 
 VALIDITY_YEARS = 3
 MAX_TEXT = 5000
 NOT_FOUND = "集群不存在或不在您的权限范围内"
 PROVINCE_VIEW_ROLES = (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
+
+# The entry's field each kind of change filing changes, and its name in messages.
+CHANGE_FIELDS = {
+    ChangeKind.LEADING_INDUSTRY: "leading_industry_code",
+    ChangeKind.SPATIAL_SCOPE: "covered_org_codes",
+    ChangeKind.OPERATING_BODY: "operating_body",
+}
+CHANGE_LABELS = {
+    "leading_industry_code": "主导产业",
+    "covered_org_codes": "涉及的其他县级单位（空间范围）",
+    "operating_body": "运营主体",
+}
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -99,13 +112,24 @@ def state(cluster: Cluster) -> dict:
     }
 
 
+def is_late(due_on: date, moment: datetime) -> bool:
+    """After 23:59:59 (Beijing time) of ``due_on``."""
+    return moment > end_of_day(due_on)
+
+
+def _history(cluster: Cluster, actor, kind: str, *, before=None, after=None, comment: str = "",
+             at=None) -> ClusterEvent:
+    """One line of the entry's history (a machine's step writes its own audit event)."""
+    return ClusterEvent.objects.create(
+        cluster=cluster, actor=actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False)
+        else None, kind=kind, before=before, after=after, comment=comment, at=at or timezone.now(),
+    )
+
+
 def _event(cluster: Cluster, actor, kind: str, *, before=None, after=None, comment: str = "",
            action: str, request=None, at=None, audit_extra: dict | None = None) -> ClusterEvent:
     """One line of the entry's history and its audit event (with ``audit_extra`` added to "after")."""
-    event = ClusterEvent.objects.create(
-        cluster=cluster, actor=actor if getattr(actor, "is_authenticated", False) else None, kind=kind,
-        before=before, after=after, comment=comment, at=at or timezone.now(),
-    )
+    event = _history(cluster, actor, kind, before=before, after=after, comment=comment, at=at)
     audit_after = {**(after or {}), **audit_extra} if audit_extra else after
     record(action=action, actor=actor, obj=cluster, before=before, after=audit_after, comment=comment,
            request=request)

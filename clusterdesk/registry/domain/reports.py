@@ -15,13 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clusterdesk.audit.domain import record
-from clusterdesk.core.errors import Conflict, DomainError
-from clusterdesk.rounds.models import SHANGHAI, end_of_day
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.workflow import require
+from clusterdesk.rounds.models import SHANGHAI
 
-from ..models import AnnualReport, Cluster, ClusterStatus, EventKind, ReportStatus
-from .common import (
-    MAX_TEXT, _city_users, _county_users, _event, _notify, _province_users, _require_county, _url, today_local,
-)
+from .. import workflow
+from ..models import AnnualReport, Cluster
+from .common import MAX_TEXT, _county_users, _notify, _url, is_late, today_local
 
 
 # --- annual reports --------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def report_due_on(year: int) -> date:
 
 def reportable_years(cluster: Cluster, today: date) -> list[int]:
     """Years of the validity that have ended, for which a report may be written."""
-    if cluster.status != ClusterStatus.RECOGNIZED or not (cluster.valid_from and cluster.valid_until):
+    if not workflow.CLUSTER.in_group("valid", cluster.status) or not (cluster.valid_from and cluster.valid_until):
         return []
     return list(range(cluster.valid_from.year, min(cluster.valid_until.year, today.year - 1) + 1))
 
@@ -103,9 +103,7 @@ def start_report(*, actor, cluster: Cluster, year: int, request=None) -> AnnualR
     yet ended. Side effects: ``registry.report_started``.
     """
     cluster = Cluster.objects.select_related("org").get(pk=cluster.pk)
-    _require_county(actor, cluster, "填报年度报告")
-    if cluster.status != ClusterStatus.RECOGNIZED:
-        raise Conflict(f"该集群当前状态为“{cluster.get_status_display()}”，不需要填报年度报告", field="cluster")
+    require(workflow.can_start_report(actor, cluster))
     try:
         year = int(year)
     except (TypeError, ValueError):
@@ -218,13 +216,6 @@ def clean_report(report: AnnualReport, data: dict) -> tuple[dict, list]:
     return out, list(errors)
 
 
-def _require_draft_of(actor, report: AnnualReport, doing: str) -> None:
-    _require_county(actor, report.cluster, doing)
-    if report.status != ReportStatus.DRAFT:
-        raise Conflict(f"{report.year}年度报告已于{timezone.localtime(report.submitted_at):%Y-%m-%d %H:%M}提交，不能再修改",
-                       field="status")
-
-
 @transaction.atomic
 def save_report(*, actor, report: AnnualReport, data: dict, request=None) -> AnnualReport:
     """Save some fields of a draft report (indicators of the year — same validators as the
@@ -234,7 +225,7 @@ def save_report(*, actor, report: AnnualReport, data: dict, request=None) -> Ann
     from clusterdesk.applications.domain import ValidationFailed
 
     report = _locked_report(report)
-    _require_draft_of(actor, report, "填报年度报告")
+    require(workflow.can_edit_report(actor, report))
     cleaned, errors = clean_report(report, data)
     if errors:
         raise ValidationFailed(errors)
@@ -267,43 +258,25 @@ def report_missing(report: AnnualReport) -> list[dict]:
     return missing
 
 
-def is_late(due_on: date, moment: datetime) -> bool:
-    return moment > end_of_day(due_on)
-
-
 @transaction.atomic
 def submit_report(*, actor, report: AnnualReport, now: datetime | None = None, request=None) -> AnnualReport:
-    """Submit a complete report. After the due date (23:59:59 Beijing time) it is accepted and
-    flagged ``late``. Submitting a submitted report returns it unchanged (a double click).
-    Side effects: ``ClusterEvent`` (report_submitted), ``registry.report_submitted``; the city
+    """Submit a complete report: the ``REPORT`` machine's ``submit`` step. After the due date
+    (23:59:59 Beijing time) it is accepted and flagged ``late``. Submitting a submitted report
+    returns it unchanged (a double click). Refusals: not the county (403), not a draft (409),
+    incomplete (400, every missing item listed).
+    Side effects: ``registry.report_submitted``, ``ClusterEvent`` (report_submitted); the city
     and the province are told.
     """
     report = _locked_report(report)
-    if report.status == ReportStatus.SUBMITTED:
-        _require_county(actor, report.cluster, "提交年度报告")
+    if workflow.REPORT.in_group("done", report.status):
+        require(workflow.county_of_cluster("提交年度报告")(actor, report))
         return report
-    _require_draft_of(actor, report, "提交年度报告")
+    require(workflow.REPORT.check(actor, report, "submit", now))
     missing = report_missing(report)
     if missing:
         raise DomainError(f"还不能提交，缺少 {len(missing)} 项内容：" + "；".join(m["message"] for m in missing[:5])
                           + ("……" if len(missing) > 5 else ""), field=missing[0]["field"], errors=missing)
-    now = now or timezone.now()
-    report.status = ReportStatus.SUBMITTED
-    report.submitted_at = now
-    report.submitted_by = actor
-    report.late = is_late(report.due_on, now)
-    report.save(update_fields=["status", "submitted_at", "submitted_by", "late", "updated_at"])
-    cluster = report.cluster
-    flag = f"（逾期提交，截止日为{report.due_on:%Y年%m月%d日}）" if report.late else ""
-    _event(cluster, actor, EventKind.REPORT_SUBMITTED, after={"report": report.pk, "year": report.year,
-                                                             "late": report.late, "due_on": report.due_on.isoformat()},
-           comment=f"提交{report.year}年度发展情况报告{flag}", action="registry.report_submitted", request=request,
-           at=now)
-    title = f"{cluster.name}：已提交{report.year}年度报告{'（逾期）' if report.late else ''}"
-    users = list(_city_users(cluster)) + list(_province_users(cluster))
-    _notify(users, "registry.report_submitted", title, f"{cluster.org.name}已提交{cluster.name}{report.year}年度发展情况报告{flag}。",
-            _url("registry_report", report.pk))
-    return report
+    return workflow.REPORT.move(actor=actor, obj=report, action="submit", request=request, now=now, check=False)
 
 
 @dataclass
@@ -319,13 +292,13 @@ def overdue_reports(clusters, now: datetime | None = None) -> list[OverdueReport
     for the reports)."""
     now = now or timezone.now()
     today = today_local(now)
-    clusters = [c for c in clusters if c.status == ClusterStatus.RECOGNIZED]
+    clusters = [c for c in clusters if workflow.CLUSTER.in_group("valid", c.status)]
     reports = {(r.cluster_id, r.year): r for r in AnnualReport.objects.filter(cluster__in=[c.pk for c in clusters])}
     out = []
     for cluster in clusters:
         for year in owed_years(cluster, today):
             report = reports.get((cluster.pk, year))
-            if report is not None and report.status == ReportStatus.SUBMITTED:
+            if report is not None and workflow.REPORT.in_group("done", report.status):
                 continue
             due_on = report.due_on if report is not None else report_due_on(year)
             if is_late(due_on, now):
@@ -353,8 +326,10 @@ def send_report_reminders(now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     today = today_local(now)
-    clusters = list(Cluster.objects.recognized().select_related("org").order_by("pk"))
-    submitted = set(AnnualReport.objects.filter(cluster__in=[c.pk for c in clusters], status=ReportStatus.SUBMITTED)
+    clusters = list(Cluster.objects.filter(status__in=workflow.CLUSTER.group("valid")).select_related("org")
+                    .order_by("pk"))
+    submitted = set(AnnualReport.objects.filter(cluster__in=[c.pk for c in clusters],
+                                                status__in=workflow.REPORT.group("done"))
                     .values_list("cluster_id", "year"))
     sent = 0
     for cluster in clusters:
