@@ -60,7 +60,8 @@ from .imports import (
 )
 from .pool import add_to_pool
 from .recognition import (
-    LEVEL_RANK, existing_entry, on_national_recognized, on_recognized, register_from_application,
+    LEVEL_RANK, entry_summary, existing_entry, later_round_notice, on_national_recognized, on_recognized,
+    register_from_application,
 )
 from .reports import (
     OverdueReport, clean_report, completion_rate, due_month_day, late_reports, overdue_reports,
@@ -76,9 +77,9 @@ __all__ = [
     "LEVEL_RANK", "LEVEL_WORDS", "MAX_CHANGE_FILES", "MAX_IMPORT_BYTES", "MAX_TEXT", "NOT_FOUND",
     "PROVINCE_VIEW_ROLES", "REQUIRED_IMPORT", "STATUS_WORDS", "VALIDITY_YEARS", "Conflict", "DomainError",
     "ImportResult", "NotAllowed", "OverdueReport", "add_months", "add_to_pool", "change_evidence_response",
-    "clean_report", "completion_rate", "decide_change", "due_month_day", "ending_soon", "existing_entry", "expire_due",
+    "clean_report", "completion_rate", "decide_change", "due_month_day", "ending_soon", "entry_summary", "existing_entry", "expire_due",
     "extend_validity", "file_change", "held_ids", "import_clusters", "is_late", "is_province_admin",
-    "is_province_staff", "late_reports", "on_national_recognized", "on_recognized", "overdue_reports",
+    "is_province_staff", "late_reports", "later_round_notice", "on_national_recognized", "on_recognized", "overdue_reports",
     "owed_years", "past_validity", "province_of", "register_from_application", "report_due_on", "report_missing",
     "reportable_years", "revoke", "save_report", "send_report_reminders", "start_report", "state",
     "submit_report", "today_local", "validity", "visible", "which_report_reminder",

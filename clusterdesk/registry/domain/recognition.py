@@ -84,6 +84,29 @@ def existing_entry(org, leading_industry_code: str = "", niche: str = "", *, nam
     ).order_by("_status_rank", "_level_rank", "-batch_year", "-pk").first())
 
 
+def entry_summary(cluster: Cluster) -> str:
+    """"省级，有效期至2027年12月31日" / "国家级，已于2025年12月31日到期" / "培育库": how a warning names an entry."""
+    level = cluster.get_level_display()
+    if cluster.status == ClusterStatus.POOL:
+        return "培育库"
+    if cluster.status == ClusterStatus.EXPIRED:
+        return f"{level}，已于{cluster.valid_until:%Y年%m月%d日}到期" if cluster.valid_until else f"{level}，已到期"
+    return f"{level}，有效期至{cluster.valid_until:%Y年%m月%d日}" if cluster.valid_until else level
+
+
+def later_round_notice(application, leading_industry_code: str, niche: str) -> str:
+    """The warning for an application of a cluster already in the registry (its own entry left
+    out), or "": recognising it will update that entry, not add one."""
+    entry = existing_entry(application.org, leading_industry_code, niche, exclude_application=application)
+    if entry is None:
+        return ""
+    text = (f"名录中已有{application.org.name}的“{entry.name}”（{entry_summary(entry)}）："
+            "本次认定后将更新该记录，不会新增一条")
+    if entry.level == Level.NATIONAL and workflow.CLUSTER.in_group("valid", entry.status):
+        text += "；省级认定不会改变其国家级登记"
+    return text
+
+
 def _document(document_number: str, document_date) -> dict:
     """MIIT's announcement, as given: {"document_number", "document_date"} (empty ones left out)."""
     number = (document_number or "").strip()
