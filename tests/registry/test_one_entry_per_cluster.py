@@ -161,3 +161,15 @@ def test_no_warning_without_an_entry_or_for_the_entrys_own_application(accounts,
     assert "集群名录核对" not in page  # its own entry
     form = login(accounts["dunhua"]).get(f"/applications/{ready.pk}/edit/").content.decode()
     assert "（国家级，有效期至2028年12月31日）：本次认定后将更新该记录" in form and "不会改变其国家级登记" in form
+
+
+def test_pool_entry_for_a_cluster_already_in_the_registry_is_refused(accounts, seeded):
+    dunhua = seeded["敦化市医药产业集群"]  # national 2022, C27
+
+    with pytest.raises(registry.Conflict, match="已登记在名录中") as exc:
+        registry.add_to_pool(actor=accounts["yanbian"], org=dunhua.org, name="敦化市中成药产业集群",
+                             leading_industry_code="C27")
+    assert exc.value.field == "leading_industry_code"
+    registry.add_to_pool(actor=accounts["yanbian"], org=dunhua.org, name="敦化市林下经济产业集群",
+                         leading_industry_code="A02")
+    assert Cluster.objects.filter(org=dunhua.org).count() == 2

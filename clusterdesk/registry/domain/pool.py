@@ -9,6 +9,7 @@ from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
 from ..models import Cluster, ClusterStatus, EventKind, Level
 from .common import _event, _text, state
+from .recognition import entry_summary, existing_entry
 
 
 # --- the cultivation pool ---------------------------------------------------------------------
@@ -17,7 +18,9 @@ from .common import _event, _text, state
 def add_to_pool(*, actor, org: Org, name: str, note: str = "", leading_industry_code: str = "",
                 request=None) -> Cluster:
     """A city (recommending unit) puts a cluster of one of its county-level units in its
-    cultivation pool (培育库). Not a recognition: level and status are ``pool``.
+    cultivation pool (培育库). Not a recognition: level and status are ``pool``. Refused when the
+    cluster is already in the registry (``existing_entry``: same unit, same name or same leading
+    industry code, not revoked).
     Side effects: ``ClusterEvent`` (pool_added), ``registry.pool_added``.
     """
     from clusterdesk.catalog.models import Industry
@@ -35,8 +38,12 @@ def add_to_pool(*, actor, org: Org, name: str, note: str = "", leading_industry_
     code = _text(leading_industry_code, "leading_industry_code", "主导产业代码", required=False, limit=8).upper()
     if code and not Industry.objects.filter(code=code).exists():
         raise DomainError(f"主导产业代码“{code}”不在国民经济行业分类（GB/T 4754-2017）中", field="leading_industry_code")
-    if Cluster.objects.filter(org=org, name=name).exclude(status=ClusterStatus.REVOKED).exists():
-        raise Conflict(f"“{org.name}”已有名为“{name}”的集群登记在名录中", field="name")
+    existing = existing_entry(org, code, "", name=name)  # one entry per cluster, as for recognition
+    if existing is not None:
+        field = "name" if existing.name == name else "leading_industry_code"
+        raise Conflict(f"“{org.name}”的“{existing.name}”（{entry_summary(existing)}）已登记在名录中，主导产业相同的"
+                       "同一集群只登记一条；如确为另一集群，请核对集群名称和主导产业代码" if field != "name"
+                       else f"“{org.name}”已有名为“{name}”的集群登记在名录中", field=field)
     cluster = Cluster.objects.create(org=org, name=name, level=Level.POOL, status=ClusterStatus.POOL, note=note,
                                      leading_industry_code=code)
     _event(cluster, actor, EventKind.POOL_ADDED, after=state(cluster), comment=note, action="registry.pool_added",
