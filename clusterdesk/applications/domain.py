@@ -175,6 +175,16 @@ def readiness(application: Application, data: dict | None = None) -> Readiness:
     return Readiness(missing, evidence_missing, complete)
 
 
+def registry_notice(application: Application, data: dict | None = None) -> str:
+    """A warning, not a refusal: the registry already holds this cluster (same county-level unit,
+    same leading industry or niche), so recognising this application updates that entry. ""
+    when there is none."""
+    from clusterdesk.registry.service import later_round_notice
+
+    data = data if data is not None else load_data(application)
+    return later_round_notice(application, data.get("leading_industry_code") or "", data.get("niche") or "")
+
+
 def _digest(data: dict, evidence: list[dict]) -> str:
     canonical = json.dumps({"data": data, "evidence": evidence}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()

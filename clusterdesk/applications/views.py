@@ -100,6 +100,7 @@ def _context(application: Application, user) -> dict:
     ]
     editable, reason = rules.can_edit(user, application)
     return {
+        "registry_notice": domain.registry_notice(application, data),
         "application": application,
         "data": data,
         "versions": domain.section_versions(application, sections),
@@ -193,6 +194,8 @@ def application_detail(request, pk):
         "evidence": domain.evidence_manifest(application),
         "checklist": {c.code: c for c in application.round.checklist.all()},
         "rc": report_context(request, application, context["data"]),
+        # the reviewers' (and everyone's once the county can no longer submit) sight of the warning
+        "registry_panel": bool(context["registry_notice"]) and not (application.editable and context["editable"]),
         **review_context(request.user, application),
     })
     return render(request, "applications/detail.html", context)

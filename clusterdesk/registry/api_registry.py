@@ -15,8 +15,8 @@ from clusterdesk.api.schemas import ErrorOut
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.orgs.models import Org
 
-from . import domain
-from .models import AnnualReport, ChangeEvidence, ChangeFiling, Cluster, ClusterStatus, Level, ReportStatus
+from . import domain, workflow
+from .models import AnnualReport, ChangeEvidence, ChangeFiling, Cluster, ClusterStatus, Level
 
 router = Router(tags=["集群名录与复核"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -142,7 +142,7 @@ def report_brief(r: AnnualReport) -> dict:
 
 def report_out(r: AnnualReport) -> dict:
     return {**report_brief(r), "cluster_id": r.cluster_id, "cluster_name": r.cluster.name, "data": r.data or {},
-            "missing": domain.report_missing(r) if r.status == ReportStatus.DRAFT else []}
+            "missing": domain.report_missing(r) if workflow.REPORT.in_group("editable", r.status) else []}
 
 
 def change_out(f: ChangeFiling) -> dict:

@@ -8,3 +8,4 @@ class RegistryConfig(AppConfig):
 
     def ready(self):
         from . import home  # noqa: F401  (home page panels of the registry)
+        from . import workflow  # noqa: F401  (the registry's machines join core.workflow.MACHINES)

@@ -8,14 +8,15 @@ from clusterdesk.core.home import Item, Panel, panel_provider
 from clusterdesk.orgs.models import Role
 
 from . import domain
-from .models import AnnualReport, ChangeFiling, ChangeStatus, Cluster, ClusterStatus, Level, ReportStatus
+from .models import AnnualReport, ChangeFiling, Cluster, Level
+from .workflow import CHANGE, CLUSTER, REPORT
 
 
 @panel_provider
 def county_registry_panel(user):
     if user.role != Role.COUNTY_APPLICANT:
         return []
-    clusters = list(Cluster.objects.visible_to(user).recognized().select_related("org"))
+    clusters = list(Cluster.objects.visible_to(user).filter(status__in=CLUSTER.group("valid")).select_related("org"))
     if not clusters:
         return []
     now = timezone.now()
@@ -26,7 +27,7 @@ def county_registry_panel(user):
         url = reverse("registry_cluster", args=[cluster.pk])
         for year in domain.owed_years(cluster, today):
             report = reports.get((cluster.pk, year))
-            if report is not None and report.status == ReportStatus.SUBMITTED:
+            if report is not None and REPORT.in_group("done", report.status):
                 continue
             due_on = report.due_on if report else domain.report_due_on(year)
             days = (due_on - today).days
@@ -43,7 +44,7 @@ def county_registry_panel(user):
             due_on = domain.report_due_on(upcoming)
             if (due_on - today).days <= 30:
                 items.append(Item(f"{cluster.name} {upcoming}年度报告", f"截止 {due_on:%Y-%m-%d}", url, "warn"))
-    pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status=ChangeStatus.FILED).count()
+    pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status__in=CHANGE.group("pending")).count()
     if pending:
         items.append(Item("变更报备待省厅审核", str(pending), reverse("cluster_registry")))
     return [Panel("集群年度报告", items, empty="本单位的集群暂无需要报送的年度报告", order=20)]
@@ -55,11 +56,11 @@ def province_registry_panel(user):
         return []
     now = timezone.now()
     today = domain.today_local(now)
-    clusters = list(Cluster.objects.visible_to(user).exclude(status=ClusterStatus.REVOKED).select_related("org"))
+    clusters = list(Cluster.objects.visible_to(user).filter(status__in=CLUSTER.group("in_registry")).select_related("org"))
     url = reverse("registry_dashboard")
     overdue = domain.overdue_reports(clusters, now)
     ending = domain.ending_soon(clusters, today)
-    recognized = sum(1 for c in clusters if c.status == ClusterStatus.RECOGNIZED)
+    recognized = sum(1 for c in clusters if CLUSTER.in_group("valid", c.status))
     items = [
         Item("认定有效的集群", str(recognized), reverse("cluster_registry") + "?status=recognized"),
         Item("年度报告逾期未报", str(len(overdue)), url, "danger" if overdue else ""),
@@ -69,7 +70,8 @@ def province_registry_panel(user):
     if past:
         items.append(Item("有效期已过，待复核或办理到期", str(len(past)), url, "danger"))
     if user.role == Role.PROVINCE_ADMIN:
-        pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status=ChangeStatus.FILED).count()
+        pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters],
+                                              status__in=CHANGE.group("pending")).count()
         items.append(Item("变更报备待审核", str(pending), url, "warn" if pending else ""))
     return [Panel("集群名录", items, order=30)]
 
@@ -80,7 +82,7 @@ def city_registry_panel(user):
         return []
     clusters = list(Cluster.objects.visible_to(user).select_related("org"))
     pool = sum(1 for c in clusters if c.level == Level.POOL)
-    recognized = sum(1 for c in clusters if c.status == ClusterStatus.RECOGNIZED)
+    recognized = sum(1 for c in clusters if CLUSTER.in_group("valid", c.status))
     overdue = domain.overdue_reports(clusters)
     return [Panel("集群名录", [
         Item("本地认定有效的集群", str(recognized), reverse("cluster_registry") + "?status=recognized"),

@@ -3,7 +3,8 @@ and changes, the county's annual report form, the change filing form, the provin
 dashboard with the schematic map, the city's cultivation pool and the import of earlier clusters.
 
 Every page reads through ``Cluster.objects.visible_to`` (an entry outside the scope is a 404)
-and changes state only through ``registry.domain``.
+and changes state only through ``registry.domain``; what a page offers comes from the machines
+and their state groups (``registry.workflow``).
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from clusterdesk.catalog.models import Industry
 from clusterdesk.core.errors import DomainError
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
-from . import domain
+from . import domain, workflow
 from .models import (
-    AnnualReport, ChangeEvidence, ChangeFiling, ChangeKind, ChangeStatus, Cluster, ClusterStatus, Level, ReportStatus,
+    AnnualReport, ChangeEvidence, ChangeFiling, ChangeKind, Cluster, ClusterStatus, Level,
 )
 
 STATE_LABELS = {
@@ -164,7 +165,7 @@ def cluster_detail(request, pk):
         report = by_year.get(year)
         due_on = report.due_on if report else domain.report_due_on(year)
         owed = year in domain.owed_years(cluster, today)
-        overdue = owed and (report is None or report.status != ReportStatus.SUBMITTED) and domain.is_late(
+        overdue = owed and (report is None or not workflow.REPORT.in_group("done", report.status)) and domain.is_late(
             due_on, timezone.now())
         report_years.append({"year": year, "report": report, "due_on": due_on, "owed": owed, "overdue": overdue})
     shown_years = {r["year"] for r in report_years}
@@ -189,8 +190,8 @@ def cluster_detail(request, pk):
         "extra_reports": extra_reports,
         "changes": changes,
         "history": event_rows(events),
-        "can_report": is_county and cluster.status == ClusterStatus.RECOGNIZED,
-        "can_file": is_county and cluster.status == ClusterStatus.RECOGNIZED,
+        "can_report": is_county and workflow.can_start_report(user, cluster).allowed,
+        "can_file": is_county and workflow.can_file_change(user, cluster).allowed,
         "can_decide": domain.is_province_admin(user),
         "change_kinds": ChangeKind.choices,
         "ending_soon": cluster in domain.ending_soon([cluster], today),
@@ -282,7 +283,7 @@ def report_page(request, pk):
             posted, status = request.POST, exc.status
             messages.error(request, exc.message)
             report.refresh_from_db()
-    editable = (request.user.role == Role.COUNTY_APPLICANT and report.status == ReportStatus.DRAFT)
+    editable = (request.user.role == Role.COUNTY_APPLICANT and workflow.can_edit_report(request.user, report).allowed)
     by_field = defaultdict(list)
     for e in errors:
         by_field[e.get("field", "")].append(e["message"])
@@ -291,7 +292,7 @@ def report_page(request, pk):
         "values": _report_values(report, posted, by_field),
         "fields": INDICATOR_FIELDS, "errors": errors, "field_errors": dict(by_field),
         "missing": domain.report_missing(report) if editable else [],
-        "overdue": report.status == ReportStatus.DRAFT and domain.is_late(report.due_on, timezone.now()),
+        "overdue": workflow.REPORT.in_group("editable", report.status) and domain.is_late(report.due_on, timezone.now()),
     }, status=status)
 
 
@@ -372,7 +373,7 @@ def change_detail(request, pk):
         "before": _show(name, (filing.before or {}).get(name), orgs, industries),
         "after": _show(name, (filing.after or {}).get(name), orgs, industries),
         "evidence": list(filing.evidence.all()),
-        "can_decide": domain.is_province_admin(request.user) and filing.status == ChangeStatus.FILED,
+        "can_decide": any(b.allowed for b in workflow.CHANGE.buttons(request.user, filing)),
         "error": error, "note": request.POST.get("decision_note", "") if error else "",
     }, status=error.status if error else 200)
 
@@ -626,14 +627,14 @@ def dashboard(request):
     for c in clusters:
         unit = c.org.recommender or c.org
         row = cities.setdefault(unit.pk, {"unit": unit, "national": 0, "provincial": 0, "pool": 0, "ended": 0, "total": 0})
-        if c.status in (ClusterStatus.EXPIRED, ClusterStatus.REVOKED):
+        if workflow.CLUSTER.in_group("ended", c.status):
             row["ended"] += 1
         else:
             row[c.level] += 1
         row["total"] += 1
     overdue = domain.overdue_reports(clusters, now)
     late = domain.late_reports(clusters)
-    pending = (ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status=ChangeStatus.FILED)
+    pending = (ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status__in=workflow.CHANGE.group("pending"))
                .select_related("cluster__org").order_by("filed_at"))
     return render(request, "registry/dashboard.html", {
         "province": province, "clusters": clusters, "total": len(clusters),

@@ -69,7 +69,7 @@ def test_approval_applies_the_change_and_history_keeps_both_states(accounts, yan
     assert approved.before == {"operating_body": ""}
     assert approved.after == {"operating_body": "延吉高新技术产业开发区管理委员会"}
     assert ClusterEvent.objects.filter(cluster=yanji, kind=EventKind.CHANGE_FILED).exists()
-    with pytest.raises(Conflict, match="已审核"):
+    with pytest.raises(Conflict, match="当前状态为“已同意”"):
         registry.decide_change(actor=accounts["province"], filing=filing, approve=False, note="x")
 
 

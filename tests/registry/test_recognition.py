@@ -25,13 +25,15 @@ def test_validity_of_a_batch_is_the_three_following_years():
 
 
 def test_finalize_recognition_creates_provincial_entries(accounts, round_open, passed):
-    batch = propose(accounts, round_open, passed[:2])
+    # 敦化 and 延吉: two counties. (passed[1] is 敦化 again with the same leading industry and
+    # niche in the fixtures: the same cluster, see test_one_entry_per_cluster.py.)
+    batch = propose(accounts, round_open, [passed[0], passed[2]])
 
     province.finalize_recognition(actor=accounts["province"], batch=batch, now=at(2025, 10, 20, 9))
 
     entries = list(Cluster.objects.order_by("pk"))
-    assert [c.application_id for c in entries] == [passed[0].pk, passed[1].pk]
-    first = entries[0]
+    assert sorted(c.application_id for c in entries) == [passed[0].pk, passed[2].pk]
+    first = Cluster.objects.get(application=passed[0])
     assert (first.name, first.level, first.status, first.batch_year) == (
         "敦化市医药产业集群", Level.PROVINCIAL, ClusterStatus.RECOGNIZED, 2025)
     assert (first.valid_from, first.valid_until) == (date(2026, 1, 1), date(2028, 12, 31))
