@@ -28,6 +28,7 @@ from clusterdesk.rounds.models import SHANGHAI
 
 from . import domain as rr
 from .models import RereviewStatus, RereviewTask
+from .workflow import MACHINE
 
 TITLE3 = "中小企业特色产业集群复核申报表"
 ATTACHMENT3 = "附件3"
@@ -162,7 +163,7 @@ def decision_text(task: RereviewTask) -> str:
             parts.append(f"{MISSED_REASON}。")
         if task.reported_on:
             parts.append(f"已于{cn_date(task.reported_on)}报送工业和信息化部。")
-        elif status in (RereviewStatus.PRELIM_PASSED, RereviewStatus.PRELIM_FAILED, RereviewStatus.MISSED):
+        elif MACHINE.in_group("to_report", status):
             parts.append("待报送工业和信息化部。")
         if task.ministry_passed is not None:
             parts.append(ministry_text(task) + "。")
@@ -244,7 +245,7 @@ def content(task: RereviewTask) -> dict:
         "title": TITLE3,
         "round_name": task.round.name,
         "cluster_name": cluster.name,
-        "draft": task.status in (RereviewStatus.DRAFT, RereviewStatus.RETURNED),
+        "draft": MACHINE.in_group("county_todo", task.status),
         "draft_mark": DRAFT_MARK,
         "printed_at": _local(timezone.now()),
         "sections": [section_title(i) for i in range(len(SECTION_TITLES))],
@@ -395,7 +396,7 @@ def summary_row(task: RereviewTask) -> dict:
             remarks.append(ministry_text(task))
         elif task.reported_on:
             remarks.append(f"已于{cn_date(task.reported_on)}报部，待工信部复核结论")
-        elif status in (RereviewStatus.PRELIM_PASSED, RereviewStatus.PRELIM_FAILED, RereviewStatus.MISSED):
+        elif MACHINE.in_group("to_report", status):
             remarks.append("待报送工业和信息化部")
     else:
         failed = status in (RereviewStatus.FAILED, RereviewStatus.MISSED, RereviewStatus.REVOKED)

@@ -38,10 +38,12 @@ class RereviewStatus(models.TextChoices):
     REVOKED = "revoked", "已撤销认定"
 
 
-# Tasks whose cluster is on the revocation list until the province confirms (provincial clusters
-# only: a national cluster's revocation is MIIT's). The same group is ``revocation_list`` in
-# ``rereview.workflow.MACHINE.groups``.
-REVOCATION_STATUSES = (RereviewStatus.FAILED, RereviewStatus.MISSED)
+def _group(name: str) -> tuple:
+    """A state group of the task's table (``rereview/workflow.py``), read when needed: the
+    table imports these models."""
+    from .workflow import MACHINE
+
+    return MACHINE.group(name)
 
 
 class RereviewTaskQuerySet(models.QuerySet):
@@ -56,7 +58,7 @@ class RereviewTaskQuerySet(models.QuerySet):
 
     def revocation_list(self):
         """Provincial clusters' failed or missed tasks, awaiting the province's confirmation."""
-        return self.filter(status__in=REVOCATION_STATUSES).exclude(cluster__level="national")
+        return self.filter(status__in=_group("revocation_list")).exclude(cluster__level="national")
 
 
 class RereviewTask(models.Model):
@@ -132,7 +134,7 @@ class RereviewTask(models.Model):
 
     @property
     def on_revocation_list(self) -> bool:
-        return self.status in REVOCATION_STATUSES and not self.is_national
+        return self.status in _group("revocation_list") and not self.is_national
 
 
 class RereviewEvidence(models.Model):
