@@ -74,13 +74,11 @@ class ApplicationQuerySet(models.QuerySet):
         """Applications of units in the user's scope; experts see only what is assigned to them
         while scoring is open (``experts.scoping.expert_q``)."""
         from clusterdesk.orgs.models import Role
-        from clusterdesk.orgs.scoping import NOTHING, org_scope_q
+        from clusterdesk.orgs.scoping import org_scope_q
 
         if getattr(user, "role", None) == Role.EXPERT:
-            try:
-                from clusterdesk.experts.scoping import expert_q
-            except ImportError:  # expert review not installed
-                return self.filter(NOTHING)
+            from clusterdesk.experts.scoping import expert_q
+
             return self.filter(expert_q(user))
         return self.filter(org_scope_q(user, via="org"))
 

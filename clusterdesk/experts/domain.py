@@ -207,10 +207,8 @@ def _check_reviewable(application: Application) -> None:
 
 
 def _notify(expert, count: int, round_: Round, application: Application | None = None) -> None:
-    try:
-        from clusterdesk.notifications.domain import notify_users
-    except ImportError:  # notifications not installed yet
-        return
+    from clusterdesk.notifications.domain import notify_users
+
     if application is not None:
         title = f"新的评审任务：{application.name or application.number}"
     else:

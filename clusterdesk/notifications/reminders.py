@@ -10,7 +10,6 @@ unit (or expert), the deadline date and which reminder, so running again sends n
 new, and a unit whose deadline is extended is reminded of its new deadline.
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,7 +25,6 @@ from clusterdesk.rounds.models import SHANGHAI, Round, RoundStatus, StageCode
 from .domain import city_accounts, county_accounts, notify_users, safe_reverse
 from .models import ReminderLog
 
-logger = logging.getLogger(__name__)
 
 REMIND_DAYS = 3
 STAGES = (StageCode.COUNTY_SUBMISSION, StageCode.NAME_LIST, StageCode.FORMAL_SUBMISSION, StageCode.EXPERT_REVIEW,
@@ -141,23 +139,11 @@ def _rereview_targets(round_: Round):
 
 
 def _expert_targets(round_: Round):
-    """Experts with an assignment in the round not yet submitted (expert review, if installed).
+    """Experts with an assignment in the round not yet submitted."""
+    from clusterdesk.experts.models import ExpertAssignment
 
-    Expects ``experts.models.ExpertAssignment`` with ``expert`` (the account), ``application``
-    and ``submitted_at`` (empty until the expert submits).
-    """
-    try:
-        from clusterdesk.experts.models import ExpertAssignment
-    except ImportError:  # expert review not installed
-        return
-    from django.core.exceptions import FieldError
-
-    try:
-        rows = list(ExpertAssignment.objects.filter(application__round=round_, submitted_at__isnull=True)
-                    .select_related("expert").order_by("expert_id"))
-    except FieldError:
-        logger.warning("ExpertAssignment has no expert/application/submitted_at fields: expert reminders skipped")
-        return
+    rows = list(ExpertAssignment.objects.filter(application__round=round_, submitted_at__isnull=True)
+                .select_related("expert").order_by("expert_id"))
     deadline = closes_at(round_, StageCode.EXPERT_REVIEW, None)
     by_expert: dict[int, list] = {}
     for row in rows:

@@ -234,10 +234,8 @@ def receive_list(*, actor, lst: RecommendationList, request=None) -> Recommendat
 
 
 def _notify_province(round_: Round, title: str, body: str) -> None:
-    try:
-        from clusterdesk.notifications.domain import notify_province
-    except ImportError:
-        return
+    from clusterdesk.notifications.domain import notify_province
+
     notify_province(round_=round_, kind="review.list", title=title, body=body)
 
 

@@ -116,10 +116,8 @@ def _text(value, field: str, label: str, *, limit: int = MAX_TEXT, hint: str = "
 
 
 def _notify(application: Application, audiences: tuple, kind: str, title: str, body: str) -> None:
-    try:
-        from clusterdesk.notifications.domain import notify_units
-    except ImportError:  # notifications not installed
-        return
+    from clusterdesk.notifications.domain import notify_units
+
     notify_units(application=application, audiences=audiences, kind=kind, title=title, body=body)
 
 
@@ -404,13 +402,11 @@ def _expert_scores(round_: Round) -> dict[int, Decimal | None]:
 
     ``ranking`` answers ``ApplicationResult`` rows (``application`` and ``total.mean``, the mean
     weighted total of the submitted scores); rows with ``score`` (or ``mean``), dicts, and a plain
-    ``{application id: score}`` mapping are read too. Empty when expert review is not installed:
-    every score is then ``None``.
+    ``{application id: score}`` mapping are read too. An application without a submitted score
+    has ``None``.
     """
-    try:
-        from clusterdesk.experts.domain import ranking
-    except ImportError:  # expert review not installed
-        return {}
+    from clusterdesk.experts.domain import ranking
+
     rows = ranking(round_) or []
     if isinstance(rows, dict):
         rows = [{"application": k, "score": v} for k, v in rows.items()]

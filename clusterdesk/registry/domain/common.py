@@ -137,10 +137,8 @@ def _event(cluster: Cluster, actor, kind: str, *, before=None, after=None, comme
 
 
 def _notify(users, kind: str, title: str, body: str, url: str = "") -> None:
-    try:
-        from clusterdesk.notifications.domain import notify_users
-    except ImportError:  # notifications not installed
-        return
+    from clusterdesk.notifications.domain import notify_users
+
     notify_users(users=users, kind=kind, title=title, body=body, url=url)
 
 
