@@ -151,14 +151,20 @@ def ministry_text(task: RereviewTask) -> str:
     return f"工信部结论：复核不通过（{where}），已撤销认定" + (f"。{task.ministry_note}" if task.ministry_note else "")
 
 
+def _sentence(text: str | None) -> str:
+    """``text`` ending with a full stop ("" stays ""), so sentences can follow it."""
+    text = (text or "").strip()
+    return text if not text or text[-1] in "。！？；.!?;" else text + "。"
+
+
 def decision_text(task: RereviewTask) -> str:
     status = task.status
     if task.is_national:
         parts = []
         if task.province_passed is True:
-            parts.append("初审通过（报部）。" + (task.decision_reason or ""))
+            parts.append("初审通过（报部）。" + _sentence(task.decision_reason))
         elif task.province_passed is False:
-            parts.append(f"初审未通过。原因：{task.decision_reason}")
+            parts.append(_sentence(f"初审未通过。原因：{task.decision_reason}"))
         elif status == RereviewStatus.MISSED or task.missed_at:
             parts.append(f"{MISSED_REASON}。")
         if task.reported_on:
@@ -169,7 +175,7 @@ def decision_text(task: RereviewTask) -> str:
             parts.append(ministry_text(task) + "。")
         return "".join(parts)
     if status == RereviewStatus.PASSED:
-        return f"复核通过，认定有效期延至{cn_date(task.extended_to)}。" + (f"{task.decision_reason}" if task.decision_reason else "")
+        return f"复核通过，认定有效期延至{cn_date(task.extended_to)}。" + _sentence(task.decision_reason)
     if status == RereviewStatus.FAILED:
         return f"复核不通过。原因：{task.decision_reason}"
     if status == RereviewStatus.MISSED:

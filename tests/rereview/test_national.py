@@ -195,3 +195,15 @@ def test_home_panel_tells_the_province_what_to_report_and_what_awaits_the_minist
     rr.report_to_ministry(actor=accounts["province"], task=forwarded, date=today())
     body = client.get("/").content.decode()
     assert "“敦化市医药产业集群”待录入工信部结论" in body and "待报送工信部" not in body
+
+
+def test_attachment3_opinion_reads_as_sentences_through_the_ministry_outcome(accounts, forwarded):  # noqa: F811
+    from clusterdesk.rereview import docs
+
+    task = reported(accounts, forwarded)
+    task = rr.record_ministry_outcome(actor=accounts["province"], task=task, passed=True, document_number=DOC,
+                                      date=today(), note="")
+
+    text = docs.decision_text(task)
+    assert text.startswith("初审通过（报部）。初审同意。已于")
+    assert f"工信部结论：复核通过（{DOC}" in text and text.endswith("。")
