@@ -170,7 +170,7 @@ def has_validity(actor, cluster, now) -> Verdict:
 
 
 CLUSTER = Machine(
-    name="registry_cluster",
+    name="registry.cluster",
     label="集群名录",
     model=Cluster,
     states=ClusterStatus,
@@ -263,7 +263,7 @@ def notify_report(step, audiences: tuple) -> None:
 
 
 REPORT = Machine(
-    name="registry_report",
+    name="registry.report",
     label="年度报告",
     model=AnnualReport,
     states=ReportStatus,
@@ -352,7 +352,7 @@ def entry_not_revoked(actor, filing, now) -> Verdict:
 
 
 CHANGE = Machine(
-    name="registry_change",
+    name="registry.change",
     label="变更报备",
     model=ChangeFiling,
     states=ChangeStatus,

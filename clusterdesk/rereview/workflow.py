@@ -147,7 +147,7 @@ STATE_HINTS = {
 }
 
 MACHINE = Machine(
-    name="rereview",
+    name="rereview.task",
     label="集群复核",
     model=RereviewTask,
     states=S,

@@ -23,7 +23,7 @@ def refusal(call) -> int:
 
 
 def test_the_machines_are_registered_with_their_groups():
-    assert {"registry_cluster", "registry_report", "registry_change"} <= set(MACHINES)
+    assert {"registry.cluster", "registry.report", "registry.change"} <= set(MACHINES)
     assert workflow.CLUSTER.group("valid") == (ClusterStatus.RECOGNIZED,)
     assert set(workflow.CLUSTER.group("in_registry")) == {"pool", "recognized", "expired"}
     assert workflow.CLUSTER.label_of("registry.revoked") == "撤销认定"
