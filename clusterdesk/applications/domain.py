@@ -105,7 +105,13 @@ def save_fields(*, actor, application: Application, data: dict, expected_version
     _require(rules.can_edit(actor, application), Conflict)
     check_open(application.round, editing_stage(application), application.org)
     unknown = [k for k in data if k not in FIELD_SECTION]
-    cleaned, errors = clean_fields(data, Context(round=application.round, org=application.org))
+    from .form_extra import EXTRA_FIELDS, clean_extra
+
+    extra, extra_errors = clean_extra({k: v for k, v in data.items() if k in EXTRA_FIELDS})
+    cleaned, errors = clean_fields({k: v for k, v in data.items() if k not in EXTRA_FIELDS},
+                                   Context(round=application.round, org=application.org))
+    cleaned.update(extra)
+    errors = extra_errors + errors
     if errors:
         raise ValidationFailed(errors)
     if unknown:

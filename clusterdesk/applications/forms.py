@@ -49,11 +49,13 @@ def section_from_post(key: str, post, round_) -> dict:
             row = {"year": year}
             row.update({f: post.get(f"indicators-{year}-{f}", "") for f in INDICATOR_FIELDS})
             rows.append(row)
-        return {"indicators": rows}
+        return {"indicators": rows, "sme_count": post.get("sme_count", "")}
     if key == SectionKey.ENTERPRISES:
         return {"quality_enterprises": _rows(post, "quality_enterprises")}
     if key == SectionKey.ASPECTS:
-        return {"aspects": {str(n): post.get(f"aspects-{n}", "") for n in range(3, 9)}}
+        return {"aspects": {str(n): post.get(f"aspects-{n}", "") for n in range(3, 9)},
+                "core_competitiveness": post.get("core_competitiveness", ""),
+                "sme_cultivation": post.get("sme_cultivation", "")}
     if key == SectionKey.DECLARATION:
         value = post.get("negative_list_clear", "")
         return {"negative_list_clear": {"yes": True, "no": False}.get(value)}

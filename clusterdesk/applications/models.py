@@ -60,9 +60,9 @@ SECTION_FIELDS: dict[str, list[str]] = {
         "operating_body", "sub_cluster_code",
     ],
     SectionKey.CONTACTS: ["contacts"],
-    SectionKey.INDICATORS: ["indicators"],
+    SectionKey.INDICATORS: ["indicators", "sme_count"],
     SectionKey.ENTERPRISES: ["quality_enterprises"],
-    SectionKey.ASPECTS: ["aspects"],
+    SectionKey.ASPECTS: ["aspects", "core_competitiveness", "sme_cultivation"],
     SectionKey.DECLARATION: ["negative_list_clear"],
     SectionKey.PLAN: ["plan_targets"],
 }

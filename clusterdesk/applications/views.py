@@ -24,6 +24,21 @@ from .models import Application, NationalStatus, SectionKey, Status
 from .validation import ASPECT_TITLES, INDICATOR_FIELDS, QUALIFICATIONS
 
 
+def narratives(data: dict) -> list[dict]:
+    """The aspect 1 and 2 narratives (``form_extra``) with their titles and hints, for the pages."""
+    from .form_extra import NARRATIVES
+
+    return [{"field": key, "number": number, "title": title, "hint": hint, "text": data.get(key) or ""}
+            for key, (number, title, hint) in NARRATIVES.items()]
+
+
+def can_read_reference(user) -> bool:
+    """Whether the page offers the reviewers' 审核参考 (``documents.reference.can_read``)."""
+    from clusterdesk.documents.reference import can_read
+
+    return can_read(user)[0]
+
+
 def _visible(request, pk) -> Application:
     return get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
 
@@ -115,6 +130,7 @@ def _context(application: Application, user) -> dict:
         "neighbours": neighbours,
         "qualifications": QUALIFICATIONS,
         "aspect_titles": {k: v for k, v in ASPECT_TITLES.items() if int(k) >= 3},
+        "narratives": narratives(data),
         "sections": SectionKey.choices,
         "editable": editable,
         "not_editable_reason": reason,
@@ -196,6 +212,7 @@ def application_detail(request, pk):
         "rc": report_context(request, application, context["data"]),
         # the reviewers' (and everyone's once the county can no longer submit) sight of the warning
         "registry_panel": bool(context["registry_notice"]) and not (application.editable and context["editable"]),
+        "can_read_reference": can_read_reference(request.user),
         **review_context(request.user, application),
     })
     return render(request, "applications/detail.html", context)
@@ -266,7 +283,8 @@ def version_detail(request, pk, number):
         "application": application, "version": version, "data": version.data, "industry": industry,
         "indicator_rows": rows, "indicator_fields": INDICATOR_FIELDS, "growth": percent(figures.growth),
         "qualifications": QUALIFICATIONS, "aspect_titles": {k: v for k, v in ASPECT_TITLES.items() if int(k) >= 3},
-        "checklist": checklist,
+        "narratives": narratives(version.data), "checklist": checklist,
+        "can_read_reference": can_read_reference(request.user),
     })
 
 

@@ -3,9 +3,14 @@
 ``content(application, version)`` gathers everything both formats print: the data of a
 submitted version (or the current draft when ``version`` is None), the shares and growth
 computed from the amounts (``applications.computed``, never typed), the labels, the leading
-industry's name, the evidence list (with SHA-256 for a version) and a summary of the criteria
-reports. ``render_pdf`` lays it out with WeasyPrint (``documents/attachment1.html``), and
-``render_docx`` with python-docx (``documents/docx.py``).
+industry's name and the evidence list (names and sizes). ``render_pdf`` lays it out with
+WeasyPrint (``documents/attachment1.html``), and ``render_docx`` with python-docx
+(``documents/docx.py``).
+
+附件1 is the official form: a cover page (申报单位, 推荐单位, 填报日期), 填报说明, then the
+sections numbered as in the web form. It carries no system verdict, no digest rows and no
+placeholder labels: the criteria self-check and the evidence digests are in the reviewers'
+审核参考 (``reference.py``). Amounts read as the office writes them (52.00, 12,345.00).
 
 A draft is marked 草稿 (a watermark in the PDF, a red "草稿（未提交）" in the Word header); a
 version carries a QR code encoding ``qr_payload`` plus the number and the first 16 hex digits
@@ -27,14 +32,27 @@ ATTACHMENT = "附件1"
 DRAFT_MARK = "草稿（未提交）"
 CN_NUMERALS = "一二三四五六七八九十"
 
+# As numbered in the web form (applications/edit.html), then the opinions and seals.
 SECTION_TITLES = [
     "基本情况",
-    "主要经济指标",
+    "联系人",
+    "主要指标",
     "优质中小企业名单",
-    "集群发展情况",
+    "发展情况",
     "负面清单声明",
-    "三年发展规划目标",
+    "三年发展规划",
     "审核推荐意见",
+]
+
+INSTRUCTIONS = [
+    "本表由申报集群所在县（市、区）工业和信息化主管部门填写，经市（州）工业和信息化主管部门审核后推荐报送。",
+    "集群名称一般为“县级行政区名称＋主导产业名称＋产业集群”；主导产业按《国民经济行业分类》（GB/T 4754-2017）填写行业代码和名称。",
+    "主要指标填写最近三个完整年度数据（可加填基期年份），金额单位为亿元，保留两位小数；产值数据以统计部门数据为准。",
+    "中小企业产值占比、主导产业产值占比和年均产值增速由产值数据计算得出，不单独填写。",
+    "优质中小企业名单填写主导产业内外的制造业单项冠军、专精特新“小巨人”、专精特新中小企业、创新型中小企业和国家级高新技术企业，注明各项资质的获评年份；同一企业有多项资质的分别注明。",
+    "发展情况按认定标准八个方面逐项填写，内容应具体、可核实，并与佐证材料对应。",
+    "负面清单声明、三年发展规划目标须如实填写；发展规划目标应可衡量，作为复核依据。",
+    "本表一式两份，经各级主管部门签署意见并加盖公章后报送，同时报送电子版及佐证材料。",
 ]
 
 INDICATOR_COLUMNS = [
@@ -71,6 +89,44 @@ SEALS = [
     ("省工业和信息化厅意见", "省工业和信息化厅（盖章）", ""),
 ]
 DATE_LINE = "年　　月　　日"
+BLANK_DATE = "　　　　年　　月　　日"
+
+
+def amount(value) -> str:
+    """An amount as the office writes it: two decimals and thousands separators (52.00,
+    12,345.00). More significant decimals than two are kept, never silently rounded."""
+    from decimal import Decimal, InvalidOperation
+
+    if value in (None, ""):
+        return ""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    places = 2
+    exponent = number.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        places = -exponent
+    return f"{number:,.{places}f}"
+
+
+def file_size(size) -> str:
+    """Bytes as KB (whole, rounded up: a small file is "1 KB") or MB (one decimal)."""
+    try:
+        size = int(size or 0)
+    except (TypeError, ValueError):
+        return ""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{max(1, -(-size // 1024))} KB"
+
+
+def cn_date(moment) -> str:
+    """"2025年3月18日" in local time."""
+    local = timezone.localtime(moment)
+    return f"{local.year}年{local.month}月{local.day}日"
 
 
 def section_title(index: int) -> str:
@@ -93,11 +149,6 @@ def _text(value, empty: str = "—") -> str:
     if value is None or value == "" or value == []:
         return empty
     return str(value)
-
-
-def _amount(value) -> str:
-    """An amount as reported (the stored decimal string, never re-rounded)."""
-    return "" if value in (None, "") else str(value)
 
 
 def _local(moment) -> str:
@@ -128,11 +179,17 @@ def _basic_rows(application: Application, data: dict, industry, org_names: dict,
 
 
 def _indicators(application: Application, data: dict) -> dict:
-    return indicator_table(application.round, data)
+    return indicator_table(application.round, data, fmt=amount)
 
 
-def indicator_table(round_, data: dict) -> dict:
-    """The indicator table of a document (附件1, 附件3): amounts as reported, computed shares and growth."""
+def _raw(value) -> str:
+    """An amount as reported (the stored decimal string, never re-rounded)."""
+    return "" if value in (None, "") else str(value)
+
+
+def indicator_table(round_, data: dict, fmt=_raw) -> dict:
+    """The indicator table of a document (附件1, 附件3): amounts (``fmt``: as stored by default,
+    ``amount`` for the office's two decimals), computed shares and growth."""
     indicators = data.get("indicators") or []
     by_year = {r.get("year"): r for r in indicators}
     figures = compute(indicators, round_.window_years, round_.base_year)
@@ -148,7 +205,7 @@ def indicator_table(round_, data: dict) -> dict:
             "year": year,
             "base": year == round_.base_year,
             "label": f"{year}年" + ("（基期）" if year == round_.base_year else ""),
-            "cells": [_amount(values.get(key)) for key, _ in INDICATOR_COLUMNS]
+            "cells": [fmt(values.get(key)) for key, _ in INDICATOR_COLUMNS]
                      + ["" if count is None else str(count),
                         percent(shares[year].sme_share) if year in shares else "",
                         percent(shares[year].leading_share) if year in shares else ""],
@@ -167,39 +224,73 @@ def indicator_table(round_, data: dict) -> dict:
         "growth": percent(figures.growth),
         "growth_formula": formula,
         "share_formula": "占比 = 中小企业产值（或主导产业产值）÷ 集群产值",
+        "sme_count": None if data.get("sme_count") in (None, "") else str(data.get("sme_count")),
+        "sme_count_year": round_.window_years[-1] if round_.window_years else None,
     }
+
+
+def qualification_years(enterprise: dict) -> list[tuple[str, int | None]]:
+    """(kind, award year) of each qualification of an enterprise, in the catalogue's order.
+
+    Reads either shape: the new per-qualification list ``[{"kind": ..., "year": ...}]`` or the
+    old list of kinds with one ``year`` for the enterprise. Unknown kinds are kept (shown as
+    given) rather than dropped."""
+    fallback = enterprise.get("year")
+    found: dict[str, int | None] = {}
+    for item in enterprise.get("qualifications") or []:
+        if isinstance(item, dict):
+            kind, year = item.get("kind"), item.get("year", fallback)
+        else:
+            kind, year = item, fallback
+        if not kind:
+            continue
+        kind = str(kind)
+        if kind not in found or found[kind] is None:
+            found[kind] = year if year not in ("",) else None
+    order = {k: i for i, k in enumerate(QUALIFICATIONS)}
+    return sorted(found.items(), key=lambda kv: order.get(kv[0], len(order)))
 
 
 def _enterprises(data: dict) -> dict:
     rows, counts = [], {key: 0 for key in QUALIFICATIONS}
     for i, e in enumerate(data.get("quality_enterprises") or [], start=1):
-        quals = [q for q in QUALIFICATIONS if q in (e.get("qualifications") or [])]
-        for q in quals:
-            counts[q] += 1
+        quals = qualification_years(e)
+        for kind, _year in quals:
+            if kind in counts:
+                counts[kind] += 1
+        years = sorted({str(y) for _k, y in quals if y not in (None, "")})
         rows.append({
             "index": i,
             "name": e.get("name") or "",
             "uscc": e.get("uscc") or "",
-            "qualifications": "、".join(QUALIFICATIONS[q] for q in quals),
-            "year": "" if e.get("year") is None else str(e["year"]),
+            "qualifications": "、".join(QUALIFICATIONS.get(k, k) for k, _y in quals),
+            "qualification_lines": [
+                f"{QUALIFICATIONS.get(k, k)}（{y}年）" if y not in (None, "") else QUALIFICATIONS.get(k, k)
+                for k, y in quals
+            ],
+            "year": "、".join(years),
             "in_leading": "是" if e.get("in_leading_industry") else "否",
         })
     summary = "；".join(f"{QUALIFICATIONS[q]} {n} 家" for q, n in counts.items() if n)
     return {
-        "headers": ["序号", "企业名称", "统一社会信用代码", "资质", "获评年份", "属于主导产业"],
+        "headers": ["序号", "企业名称", "统一社会信用代码", "资质（获评年份）", "属于主导产业"],
         "rows": rows,
         "summary": f"共 {len(rows)} 家" + (f"，其中{summary}" if summary else "") + "（同一企业可有多项资质）。",
     }
 
 
 def _aspects(data: dict) -> list[dict]:
-    texts = data.get("aspects") or {}
+    """The eight aspects in order: 1 and 2 from their narratives (``form_extra``), 3–8 from ``aspects``."""
+    from clusterdesk.applications.form_extra import NARRATIVES
+
+    texts = {number: data.get(field) or "" for field, (number, _t, _h) in NARRATIVES.items()}
+    texts.update({k: v or "" for k, v in (data.get("aspects") or {}).items() if k in ASPECT_KEYS})
     out = []
-    for i, key in enumerate(ASPECT_KEYS):
-        text = (texts.get(key) or "").strip()
+    for i, key in enumerate(["1", "2", *ASPECT_KEYS]):
+        text = str(texts.get(key) or "").strip()
         out.append({
             "key": key,
-            "heading": f"（{CN_NUMERALS[i]}）{ASPECT_TITLES[key]}",
+            "heading": f"（{CN_NUMERALS[int(key) - 1]}）{ASPECT_TITLES[key]}",
             "paragraphs": [p.strip() for p in text.splitlines() if p.strip()] or ["未填写"],
         })
     return out
@@ -211,59 +302,50 @@ def _declaration(data: dict) -> dict:
     return {"clear": clear, "text": text}
 
 
+def _plan_value(value, unit) -> str:
+    """Money in two decimals (the office's way); counts and rates as entered, with separators."""
+    if value in (None, ""):
+        return ""
+    if unit and "元" in str(unit):
+        return amount(value)
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    return f"{number:,f}" if number.is_finite() else str(value)
+
+
 def _plan(data: dict) -> dict:
     rows = [
-        [t.get("name") or "", t.get("unit") or "", _amount(t.get("baseline")), _amount(t.get("target")),
+        [t.get("name") or "", t.get("unit") or "", _plan_value(t.get("baseline"), t.get("unit")),
+         _plan_value(t.get("target"), t.get("unit")),
          "" if t.get("year") is None else f"{t['year']}年"]
         for t in data.get("plan_targets") or []
     ]
     return {"headers": ["目标", "单位", "基期值", "目标值", "目标年份"], "rows": rows}
 
 
-def _evidence(application: Application, version: ApplicationVersion | None, checklist: dict) -> dict:
+def evidence_files(application: Application, version: ApplicationVersion | None) -> list[dict]:
+    """The evidence of a version (frozen at submission) or of the draft (the current files)."""
     if version is not None:
-        files = version.evidence or []
-    else:
-        from clusterdesk.applications.domain import evidence_manifest
+        return list(version.evidence or [])
+    from clusterdesk.applications.domain import evidence_manifest
 
-        files = evidence_manifest(application)
+    return evidence_manifest(application)
+
+
+def _evidence(application: Application, version: ApplicationVersion | None, checklist: dict) -> dict:
+    files = evidence_files(application, version)
     rows = [
         {"item": checklist[f["item"]].title if f.get("item") in checklist else f.get("item", ""),
-         "code": f.get("item", ""), "name": f.get("name", ""), "size": f.get("size"),
-         "sha256": f.get("sha256", "") if version is not None else ""}
+         "code": f.get("item", ""), "name": f.get("name", ""), "size": file_size(f.get("size"))}
         for f in files
     ]
     present = {f.get("item") for f in files}
     missing = [c.title for c in checklist.values() if c.required and c.code not in present]
-    return {"rows": rows, "with_hashes": version is not None, "missing_required": missing}
-
-
-def _criteria(application: Application, version: ApplicationVersion | None, data: dict) -> list[dict]:
-    """One line per criteria set: the stored reports of a version, or a fresh check of a draft."""
-    from clusterdesk.criteria.engine import STATUS_LABELS
-
-    if version is not None:
-        reports = version.report or {}
-    else:
-        from clusterdesk.criteria.domain import snapshot_reports
-
-        reports = snapshot_reports(application, data)
-    out = []
-    for report in reports.values():
-        cset = report.get("criteria_set") or {}
-        counts: dict[str, int] = {}
-        for r in report.get("results") or []:
-            counts[r.get("status")] = counts.get(r.get("status"), 0) + 1
-        out.append({
-            "name": cset.get("name") or cset.get("code", ""),
-            "version": cset.get("version"),
-            "placeholder": bool(cset.get("placeholder")),
-            # The set's name may already say so.
-            "placeholder_note": bool(cset.get("placeholder")) and "待确认" not in (cset.get("name") or ""),
-            "verdict": report.get("verdict_label") or report.get("verdict", ""),
-            "counts": "，".join(f"{STATUS_LABELS.get(s, s)} {n} 项" for s, n in counts.items()),
-        })
-    return out
+    return {"rows": rows, "missing_required": missing}
 
 
 def content(application: Application, version: ApplicationVersion | None) -> dict:
@@ -294,6 +376,7 @@ def content(application: Application, version: ApplicationVersion | None) -> dic
             "withdrawn_at": _local(version.withdrawn_at),
             "digest": version.digest,
             "digest_short": version.digest[:16],
+            "date": cn_date(version.submitted_at),
         }
     org = application.org
     city = org.recommender
@@ -305,6 +388,13 @@ def content(application: Application, version: ApplicationVersion | None) -> dic
         "cluster_name": data.get("name") or application.name or "（未命名）",
         "org_name": org.name,
         "city_name": city.name if city else "",
+        "cover": [
+            ("集群名称", data.get("name") or application.name or ""),
+            ("申报单位（盖章）", org.name),
+            ("推荐单位（盖章）", city.name if city else ""),
+            ("填报日期", version_info["date"] if version_info else BLANK_DATE),
+        ],
+        "instructions": INSTRUCTIONS,
         "draft": draft,
         "draft_mark": DRAFT_MARK,
         "printed_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
@@ -324,7 +414,6 @@ def content(application: Application, version: ApplicationVersion | None) -> dic
         "seals": [{"title": t, "stamp": s, "signature": g} for t, s, g in SEALS],
         "date_line": DATE_LINE,
         "evidence": _evidence(application, version, checklist),
-        "criteria": _criteria(application, version, data),
     }
 
 
@@ -340,61 +429,106 @@ def render_pdf(application: Application, version: ApplicationVersion | None = No
 
 def render_docx(application: Application, version: ApplicationVersion | None = None) -> bytes:
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
     from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
 
     from . import docx as d
 
     c = content(application, version)
     doc = d.new_document(margins_mm=(30, 25, 26, 24))
+    d.style_headings(doc)
     section = doc.sections[0]
 
-    # Header: 附件1, the number, and either 草稿 in red or the version.
+    # Header: 附件1, the number, and either 草稿 in red or the version (no header on the cover).
+    section.different_first_page_header_footer = True
     header = section.header.paragraphs[0]
     d.set_font(header.add_run(f"{c['attachment']}　申报编号：{c['number']}　"), d.SONG, size=9)
     if c["draft"]:
         d.set_font(header.add_run(c["draft_mark"]), d.HEI, size=10.5, bold=True, color=RGBColor(0xC0, 0x00, 0x00))
     else:
-        d.set_font(header.add_run(f"{c['version']['label']}　摘要 {c['version']['digest_short']}"), d.SONG, size=9)
+        d.set_font(header.add_run(c["version"]["label"]), d.SONG, size=9)
     d.add_page_numbers(doc)
 
-    d.paragraph(doc, c["attachment"], east_asia=d.HEI, size=14)
-    d.paragraph(doc, c["title"], east_asia=d.HEI, size=20, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    d.paragraph(doc, c["round_name"], size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    def page_break():
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
-    # Identification block: number, version, digest and the QR code (versions), or the draft note.
+    def no_borders(t):
+        borders = OxmlElement("w:tblBorders")
+        for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+            el = OxmlElement(f"w:{edge}")
+            el.set(qn("w:val"), "nil")
+            borders.append(el)
+        t._tbl.tblPr.append(borders)
+
+    def underline_cell(cell):
+        tcpr = cell._tc.get_or_add_tcPr()
+        borders = OxmlElement("w:tcBorders")
+        bottom = OxmlElement("w:bottom")
+        for k, v in (("w:val", "single"), ("w:sz", "8"), ("w:color", "000000")):
+            bottom.set(qn(k), v)
+        borders.append(bottom)
+        tcpr.append(borders)
+
+    # Cover: 附件1, the title, 集群名称 / 申报单位 / 推荐单位 / 填报日期, the number (and QR code).
+    d.paragraph(doc, c["attachment"], east_asia=d.HEI, size=15)
+    for _ in range(5):
+        doc.add_paragraph()
+    d.paragraph(doc, c["title"], east_asia=d.HEI, size=24, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    d.paragraph(doc, c["round_name"], size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for _ in range(4):
+        doc.add_paragraph()
+    cover = doc.add_table(rows=0, cols=2)
+    cover.alignment = WD_TABLE_ALIGNMENT.CENTER
+    no_borders(cover)
+    for label, value in c["cover"]:
+        row = cover.add_row()
+        row.height = Mm(13)
+        left, right = row.cells
+        left.width, right.width = Mm(46), Mm(84)
+        p = left.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.DISTRIBUTE
+        d.set_font(p.add_run(label + "："), d.HEI, size=14)
+        p = right.paragraphs[0]
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        d.set_font(p.add_run(value), size=14)
+        underline_cell(right)
+    for _ in range(3):
+        doc.add_paragraph()
     ident = doc.add_table(rows=1, cols=2)
-    ident.alignment = WD_TABLE_ALIGNMENT.CENTER
+    no_borders(ident)
     left, right = ident.rows[0].cells
-    left.width, right.width = Mm(125), Mm(35)
-    lines = [f"申报编号：{c['number']}", f"集群名称：{c['cluster_name']}", f"申报单位：{c['org_name']}"]
+    left.width, right.width = Mm(120), Mm(40)
+    lines = [f"申报编号：{c['number']}"]
     if c["version"]:
         v = c["version"]
-        lines += [f"版本：{v['label']}，提交时间 {v['submitted_at']}（提交人 {v['submitted_by']}）",
-                  f"快照摘要（SHA-256）：{v['digest']}"]
-        if v["withdrawn_at"]:
-            lines.append(f"该版本已于 {v['withdrawn_at']} 撤回")
+        lines.append(f"{v['label']}，{v['submitted_at']} 提交" + (f"（已于 {v['withdrawn_at']} 撤回）" if v["withdrawn_at"] else ""))
     else:
         lines.append(f"{c['draft_mark']}：内容以最终提交版本为准，打印时间 {c['printed_at']}")
     left.text = ""
     for i, line in enumerate(lines):
         p = left.paragraphs[0] if i == 0 else left.add_paragraph()
-        d.set_font(p.add_run(line), size=8 if line.startswith("快照摘要") else 10.5)
+        d.set_font(p.add_run(line), size=10)
     right.text = ""
     if c["qr"]:
         p = right.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         p.add_run().add_picture(io.BytesIO(c["qr"]["png"]), width=Mm(28))
         caption = right.add_paragraph()
-        caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        caption.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         d.set_font(caption.add_run(f"{c['number']}\n{c['version']['digest_short']}"), size=7)
+    page_break()
+
+    # 填报说明
+    d.heading(doc, "填报说明", 1, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for i, text in enumerate(c["instructions"], start=1):
+        p = d.paragraph(doc, f"{i}. {text}", size=12, indent_first=True)
+        p.paragraph_format.line_spacing = 1.5
+    page_break()
 
     def heading(index: int):
-        p = d.paragraph(doc, c["sections"][index], east_asia=d.HEI, size=14, bold=True)
-        p.paragraph_format.space_before = Pt(12)
-        p.paragraph_format.keep_with_next = True
-        return p
+        return d.heading(doc, c["sections"][index], 1)
 
     def repeat_header(t):
         """The first row repeats at the top of every page the table runs onto."""
@@ -410,49 +544,51 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
     # 一、基本情况
     heading(0)
     d.label_table(doc, c["basic"])
-    d.paragraph(doc, "联系人", east_asia=d.HEI, size=11).paragraph_format.space_before = Pt(6)
+
+    # 二、联系人
+    heading(1)
     d.table(doc, ["姓名", "职务", "电话", "电子邮箱"],
             [[x.get("name"), x.get("title"), x.get("phone"), x.get("email")] for x in c["contacts"]] or [["未填写", "", "", ""]])
 
-    # 二、主要经济指标
-    heading(1)
+    # 三、主要指标
+    heading(2)
     d.paragraph(doc, f"单位：{c['amount_unit']}（企业数量单位：家）", size=10, align=WD_ALIGN_PARAGRAPH.RIGHT)
     ind = c["indicators"]
     t = repeat_header(d.table(doc, ind["headers"], [[row["label"], *row["cells"]] for row in ind["rows"]], size=9))
     align_numbers(t, 1)
-    d.paragraph(doc, f"年均产值增速（系统计算）：{ind['growth']}。{ind['growth_formula']}；{ind['share_formula']}。"
-                     "占比和增速由系统根据所填金额计算，不由申报单位填写。", size=10)
+    sme = f"{ind['sme_count']} 家（截至{ind['sme_count_year']}年末）" if ind["sme_count"] is not None else "未填写"
+    d.paragraph(doc, f"集群内中小企业数量：{sme}。", size=10)
+    d.paragraph(doc, f"年均产值增速：{ind['growth']}。{ind['growth_formula']}；{ind['share_formula']}。"
+                     "占比和增速根据所填产值计算，不单独填写。", size=10)
 
-    # 三、优质中小企业名单
-    heading(2)
+    # 四、优质中小企业名单
+    heading(3)
     ent = c["enterprises"]
     repeat_header(d.table(doc, ent["headers"],
-                          [[r["index"], r["name"], r["uscc"], r["qualifications"], r["year"], r["in_leading"]]
-                           for r in ent["rows"]] or [["", "未填写", "", "", "", ""]], size=9))
+                          [[r["index"], r["name"], r["uscc"], "\n".join(r["qualification_lines"]), r["in_leading"]]
+                           for r in ent["rows"]] or [["", "未填写", "", "", ""]], size=9))
     d.paragraph(doc, ent["summary"], size=10)
 
-    # 四、集群发展情况
-    heading(3)
-    d.paragraph(doc, "按认定标准第三至第八方面分别说明（第一、二方面见主要经济指标和优质中小企业名单）。", size=10)
+    # 五、发展情况
+    heading(4)
     for aspect in c["aspects"]:
-        p = d.paragraph(doc, aspect["heading"], east_asia=d.KAI, size=12, bold=True)
-        p.paragraph_format.keep_with_next = True
+        d.heading(doc, aspect["heading"], 2)
         for text in aspect["paragraphs"]:
             d.paragraph(doc, text, size=12, indent_first=True)
 
-    # 五、负面清单声明
-    heading(4)
+    # 六、负面清单声明
+    heading(5)
     decl = c["declaration"]
     d.paragraph(doc, decl["text"], size=12, indent_first=True, bold=decl["clear"] is False)
 
-    # 六、三年发展规划目标
-    heading(5)
+    # 七、三年发展规划
+    heading(6)
     plan = c["plan"]
     t = d.table(doc, plan["headers"], plan["rows"] or [["未填写", "", "", "", ""]], size=10)
     align_numbers(t, 2, 3)
 
-    # 七、审核推荐意见：签字盖章
-    heading(6)
+    # 八、审核推荐意见：签字盖章
+    heading(7)
     t = doc.add_table(rows=0, cols=2)
     t.style = "Table Grid"
     for seal in c["seals"]:
@@ -473,19 +609,12 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             d.set_font(p.add_run(text), size=11)
 
-    # 附：佐证材料清单 and the criteria summary
-    p = d.paragraph(doc, "附：佐证材料清单" + ("（提交时固化，含 SHA-256 摘要）" if c["evidence"]["with_hashes"] else ""),
-                    east_asia=d.HEI, size=12, bold=True)
-    p.paragraph_format.space_before = Pt(12)
+    # 附：佐证材料清单 (names and sizes; the digests are in the reviewers' 审核参考)
+    d.heading(doc, "附：佐证材料清单", 1)
     ev = c["evidence"]
-    headers = ["清单项", "文件名", "大小（字节）"] + (["SHA-256"] if ev["with_hashes"] else [])
-    rows = [[r["item"], r["name"], r["size"]] + ([r["sha256"]] if ev["with_hashes"] else []) for r in ev["rows"]]
-    repeat_header(d.table(doc, headers, rows or [["无", "", ""] + ([""] if ev["with_hashes"] else [])], size=8))
+    t = repeat_header(d.table(doc, ["清单项", "文件名", "大小"], [[r["item"], r["name"], r["size"]] for r in ev["rows"]]
+                              or [["无", "", ""]], size=9))
+    align_numbers(t, 2)
     if ev["missing_required"]:
         d.paragraph(doc, "尚缺必需材料：" + "、".join(ev["missing_required"]), size=10)
-    if c["criteria"]:
-        d.paragraph(doc, "附：系统核验摘要（仅供参考，以审核意见为准）", east_asia=d.HEI, size=12, bold=True)
-        for item in c["criteria"]:
-            d.paragraph(doc, f"{item['name']}（第{item['version']}版{'，阈值待确认' if item['placeholder_note'] else ''}）："
-                             f"{item['verdict']}。{item['counts']}。", size=10)
     return d.to_bytes(doc)

@@ -133,3 +133,46 @@ def label_table(doc: Document, rows: list[tuple[str, str]], *, widths_mm=(40, 11
         set_font(cells[0].paragraphs[0].add_run(label), HEI, size=size)
         set_font(cells[1].paragraphs[0].add_run(value), size=size)
     return t
+
+
+HEADING_FONTS = {1: (HEI, 16), 2: (KAI, 14), 3: (HEI, 12)}
+
+
+def style_headings(doc: Document, levels=HEADING_FONTS) -> None:
+    """Restyle Word's built-in 'Heading N' styles to the CJK fonts (黑体 / 楷体), black, no theme
+    fonts, so headings keep their outline level (the navigation pane lists them) and read as a
+    Chinese official form."""
+    from docx.shared import RGBColor
+
+    for level, (east_asia, size) in levels.items():
+        style = doc.styles[f"Heading {level}"]
+        font = style.font
+        font.name = "Times New Roman"
+        font.size = Pt(size)
+        font.bold = True
+        font.italic = False
+        font.color.rgb = RGBColor(0, 0, 0)
+        rpr = style.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            rpr.insert(0, fonts)
+        for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(theme), None)
+        fonts.set(qn("w:ascii"), "Times New Roman")
+        fonts.set(qn("w:hAnsi"), "Times New Roman")
+        fonts.set(qn("w:eastAsia"), east_asia)
+        style.paragraph_format.space_before = Pt(12 if level == 1 else 6)
+        style.paragraph_format.space_after = Pt(6 if level == 1 else 3)
+        style.paragraph_format.keep_with_next = True
+
+
+def heading(doc: Document, text: str, level: int = 1, *, align=None):
+    """A paragraph in the built-in 'Heading N' style (restyle with ``style_headings`` first);
+    the run names the East Asian font as well, for readers that ignore style fonts."""
+    east_asia, size = HEADING_FONTS.get(level, (HEI, 12))
+    p = doc.add_paragraph(style=f"Heading {level}")
+    if align is not None:
+        p.alignment = align
+    set_font(p.add_run(text), east_asia, size=size, bold=True)
+    return p

@@ -7,6 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from clusterdesk.applications import domain
+from clusterdesk.applications.form_extra import EXTRA_FIELDS
 from clusterdesk.applications.models import Application, ApplicationVersion, AppendOnlyVersion, Section, Status
 from clusterdesk.audit.models import AuditEvent
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
@@ -68,7 +69,7 @@ def test_save_complete_body_roundtrips(accounts, draft):
     save(accounts["dunhua"], draft, **body)
 
     data = domain.load_data(draft)
-    assert data == body
+    assert data == {**dict.fromkeys(EXTRA_FIELDS), **body}  # the optional fields added for 附件1 are unset
     assert Application.objects.get(pk=draft.pk).name == "敦化市医药产业集群"
 
 
@@ -224,7 +225,7 @@ def test_submit_stores_immutable_snapshot(accounts, ready):
 
     ready.refresh_from_db()
     assert ready.status == Status.SUBMITTED and ready.current_version == 1
-    assert version.data == complete_body()
+    assert version.data == {**dict.fromkeys(EXTRA_FIELDS), **complete_body()}
     assert len(version.evidence) == 5 and all(len(f["sha256"]) == 64 for f in version.evidence)
     assert len(version.digest) == 64
     with pytest.raises(AppendOnlyVersion):
