@@ -10,8 +10,10 @@ and province, the evidence with SHA-256, and — once decided — the per-criter
 ``attachment3_docx`` with python-docx (``documents/docx.py``). A task not yet submitted is
 marked 草稿.
 
-``attachment4_xlsx(round_, tasks)`` is the province's summary: 序号, 集群名称, 所在地, 初审结果
-(provincial: 通过/未通过; national: 初审通过（报部）/初审未通过), 未通过原因 (the failure reason, or
+``attachment4_xlsx(round_, tasks)`` is the summary (the province's, or a county's or city's own
+rows): its title names the recognition batch re-reviewed (``attachment4_title``); 序号, 集群名称,
+所在地, 初审结果 / 复核结果 (``result_head``: 初审 only for national clusters, whose re-review
+MIIT decides; provincial: 通过/未通过; national: 初审通过（报部）/初审未通过), 未通过原因 (the failure reason, or
 the missed deadline), 实地抽查情况, 备注 (the batch, the stage, and for a national cluster the
 report date and MIIT's outcome, 工信部结论).
 """
@@ -439,12 +441,43 @@ def _put_text(cell, value) -> None:
     cell.data_type = "s"
 
 
-def attachment4_title(round_) -> str:
-    return f"{round_.year}年{TITLE4}"
+def batch_years(tasks) -> list[int]:
+    """The recognition batch years of the clusters re-reviewed, ascending, without repeats."""
+    return sorted({t.cluster.batch_year for t in tasks if t.cluster.batch_year})
 
 
-def attachment4_xlsx(round_, tasks) -> bytes:
-    """附件4: title row, unit row, header, one bordered row per task, frozen header, A4 landscape."""
+def attachment4_title(round_, tasks=None) -> str:
+    """附件4's title names the batch **re-reviewed** (the clusters' recognition batch year), not
+    the year the re-review runs: "2022年度中小企业特色产业集群复核情况汇总表". Clusters of several
+    batches in one export name every batch, "2021、2022年度…" (each row's batch is in 备注); with no
+    batch year known the title falls back to the re-review year, "2025年开展的…"."""
+    years = batch_years(tasks if tasks is not None else RereviewTask.objects.filter(round=round_)
+                        .select_related("cluster"))
+    if years:
+        return f"{'、'.join(str(y) for y in years)}年度{TITLE4}"
+    return f"{round_.year}年开展的{TITLE4}"
+
+
+RESULT_HEADS = {"national": "初审结果", "provincial": "复核结果", "mixed": "初审/复核结果"}
+
+
+def result_head(tasks) -> str:
+    """"初审结果" only where every row is an initial review (national clusters, MIIT decides),
+    "复核结果" where the province decides (provincial clusters); a mixed table reads
+    "初审/复核结果" and its note says which is which."""
+    kinds = {t.is_national for t in tasks}
+    if kinds == {True}:
+        return RESULT_HEADS["national"]
+    if kinds == {False}:
+        return RESULT_HEADS["provincial"]
+    return RESULT_HEADS["mixed"] if kinds else RESULT_HEADS["provincial"]
+
+
+def attachment4_xlsx(round_, tasks, *, unit=None) -> bytes:
+    """附件4: title row, unit row, header, one bordered row per task, frozen header, A4 landscape.
+
+    ``unit`` is the exporting unit (the province by default; a county or city exporting its own
+    rows signs as itself)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -455,7 +488,9 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     tasks = list(tasks)
     n = len(COLUMNS4)
     last_col = get_column_letter(n)
-    title = attachment4_title(round_)
+    title = attachment4_title(round_, tasks)
+    head = result_head(tasks)
+    columns = [(head if name == "初审结果" else name, width) for name, width in COLUMNS4]
     wb = Workbook()
     ws = wb.active
     ws.title = "复核情况汇总表"
@@ -469,7 +504,7 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     ws.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[TITLE_ROW].height = 32
     ws.merge_cells(start_row=UNIT_ROW, start_column=1, end_row=UNIT_ROW, end_column=4)
-    _put_text(ws.cell(UNIT_ROW, 1), f"填报单位（盖章）：{authority_name(round_.province)}")
+    _put_text(ws.cell(UNIT_ROW, 1), f"填报单位（盖章）：{authority_name(unit or round_.province)}")
     ws.merge_cells(start_row=UNIT_ROW, start_column=5, end_row=UNIT_ROW, end_column=n)
     _put_text(ws.cell(UNIT_ROW, 5), f"填报日期：{cn_date(timezone.localtime(timezone.now(), SHANGHAI).date())}")
     ws.cell(UNIT_ROW, 5).alignment = Alignment(horizontal="right", vertical="center")
@@ -477,9 +512,9 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     ws.row_dimensions[UNIT_ROW].height = 20
 
     fill = PatternFill("solid", fgColor="EDEDED")
-    for k, (head, width) in enumerate(COLUMNS4, 1):
+    for k, (label, width) in enumerate(columns, 1):
         cell = ws.cell(HEAD_ROW, k)
-        _put_text(cell, head)
+        _put_text(cell, label)
         cell.font, cell.border, cell.fill = head_font, border, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(k)].width = width
@@ -508,10 +543,13 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     passed = sum(1 for r in rows if r["result"] in ("通过", "初审通过（报部）"))
     failed = sum(1 for r in rows if r["result"] in (NOT_PASSED, "初审未通过"))
     r += 1
-    for line in (f"注：1. 共 {len(tasks)} 个集群参加复核，通过（含国家级初审通过）{passed} 个，未通过 {failed} 个。",
-                 "2. 未通过的须说明原因；逾期未提交复核申报材料的按未通过处理。省级集群由省厅撤销认定；国家级集群为省厅初审结果，"
-                 "报送工业和信息化部，复核结论以工信部为准（见备注）。",
-                 f"3. 导出时间：{timezone.localtime(timezone.now(), SHANGHAI):%Y-%m-%d %H:%M}（北京时间）。"):
+    lines = [f"注：1. 共 {len(tasks)} 个集群参加复核，通过（含国家级初审通过）{passed} 个，未通过 {failed} 个。",
+             "2. 未通过的须说明原因；逾期未提交复核申报材料的按未通过处理。省级集群由省厅撤销认定；国家级集群为省厅初审结果，"
+             "报送工业和信息化部，复核结论以工信部为准（见备注）。"]
+    if head == RESULT_HEADS["mixed"]:
+        lines.append("3. “初审/复核结果”一栏：国家级集群为省厅初审结果，省级集群为省厅复核结果；各行认定批次见备注。")
+    lines.append(f"{len(lines) + 1}. 导出时间：{timezone.localtime(timezone.now(), SHANGHAI):%Y-%m-%d %H:%M}（北京时间）。")
+    for line in lines:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n)
         _put_text(ws.cell(r, 1), line)
         ws.cell(r, 1).font = Font(name="宋体", size=9)
@@ -532,5 +570,6 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     return buffer.getvalue()
 
 
-def attachment4_filename(round_) -> str:
-    return f"{ATTACHMENT4} {attachment4_title(round_)}.xlsx"
+def attachment4_filename(round_, tasks=None, unit=None) -> str:
+    suffix = f"（{unit.name}）" if unit is not None and unit.pk != round_.province_id else ""
+    return f"{ATTACHMENT4} {attachment4_title(round_, tasks)}{suffix}.xlsx"

@@ -125,7 +125,14 @@ def rereview_index(request):
     if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
         rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
     can_start = request.user.role == Role.PROVINCE_ADMIN and request.user.org.kind == OrgKind.PROVINCE
-    return render(request, "rereview/rereview_index.html", {"tasks": tasks, "rounds": rounds, "can_start": can_start})
+    own_exports = []  # a county or city exports 附件4 of its own rows, per round it has tasks in
+    if request.user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER):
+        seen = {}
+        for t in tasks:
+            seen.setdefault(t.round_id, t.round)
+        own_exports = list(seen.values())
+    return render(request, "rereview/rereview_index.html", {"tasks": tasks, "rounds": rounds, "can_start": can_start,
+                                                            "own_exports": own_exports})
 
 
 @login_required
@@ -205,12 +212,26 @@ def rereview_start(request):
 
 @login_required
 def rereview_attachment4(request, round_id):
-    round_ = _round_for_province(request, round_id)
+    """附件4 (.xlsx). Province staff: every task of the round. A county applicant or a city
+    reviewer: the tasks of its own scope only (``RereviewTask.objects.visible_to``), signed by
+    its unit; a round without a task in its scope is a 404."""
+    user = request.user
+    round_ = get_object_or_404(Round.objects.visible_to(user).select_related("province"), pk=round_id)
     rr.mark_missed(round_=round_)
-    tasks = RereviewTask.objects.filter(round=round_).select_related("org", "org__recommender", "cluster").order_by("org__path", "pk")
-    body = docs.attachment4_xlsx(round_, tasks)
+    tasks = RereviewTask.objects.filter(round=round_)
+    if _is_province_staff(user, round_):
+        unit = round_.province
+    elif user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER) and user.org_id:
+        unit = user.org
+        tasks = tasks.filter(pk__in=RereviewTask.objects.visible_to(user).filter(round=round_).values("pk"))
+        if not tasks.exists():
+            raise Http404("本单位在该批次没有复核任务")
+    else:
+        raise Http404("页面不存在")
+    tasks = list(tasks.select_related("org", "org__recommender", "cluster").order_by("org__path", "pk"))
+    body = docs.attachment4_xlsx(round_, tasks, unit=unit)
     response = HttpResponse(body, content_type=docs.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, docs.attachment4_filename(round_))
+    response["Content-Disposition"] = content_disposition_header(True, docs.attachment4_filename(round_, tasks, unit))
     response["Cache-Control"] = "private, no-store"
     return response
 
