@@ -236,6 +236,37 @@ def rereview_attachment4(request, round_id):
     return response
 
 
+def _rereview_letter(request, round_id, ext: str) -> HttpResponse:
+    """The province's 函 to MIIT with the initial re-review results (province staff); nothing
+    decided yet goes back to the round page with the reason."""
+    from clusterdesk.documents import letter
+
+    round_ = _round_for_province(request, round_id)
+    try:
+        context = letter.rereview_letter_context(round_)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("rereview_round", round_id=round_.pk)
+    if ext == "docx":
+        body, content_type = letter.render_letter_docx(context), DOCX_TYPE
+    else:
+        body, content_type = letter.render_letter_pdf(context), "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, letter.rereview_letter_filename(round_, ext))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def rereview_letter_docx(request, round_id):
+    return _rereview_letter(request, round_id, "docx")
+
+
+@login_required
+def rereview_letter_pdf(request, round_id):
+    return _rereview_letter(request, round_id, "pdf")
+
+
 # --- a task -------------------------------------------------------------------------------------
 
 def _evidence_rows(task: RereviewTask) -> list[dict]:
