@@ -72,8 +72,8 @@ class Org(models.Model):
     note = models.TextField("备注", blank=True)
     # What the unit's letters print: its 发文机关代字 (吉工信, so a letter's number reads
     # 吉工信函〔2025〕×号) and its 签发人.
-    doc_prefix = models.CharField("发文机关代字", max_length=20, blank=True)
-    signer = models.CharField("签发人", max_length=20, blank=True)
+    doc_prefix = models.CharField("发文机关代字", max_length=20, blank=True, default="", db_default="")
+    signer = models.CharField("签发人", max_length=20, blank=True, default="", db_default="")
 
     objects = OrgQuerySet.as_manager()
 
