@@ -45,6 +45,7 @@ SECTION_TITLES = [
     "认定以来变化情况",
     "负面清单声明",
     "复核自评情况",
+    "分方面复核说明",
     "审核意见",
 ]
 INDICATOR_COLUMNS = [
@@ -187,7 +188,14 @@ def decision_text(task: RereviewTask) -> str:
     return ""
 
 
-def _opinions(task: RereviewTask) -> list[dict]:
+def _aspects(task: RereviewTask, data: dict) -> list[dict]:
+    """The county's narrative per aspect of the criteria set, "未填写" where it wrote none."""
+    narratives = data.get("aspects") or {}
+    return [{"title": f"{key}. {title}", "paragraphs": _paragraphs(narratives.get(key))}
+            for key, title in rr.task_aspects(task)]
+
+
+def _opinions(task: RereviewTask, province: bool = True) -> list[dict]:
     submitted = task.submitted_at is not None
     return [
         {"title": "县级申报单位意见", "text": f"已于 {_local(task.submitted_at)} 提交（{_name(task.submitted_by)}）。" if submitted else "",
@@ -195,8 +203,8 @@ def _opinions(task: RereviewTask) -> list[dict]:
         {"title": "市（州）工业和信息化主管部门审核意见",
          "text": task.city_comment + (f"（{_local(task.forwarded_at)} 报送）" if task.forwarded_at else ""),
          "stamp": "市（州）工业和信息化主管部门（盖章）"},
-        {"title": "省工业和信息化厅初审意见" if task.is_national else "省工业和信息化厅复核意见", "text": decision_text(task),
-         "stamp": "省工业和信息化厅（盖章）"},
+        {"title": "省工业和信息化厅初审意见" if task.is_national else "省工业和信息化厅复核意见",
+         "text": decision_text(task) if province else "", "stamp": "省工业和信息化厅（盖章）"},
     ]
 
 
@@ -230,7 +238,11 @@ def _checks(task: RereviewTask) -> dict | None:
     }
 
 
-def content(task: RereviewTask) -> dict:
+def content(task: RereviewTask, province: bool = True) -> dict:
+    """What 附件3 prints. ``province=False`` is the form as the county files it and the city
+    forwards it: no status, no province decision (its opinion box stays blank for the seal), no
+    per-criterion checks. The province's copy (``province=True``) adds its decision and, on a
+    separate page headed as the province's internal record, its checks."""
     from clusterdesk.catalog.models import Industry
 
     task = RereviewTask.objects.select_related(
@@ -246,8 +258,9 @@ def content(task: RereviewTask) -> dict:
         ("主导产业", f"{industry.name}（{industry.code}）" if industry else (cluster.leading_industry_code or "—")),
         ("运营主体", cluster.operating_body or "—"),
         ("集群面积", f"{data['area_km2']} 平方公里" if data.get("area_km2") not in (None, "") else "—"),
-        ("复核状态", task.get_status_display()),
     ]
+    if province:
+        basic.append(("复核状态", task.get_status_display()))
     return {
         "attachment": ATTACHMENT3,
         "title": TITLE3,
@@ -264,10 +277,12 @@ def content(task: RereviewTask) -> dict:
         "changes": _changes(data),
         "declaration": _declaration(data),
         "self_assessment": _paragraphs(data.get("self_assessment")),
-        "opinions": _opinions(task),
+        "aspects": _aspects(task, data),
+        "opinions": _opinions(task, province),
+        "province": province,
         "date_line": DATE_LINE,
         "evidence": _evidence(task),
-        "checks": _checks(task),
+        "checks": _checks(task) if province else None,
     }
 
 
@@ -277,21 +292,21 @@ def filename(task: RereviewTask, fmt: str) -> str:
 
 # --- 附件3 as PDF -----------------------------------------------------------------------------
 
-def attachment3_pdf(task: RereviewTask) -> bytes:
+def attachment3_pdf(task: RereviewTask, province: bool = True) -> bytes:
     from clusterdesk.documents.pdf import render_pdf
 
-    return render_pdf("rereview/attachment3.html", content(task))
+    return render_pdf("rereview/attachment3.html", content(task, province))
 
 
 # --- 附件3 as Word ----------------------------------------------------------------------------
 
-def attachment3_docx(task: RereviewTask) -> bytes:
+def attachment3_docx(task: RereviewTask, province: bool = True) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt, RGBColor
 
     from clusterdesk.documents import docx as d
 
-    c = content(task)
+    c = content(task, province)
     doc = d.new_document(margins_mm=(30, 25, 26, 24))
     header = doc.sections[0].header.paragraphs[0]
     d.set_font(header.add_run(f"{c['attachment']}　{c['cluster_name']}　"), d.SONG, size=9)
@@ -341,6 +356,13 @@ def attachment3_docx(task: RereviewTask) -> bytes:
         d.paragraph(doc, text, size=12, indent_first=True)
 
     heading(6)
+    for aspect in c["aspects"]:
+        p = d.paragraph(doc, aspect["title"], east_asia=d.HEI, size=12)
+        p.paragraph_format.keep_with_next = True
+        for text in aspect["paragraphs"]:
+            d.paragraph(doc, text, size=12, indent_first=True)
+
+    heading(7)
     t = doc.add_table(rows=0, cols=2)
     t.style = "Table Grid"
     for op in c["opinions"]:
@@ -366,8 +388,12 @@ def attachment3_docx(task: RereviewTask) -> bytes:
     if ev["missing_required"]:
         d.paragraph(doc, "尚缺必需材料：" + "、".join(ev["missing_required"]), size=10)
     if c["checks"]:
+        from docx.enum.text import WD_BREAK
+
         ch = c["checks"]
-        d.paragraph(doc, f"附：逐条核查结果 — {ch['name']}：{ch['verdict']}", east_asia=d.HEI, size=12, bold=True)
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)  # the province's record, not part of the form
+        d.paragraph(doc, f"省厅逐条核查结果（省厅留存，不属于复核申报表） — {ch['name']}：{ch['verdict']}",
+                    east_asia=d.HEI, size=12, bold=True)
         d.table(doc, ch["headers"], ch["rows"], size=8)
     return d.to_bytes(doc)
 

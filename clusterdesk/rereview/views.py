@@ -69,7 +69,9 @@ def _error_inputs(exc: DomainError) -> set[str]:
     for e in exc.errors or ([{"field": exc.field}] if exc.field else []):
         parts = str(e.get("field") or "").split(".")
         prefix = {"plan_targets": "t", "indicators": "ind", "quality_enterprises": "e", "changes": "ch"}.get(parts[0])
-        if prefix and len(parts) >= 3:
+        if parts[0] == "aspects" and len(parts) == 2:
+            names.add(f"aspects.{parts[1]}")
+        elif prefix and len(parts) >= 3:
             names.add(f"{prefix}-{parts[1]}-{parts[2]}")
         elif prefix and len(parts) == 2:
             names.add(f"{prefix}-{parts[1]}")
@@ -385,6 +387,8 @@ def _form_data(post, task: RereviewTask) -> dict:
         "plan_targets": targets, "indicators": indicators, "quality_enterprises": enterprises,
         "area_km2": post.get("area_km2", ""), "changes": changes, "negative_list_clear": negative,
         "self_assessment": post.get("self_assessment", ""),
+        "aspects": {key: post.get(f"aspect-{key}", "") for key, _ in rr.task_aspects(task)
+                    if post.get(f"aspect-{key}", "").strip()},
     }
 
 
@@ -417,7 +421,11 @@ def _form_context(task: RereviewTask, data: dict, errors: set[str]) -> dict:
     changes = [{"key": k, "label": label, "v": (data.get("changes") or {}).get(k) or {},
                 "err": f"ch-{k}-changed" in errors or f"ch-{k}-description" in errors}
                for k, label in rr.CHANGE_KINDS.items()]
+    narratives = data.get("aspects") or {}
+    aspects = [{"key": key, "title": title, "text": narratives.get(key, ""), "err": f"aspects.{key}" in errors}
+               for key, title in rr.task_aspects(task)]
     return {
+        "aspects": aspects,
         "fixed_targets": fixed, "targets": targets, "target_count": len(targets),
         "indicator_rows": indicator_rows, "indicator_fields": INDICATOR_FIELDS,
         "enterprises": enterprises, "enterprise_count": len(enterprises), "qualifications": QUALIFICATIONS,
@@ -620,8 +628,13 @@ def rereview_confirm(request, pk):
 # --- 附件3 downloads ------------------------------------------------------------------------------
 
 def _attachment3(request, pk, fmt: str) -> HttpResponse:
+    """附件3 as the viewer files it: the county's and the city's copy is the form only (no status,
+    no province decision, no checks); the province's copy adds its decision and its per-criterion
+    checks on a separate page."""
     task = _task(request, pk)
-    body = docs.attachment3_pdf(task) if fmt == "pdf" else docs.attachment3_docx(task)
+    province = _is_province_staff(request.user, task.round)
+    body = (docs.attachment3_pdf(task, province=province) if fmt == "pdf"
+            else docs.attachment3_docx(task, province=province))
     response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else DOCX_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, docs.filename(task, fmt))
     response["Cache-Control"] = "private, no-store"

@@ -660,3 +660,59 @@ def test_api_path(client, accounts, rr_round, api_token):
     response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/confirm-revocation", {},
                            content_type="application/json", **province)
     assert response.status_code == 400 and response.json()["field"] == "task"  # MIIT revokes national clusters
+
+
+def test_aspect_narratives_are_kept_and_printed_and_the_countys_copy_has_no_decision(client, accounts, forwarded, tmp_path):
+    """A narrative per aspect of the criteria set (optional) on the county's form and in 附件3;
+    the county's and the city's copy shows no status and no province decision; the province's
+    copy keeps them, with its checks on a separate page."""
+    from docx import Document
+
+    from clusterdesk.rereview.docs import attachment3_docx, attachment3_pdf
+
+    aspects = rr.task_aspects(forwarded)
+    assert len(aspects) == 8 and aspects[0][0] == "1"
+    _, errors = rr.clean_data({"aspects": {"9": "x"}}, forwarded)
+    assert errors[0].field == "aspects.9" and "没有第9方面" in errors[0].message
+    cleaned, errors = rr.clean_data({"aspects": {"1": "龙头企业带动明显", "2": "  "}}, forwarded)
+    assert cleaned["aspects"] == {"1": "龙头企业带动明显"} and not errors
+    forwarded.data = {**forwarded.data, "aspects": {"1": "龙头企业带动明显（演示）", "5": "数字化车间3个（演示）"}}
+    forwarded.save(update_fields=["data"])
+    rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=FAIL_REASON)
+    forwarded.refresh_from_db()
+
+    def flat(pdf: bytes) -> str:
+        path = tmp_path / "a3.pdf"
+        path.write_bytes(pdf)
+        return "".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
+
+    county = flat(attachment3_pdf(forwarded, province=False))
+    assert "七、分方面复核说明" in county and "龙头企业带动明显（演示）" in county and "数字化车间3个（演示）" in county
+    assert f"1.{aspects[0][1]}" in county and "未填写" in county
+    assert "复核状态" not in county and "初审未通过" not in county and FAIL_REASON not in county
+    assert "省厅逐条核查结果" not in county and "省工业和信息化厅（盖章）" in county
+    province = flat(attachment3_pdf(forwarded, province=True))
+    assert "初审未通过" in province and "省厅逐条核查结果（省厅留存，不属于复核申报表）" in province
+    word = "\n".join(p.text for p in Document(io.BytesIO(attachment3_docx(forwarded, province=False))).paragraphs)
+    assert "龙头企业带动明显（演示）" in word and "初审未通过" not in word and "省厅逐条核查结果" not in word
+
+    client.force_login(accounts["dunhua"])
+    response = client.get(f"/registry/rereview/tasks/{forwarded.pk}/attachment3.pdf")
+    assert response.status_code == 200 and "初审未通过" not in flat(response.content)
+    client.force_login(accounts["province"])
+    response = client.get(f"/registry/rereview/tasks/{forwarded.pk}/attachment3.pdf")
+    assert "初审未通过" in flat(response.content)
+
+
+def test_the_edit_page_has_a_narrative_per_aspect(client, accounts, task):
+    client.force_login(accounts["dunhua"])
+    page = client.get(f"/registry/rereview/tasks/{task.pk}/edit/").content.decode()
+    assert page.count('name="aspect-') == 8
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/",
+                           {"version": "0", "t-count": "0", "e-count": "0", "aspect-4": "建成省级创新平台2个"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.data["aspects"] == {"4": "建成省级创新平台2个"}
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/",
+                           {"version": "1", "t-count": "0", "e-count": "0", "aspect-4": "长" * 5001})
+    assert response.status_code == 200 and "复核说明不能超过 5000 个字" in response.content.decode()
