@@ -79,6 +79,8 @@ class TaskPatch(Schema):
         None, description="leading_industry / spatial_scope / operating_body，各为 {changed: bool, description}")
     negative_list_clear: bool | None = None
     self_assessment: str | None = None
+    aspects: dict[str, Any] | None = Field(
+        None, description="分方面复核说明（选填）：按认定标准的方面编号填写文字，如 {\"1\": \"…\", \"5\": \"…\"}")
 
 
 class ForwardIn(Schema):

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.orgs.models import Org, Role
@@ -72,6 +72,10 @@ class RoundOut(Schema):
     contact_phone: str
     contact_email: str
     notice: str
+    notice_title: str
+    notice_number: str
+    ministry_notice_title: str
+    ministry_notice_number: str
     checklist: list[ChecklistItemOut]
     extensions: list[ExtensionOut]
     county_deadlines: list[UnitDeadlineOut]
@@ -96,6 +100,10 @@ class RoundIn(Schema):
     contact_phone: str = ""
     contact_email: str = ""
     notice: str = ""
+    notice_title: str = ""
+    notice_number: str = Field("", description="省厅通知文号，如 吉工信中小〔2025〕12号")
+    ministry_notice_title: str = ""
+    ministry_notice_number: str = Field("", description="工信部通知文号，如 工信厅企业函〔2025〕77号")
 
 
 class RoundPatch(Schema):
@@ -117,6 +125,10 @@ class RoundPatch(Schema):
     contact_phone: str | None = None
     contact_email: str | None = None
     notice: str | None = None
+    notice_title: str | None = None
+    notice_number: str | None = None
+    ministry_notice_title: str | None = None
+    ministry_notice_number: str | None = None
 
 
 class ExtensionIn(Schema):
@@ -180,6 +192,10 @@ def round_out(round_: Round) -> dict:
         "contact_phone": round_.contact_phone,
         "contact_email": round_.contact_email,
         "notice": round_.notice,
+        "notice_title": round_.notice_title,
+        "notice_number": round_.notice_number,
+        "ministry_notice_title": round_.ministry_notice_title,
+        "ministry_notice_number": round_.ministry_notice_number,
         "checklist": [
             {"code": c.code, "title": c.title, "required": c.required, "allowed_types": c.allowed_types,
              "order": c.order}

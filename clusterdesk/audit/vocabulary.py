@@ -12,6 +12,7 @@ ACTIONS: dict[str, str] = {
     "auth.token_issued": "签发接口令牌",
     "auth.token_revoked": "吊销接口令牌",
     "org.loaded": "导入单位",
+    "org.letterhead": "修改单位发文机关代字和签发人",
     "account.created": "创建账号",
     "account.disabled": "停用账号",
     "account.enabled": "启用账号",

@@ -1,14 +1,25 @@
-"""The recommendation letter (推荐文件) as a draft in the layout of GB/T 9704-2012, as .docx to
-edit and as .pdf.
+"""The letters of a round as drafts in the layout of GB/T 9704-2012, as .docx to edit and .pdf.
 
-Two letters: a recommending unit's stage-2 letter to the province (its formal list when sent,
-else its applications currently 市州拟推荐), and the province's letter to MIIT listing the
-national picks in rank order. Both are upward documents (上行文): the document number sits on
-the left with 签发人 on the right, under the red issuing-authority mark (发文机关标志), above the
-red separator line.
+Three letters:
 
-What a unit must fill is left as a placeholder (×): the document number's sequence, the city's
-abbreviation, the signer. The date is the day of generation. The seal is added on paper.
+- a recommending unit's stage-2 letter to the province (its formal list when sent, else its
+  applications currently 市州拟推荐): a report (报告) in the 文件 format — the document number on
+  the left with 签发人 on the right, under the red mark "…文件", above the red separator line;
+  it cites the province's notice (title and 文号, from the round);
+- the province's letter to MIIT recommending the national list in rank order, naming the quota;
+- the province's letter to MIIT with the results of its initial re-review of national clusters
+  (passed, and failed with the reason).
+
+The two letters to MIIT are 函 (信函格式, GB/T 9704 10.1): the provincial department is not a
+subordinate in line of MIIT (it answers to the provincial government), so it writes a 函, not a
+report. The mark is the authority's name without "文件", above a red double line; the number
+("吉工信函〔2025〕　　号") is at the right under the line, 签发人 under it. They cite the ministry's
+notice (title and 文号, from the round).
+
+The number is built from the unit's 发文机关代字 (``Org.doc_prefix``) and the signer is the unit's
+``Org.signer``; only what is unknown is left to fill — the running number always, the 代字
+(××) and the signer (×××) when the unit has none — highlighted. The date is the day of
+generation. The seal is added on paper.
 """
 
 from __future__ import annotations
@@ -37,22 +48,30 @@ LINE_PT = 28.95  # 22 lines in 225 mm
 MINISTRY = "工业和信息化部中小企业局"
 
 
+RUNNING_NUMBER_BLANK = "\u3000\u3000"  # the clerk writes the running number here
+PREFIX_PLACEHOLDER = "××"
+SIGNER_PLACEHOLDER = "×××"
+REPORT, LETTER = "report", "letter"  # 文件格式（报告）, 信函格式（函）
+
+
 @dataclass
 class LetterItem:
     index: int
     name: str
     place: str
     national: bool
+    note: str = ""
 
     @property
     def text(self) -> str:
         extra = "；同步推荐国家级" if self.national else ""
-        return f"{self.index}.{self.name}（{self.place}{extra}）"
+        note = f"。{self.note.rstrip('。')}。" if self.note else ""
+        return f"{self.index}.{self.name}（{self.place}{extra}）{note}"
 
 
 @dataclass
 class Letter:
-    kind: str  # "city" | "province"
+    kind: str  # "city" | "province" | "rereview"
     round: Round
     org: Org
     authority: str
@@ -70,6 +89,37 @@ class Letter:
     date: str
     contact: str
     national_count: int = 0
+    fmt: str = REPORT
+    signer: str = ""
+    # the number split where the clerk fills in: (before the blank, the blank, after the blank)
+    number_parts: tuple = ("", "", "")
+    prefix_known: bool = True
+    more: list = None  # further (lead, items) sections, e.g. the clusters that failed
+
+    @property
+    def sections(self) -> list[tuple[str, list[LetterItem]]]:
+        return [(self.lead, self.items)] + list(self.more or [])
+
+    @property
+    def signer_text(self) -> str:
+        return self.signer or SIGNER_PLACEHOLDER
+
+
+def doc_number_parts(org: Org, year: int, fmt: str) -> tuple[tuple[str, str, str], bool]:
+    """The unit's document number with the running number left blank: ("吉工信函〔2025〕", "　　",
+    "号"); ``××`` stands for an unknown 代字 (the second value says whether it is known)."""
+    prefix = (org.doc_prefix or "").strip()
+    kind = "函" if fmt == LETTER and not prefix.endswith("函") else ""
+    head = f"{prefix or PREFIX_PLACEHOLDER}{kind}〔{year}〕"
+    return (head, RUNNING_NUMBER_BLANK, "号"), bool(prefix)
+
+
+def cited_notice(title: str, number: str, fallback: str) -> str:
+    """"《title》（number）" as a letter cites a notice; without a title the fallback words."""
+    title = (title or "").strip().strip("《》")
+    if not title:
+        return fallback
+    return f"《{title}》" + (f"（{number}）" if number else "")
 
 
 def _mark_pt(mark: str) -> int:
@@ -103,7 +153,6 @@ def letter_context(round_: Round, org: Org) -> Letter:
     """What the letter says. ``org`` is a recommending unit (its stage-2 list) or the round's
     province (the national list). Refused (409) when there is nothing to recommend."""
     year = round_.year
-    authority = authority_name(org)
     we = self_reference(org)
     if org.kind == OrgKind.PROVINCE:
         from clusterdesk.reviews.models import NationalPick
@@ -121,16 +170,19 @@ def letter_context(round_: Round, org: Org) -> Letter:
             city = county.recommender if county.recommender_id and county.recommender_id != county.pk else None
             place = f"{city.name}{county.name}" if city else county.name
             items.append(LetterItem(i, app.name or app.number, place, False))
+        notice = cited_notice(round_.ministry_notice_title, round_.ministry_notice_number,
+                              f"工业和信息化部关于开展{year}年度中小企业特色产业集群申报工作的通知")
         intro = [
-            f"根据工业和信息化部关于开展{year}年度中小企业特色产业集群申报工作的通知要求，{we}组织全省各市（州）"
-            "开展了中小企业特色产业集群申报推荐工作。经市（州）审核推荐、我厅初审、实地抽查和专家评审，"
-            "现将推荐情况报告如下。",
+            f"根据{notice}要求，{we}组织全省各市（州）开展了中小企业特色产业集群申报推荐工作。"
+            "经市（州）审核推荐、我厅初审、实地抽查和专家评审，现将推荐情况函告如下。",
         ]
-        lead = f"{we}推荐以下{len(items)}个集群为{year}年度国家级中小企业特色产业集群（按推荐顺序排列）："
-        after = [f"上述集群的申报材料已经{we}审核，推荐汇总表见附件。", "特此报告。"]
-        doc_number = f"{org.name[:1]}工信中小〔{year}〕×号"
+        quota = round_.national_quota
+        lead = (f"按照通知分配我省的{quota}个推荐名额，{we}推荐以下{len(items)}个集群为{year}年度"
+                "国家级中小企业特色产业集群（按推荐顺序排列）：")
+        after = [f"上述集群的申报材料已经{we}审核，推荐汇总表见附件。", "请予审核。"]
+        fmt = LETTER
         addressee = f"{MINISTRY}："
-        title_lines = [f"关于推荐{year}年度国家级", "中小企业特色产业集群的报告"]
+        title_lines = [f"关于推荐{year}年度国家级", "中小企业特色产业集群的函"]
         contact = _contact(round_.contact_name, round_.contact_phone)
         national = 0
     else:
@@ -141,27 +193,75 @@ def letter_context(round_: Round, org: Org) -> Letter:
             raise Conflict("尚无拟推荐的申报，无法生成推荐文件：请先在待审列表中把申报“推荐为省级”")
         national = sum(1 for i in items if i.national)
         province_authority = authority_name(round_.province)
+        notice = cited_notice(round_.notice_title, round_.notice_number,
+                              f"《{province_authority}关于开展{round_.name}工作的通知》")
         intro = [
-            f"根据《{province_authority}关于开展{round_.name}工作的通知》要求，{we}组织本地区开展了"
+            f"根据{notice}要求，{we}组织本地区开展了"
             "中小企业特色产业集群申报工作，并对申报材料进行了审核。现将推荐情况报告如下。",
         ]
         lead = (f"{we}推荐以下{len(items)}个集群为{year}年度省级中小企业特色产业集群"
                 + (f"，其中{national}个同步推荐国家级中小企业特色产业集群：" if national else "："))
         after = [f"上述集群的申报材料已经{we}审核，推荐汇总表见附件。", "特此报告。"]
-        doc_number = f"××工信〔{year}〕×号"
+        fmt = REPORT
         addressee = f"{province_authority}："
         title_lines = [f"关于推荐{year}年度", "中小企业特色产业集群的报告"]
         who = getattr(lst, "submitted_by", None)
         contact = _contact(getattr(who, "display_name", "") or "", getattr(who, "phone", "") or "")
     attachments = [summary_title(round_), f"中小企业特色产业集群申报表（{len(items)}份）"]
-    mark = f"{authority}文件"
-    return Letter(
-        kind="province" if org.kind == OrgKind.PROVINCE else "city", round=round_, org=org, authority=authority,
-        mark=mark, mark_pt=_mark_pt(mark), doc_number=doc_number, title="".join(title_lines), title_lines=title_lines,
-        addressee=addressee, intro=intro,
-        lead=lead, items=items, after=after, attachments=attachments, date=today_cn(), contact=contact,
-        national_count=national,
-    )
+    return _letter(kind="province" if org.kind == OrgKind.PROVINCE else "city", round_=round_, org=org, fmt=fmt,
+                   title_lines=title_lines, addressee=addressee, intro=intro, lead=lead, items=items, after=after,
+                   attachments=attachments, contact=contact, national_count=national)
+
+
+def _letter(*, kind: str, round_: Round, org: Org, fmt: str, title_lines: list[str], **fields) -> Letter:
+    authority = authority_name(org)
+    mark = f"{authority}文件" if fmt == REPORT else authority
+    parts, known = doc_number_parts(org, round_.year, fmt)
+    return Letter(kind=kind, round=round_, org=org, authority=authority, mark=mark, mark_pt=_mark_pt(mark),
+                  doc_number="".join(parts), number_parts=parts, prefix_known=known, signer=org.signer or "",
+                  title="".join(title_lines), title_lines=title_lines, date=today_cn(), fmt=fmt, **fields)
+
+
+def rereview_letter_context(round_: Round) -> Letter:
+    """The province's 函 to MIIT with its initial re-review of the national clusters: those that
+    passed (reported for MIIT's decision) and those that failed, each with the reason. Refused
+    (409) while no national cluster of the round has its initial review."""
+    from clusterdesk.rereview import docs as rdocs
+    from clusterdesk.rereview.models import RereviewStatus, RereviewTask
+    from clusterdesk.rereview.domain import location_label
+
+    org = round_.province
+    tasks = list(RereviewTask.objects.filter(round=round_, cluster__level="national")
+                 .select_related("org", "org__recommender", "cluster").order_by("org__path", "pk"))
+    passed = [t for t in tasks if t.province_passed is True]
+    failed = [t for t in tasks if t.province_passed is False
+              or (t.province_passed is None and (t.status == RereviewStatus.MISSED or t.missed_at))]
+    if not passed and not failed:
+        raise Conflict("尚无完成初审的国家级集群，无法生成复核结果函：请先在复核页面作出初审结论")
+    years = rdocs.batch_years(passed + failed)
+    batch = f"{'、'.join(str(y) for y in years)}年度" if years else ""
+    we = self_reference(org)
+    notice = cited_notice(round_.ministry_notice_title, round_.ministry_notice_number,
+                          f"工业和信息化部关于开展{round_.year}年度中小企业特色产业集群复核工作的通知")
+    intro = [
+        f"根据{notice}要求，{we}组织{batch}认定的国家级中小企业特色产业集群开展了复核。经县级单位申报、"
+        f"市（州）审核、我厅逐条核查和实地抽查，共{len(passed) + len(failed)}个集群完成初审，"
+        f"其中初审通过{len(passed)}个，初审未通过{len(failed)}个。现将初审结果函告如下。",
+    ]
+    pass_items = [LetterItem(i, t.cluster.name, location_label(t.org).replace(" ", ""), False)
+                  for i, t in enumerate(passed, 1)]
+    fail_items = [LetterItem(i, t.cluster.name, location_label(t.org).replace(" ", ""), False,
+                             note=f"未通过原因：{t.decision_reason or rdocs.MISSED_REASON}")
+                  for i, t in enumerate(failed, 1)]
+    more = [(f"二、初审未通过的集群（{len(fail_items)}个）：", fail_items)] if fail_items else []
+    lead = f"一、初审通过的集群（{len(pass_items)}个）：" if pass_items else "一、初审通过的集群：无。"
+    after = [f"初审通过集群的复核申报表及佐证材料已经{we}审核，复核情况汇总表见附件。", "请予审核。"]
+    attachments = [rdocs.attachment4_title(round_, passed + failed),
+                   f"中小企业特色产业集群复核申报表（{len(passed)}份）"]
+    title_lines = [f"关于报送{batch}国家级中小企业", "特色产业集群复核初审结果的函"]
+    return _letter(kind="rereview", round_=round_, org=org, fmt=LETTER, title_lines=title_lines,
+                   addressee=f"{MINISTRY}：", intro=intro, lead=lead, items=pass_items, after=after,
+                   attachments=attachments, contact=_contact(round_.contact_name, round_.contact_phone), more=more)
 
 
 # --- .docx ----------------------------------------------------------------------------------------
@@ -223,14 +323,63 @@ def _para(doc, text: str = "", *, east_asia: str = D.FANGSONG, size: float = BOD
     return p
 
 
+def _double_red_line(paragraph) -> None:
+    """The 信函格式 separator: a red double line (thick over thin) under the mark."""
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("w:val", "thickThinSmallGap"), ("w:sz", "24"), ("w:space", "4"), ("w:color", "FF0000")):
+        bottom.set(qn(key), value)
+    borders.append(bottom)
+    ppr.insert_element_before(borders, "w:spacing", "w:ind", "w:jc", "w:rPr")
+
+
+def _number_runs(paragraph, letter: Letter) -> None:
+    """The document number with what the clerk fills in highlighted (the running number; the
+    代字 when the unit has none)."""
+    head, blank, tail = letter.number_parts
+    run = paragraph.add_run(head)
+    D.set_font(run, D.FANGSONG, size=BODY_PT)
+    if not letter.prefix_known:
+        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    run = paragraph.add_run(blank)
+    D.set_font(run, D.FANGSONG, size=BODY_PT)
+    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    D.set_font(paragraph.add_run(tail), D.FANGSONG, size=BODY_PT)
+
+
+def _signer_run(paragraph, letter: Letter) -> None:
+    signer = paragraph.add_run(letter.signer_text)
+    D.set_font(signer, D.KAI, size=BODY_PT)
+    if not letter.signer:
+        signer.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
 def letter_docx(round_: Round, org: Org) -> bytes:
-    letter = letter_context(round_, org)
+    return render_letter_docx(letter_context(round_, org))
+
+
+def render_letter_docx(letter: Letter) -> bytes:
     doc = D.new_document(east_asia=D.FANGSONG, size=BODY_PT)
     doc.core_properties.title = letter.title
     doc.core_properties.author = letter.authority
     normal = doc.styles["Normal"].paragraph_format
     normal.space_before = normal.space_after = Pt(0)
     _dash_page_numbers(doc)
+
+    if letter.fmt == LETTER:
+        # 信函格式: the mark 30 mm from the top edge (the margin is 37 mm, so it rises 7 mm), red
+        # double line under it, the number at the right under the line, 签发人 under the number.
+        mark = _para(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, exact=False, before_pt=0, after_pt=0)
+        D.set_font(mark.add_run(letter.mark), XIAOBIAOSONG, size=letter.mark_pt, color=RED)
+        _double_red_line(mark)
+        number = _para(doc, "", align=WD_ALIGN_PARAGRAPH.RIGHT, before_pt=6)
+        _number_runs(number, letter)
+        signer = _para(doc, "", align=WD_ALIGN_PARAGRAPH.RIGHT)
+        D.set_font(signer.add_run("签发人："), D.FANGSONG, size=BODY_PT)
+        _signer_run(signer, letter)
+        _write_body(doc, letter)
+        return D.to_bytes(doc)
 
     # 发文机关标志: red, centred, 小标宋, one line; 35 mm from the top of the type area.
     mark = _para(doc, "", align=WD_ALIGN_PARAGRAPH.CENTER, exact=False, before_pt=Mm(35).pt - 12, after_pt=0)
@@ -240,14 +389,15 @@ def letter_docx(round_: Round, org: Org) -> bytes:
     # 发文字号 (left, one character in) and 签发人 (right, one character in), then the red line.
     number = _para(doc, "", left_chars=1, right_pt=BODY_PT)
     number.paragraph_format.tab_stops.add_tab_stop(Pt(TYPE_AREA_WIDTH_PT - BODY_PT), WD_TAB_ALIGNMENT.RIGHT)
-    run = number.add_run(letter.doc_number)
-    D.set_font(run, D.FANGSONG, size=BODY_PT)
-    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    _number_runs(number, letter)
     D.set_font(number.add_run("\t签发人："), D.FANGSONG, size=BODY_PT)
-    signer = number.add_run("×××")
-    D.set_font(signer, D.KAI, size=BODY_PT)
-    signer.font.highlight_color = WD_COLOR_INDEX.YELLOW
+    _signer_run(number, letter)
     _bottom_border(number)
+    _write_body(doc, letter)
+    return D.to_bytes(doc)
+
+
+def _write_body(doc, letter: Letter) -> None:
     # title two lines below the red line
     _para(doc, "")
     _para(doc, "")
@@ -263,9 +413,10 @@ def letter_docx(round_: Round, org: Org) -> bytes:
     _para(doc, letter.addressee)
     for text in letter.intro:
         _para(doc, text, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    _para(doc, letter.lead, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    for item in letter.items:
-        _para(doc, item.text, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    for lead, items in letter.sections:
+        _para(doc, lead, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+        for item in items:
+            _para(doc, item.text, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     for text in letter.after:
         _para(doc, text, indent_chars=2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     # 附件说明: one blank line under the body, two characters in; later items aligned after "附件："
@@ -290,16 +441,22 @@ def letter_docx(round_: Round, org: Org) -> bytes:
     _para(doc, letter.date, align=WD_ALIGN_PARAGRAPH.RIGHT, right_pt=date_right)
     # 附注: the contact, in brackets, two characters in, under the date
     _para(doc, letter.contact, indent_chars=2)
-    return D.to_bytes(doc)
 
 
 # --- .pdf -----------------------------------------------------------------------------------------
 
 def letter_pdf(round_: Round, org: Org) -> bytes:
+    return render_letter_pdf(letter_context(round_, org))
+
+
+def render_letter_pdf(letter: Letter) -> bytes:
     from .pdf import render_pdf
 
-    letter = letter_context(round_, org)
     return render_pdf("documents/letter.html", {"letter": letter, "draft": True})
+
+
+def rereview_letter_filename(round_: Round, ext: str) -> str:
+    return f"{authority_name(round_.province)}{round_.year}年国家级集群复核初审结果函（草稿）.{ext}"
 
 
 def letter_filename(round_: Round, org: Org, ext: str) -> str:

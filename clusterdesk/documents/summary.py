@@ -219,6 +219,24 @@ def _count(firms, group: set[str]) -> int:
     return sum(1 for f in firms or [] if isinstance(f, dict) and set(f.get("qualifications") or []) & group)
 
 
+TRAILING_PUNCTUATION = "。；;，,、.：: \u3000"
+
+
+def join_remarks(parts) -> str:
+    """The 备注 parts joined by "；" without doubled punctuation: each part loses its trailing
+    full stop / semicolon / comma before joining (a city's comment "建议重点支持。" and
+    "国家级推荐第1位" read "建议重点支持；国家级推荐第1位"); empty parts are dropped."""
+    cleaned = [str(p).strip().rstrip(TRAILING_PUNCTUATION) for p in parts if p is not None]
+    return "；".join(p for p in cleaned if p)
+
+
+def growth_span(row: dict) -> str:
+    """The years a row's growth runs over, "2021—2024年", or "" without a growth figure."""
+    if row.get("growth") is None or not row.get("growth_from") or not row.get("growth_to"):
+        return ""
+    return f"{row['growth_from']}—{row['growth_to']}年"
+
+
 def summary_rows(round_: Round, applications) -> list[dict]:
     """One dict per application, in the order recommending unit → county → application number.
 
@@ -261,6 +279,7 @@ def summary_rows(round_: Round, applications) -> list[dict]:
             remarks.append(comments[app.pk])
         if app.pk in picks:
             remarks.append(f"国家级推荐第{picks[app.pk]}位")
+        area = _decimal(d.get("area_km2"))
         recommender = app.org.recommender if app.org.recommender_id else app.org
         rows.append({
             "index": i,
@@ -269,6 +288,9 @@ def summary_rows(round_: Round, applications) -> list[dict]:
             "county": app.org.name,
             "name": d.get("name") or app.name or app.number,
             "industry": industry,
+            "niche": (d.get("niche") or "").strip(),
+            "operating_body": (d.get("operating_body") or "").strip(),
+            "area": area,
             "outputs": [_decimal(by_year.get(y, {}).get("total_output")) for y in years],
             "sme_share": last.sme_share if last else None,
             "leading_share": last.leading_share if last else None,
@@ -281,7 +303,7 @@ def summary_rows(round_: Round, applications) -> list[dict]:
             "national": app.national_flag,
             "level": LEVEL_NATIONAL if app.national_flag else LEVEL_PROVINCIAL,
             "contact": _contact(d.get("contacts")),
-            "remarks": "；".join(remarks),
+            "remarks": join_remarks(remarks),
             "status_label": app.get_status_display(),
             "national_rank": picks.get(app.pk),
             "version": versions[app.pk].number if app.pk in versions else None,
@@ -295,22 +317,41 @@ TITLE_ROW, UNIT_ROW, HEAD_ROW, SUB_ROW = 1, 2, 3, 4
 FIRST_DATA_ROW = 5
 
 
-def _columns(round_: Round) -> list[dict]:
-    """Each column: group header (or None), its own header, width, kind."""
+def _columns(round_: Round, rows: list[dict] | None = None) -> list[dict]:
+    """Each column: group header (or None), its own header, width, kind.
+
+    The growth header names the years the growth runs over. When every row runs over the same
+    years (the usual case) the header says them; when rows differ (a base year missing for one
+    cluster, so its growth starts at the window's first year) the header says so and a column
+    "增速起止年份" right after it states each row's years."""
     last = round_.window_years[-1]
+    spans = sorted({growth_span(r) for r in rows or [] if growth_span(r)})
+    if len(spans) > 1:
+        growth_head = "年均增速\n（起止年份见右列）"
+    elif spans:
+        growth_head = f"年均增速\n（{spans[0][:-1]}年）"
+    else:
+        growth_head = f"年均增速\n（{round_.base_year}—{last}年）"
     cols = [
         {"group": None, "head": "序号", "width": 5, "kind": "int", "key": "index"},
         {"group": None, "head": "市(州)", "width": 11, "kind": "text", "key": "city"},
         {"group": None, "head": "县(市、区)", "width": 10, "kind": "text", "key": "county"},
         {"group": None, "head": "集群名称", "width": 22, "kind": "text", "key": "name"},
         {"group": None, "head": "主导产业", "width": 14, "kind": "text", "key": "industry"},
+        {"group": None, "head": "细分领域", "width": 12, "kind": "text", "key": "niche"},
+        {"group": None, "head": "运营主体", "width": 16, "kind": "text", "key": "operating_body"},
+        {"group": None, "head": "面积\n（平方公里）", "width": 9, "kind": "amount", "key": "area"},
     ]
     for i, year in enumerate(round_.window_years):
         cols.append({"group": "集群产值", "head": f"{year}年", "width": 9, "kind": "amount", "key": ("outputs", i)})
     cols += [
         {"group": f"{last}年占比", "head": "中小企业产值占比", "width": 9, "kind": "pct", "key": "sme_share"},
         {"group": f"{last}年占比", "head": "主导产业产值占比", "width": 9, "kind": "pct", "key": "leading_share"},
-        {"group": None, "head": f"年均增速\n（{round_.base_year}—{last}年）", "width": 10, "kind": "pct", "key": "growth"},
+        {"group": None, "head": growth_head, "width": 10, "kind": "pct", "key": "growth"},
+    ]
+    if len(spans) > 1:
+        cols.append({"group": None, "head": "增速起止年份", "width": 10, "kind": "text", "key": "growth_span"})
+    cols += [
         {"group": "优质中小企业数量（家）", "head": "单项冠军/\n小巨人", "width": 8, "kind": "int", "key": "top_count"},
         {"group": "优质中小企业数量（家）", "head": "专精特新/\n创新型/高新", "width": 9, "kind": "int", "key": "broad_count"},
         {"group": None, "head": "所属重点子集群", "width": 12, "kind": "text", "key": "sub_cluster"},
@@ -339,6 +380,8 @@ def _put_text(cell, value) -> None:
 def _value(row: dict, key):
     if isinstance(key, tuple):
         return row[key[0]][key[1]]
+    if key == "growth_span":
+        return growth_span(row)
     return row[key]
 
 
@@ -352,7 +395,7 @@ def summary_xlsx(round_: Round, applications, *, title: str, unit_name: str, not
     from openpyxl.worksheet.properties import PageSetupProperties
 
     rows = summary_rows(round_, applications)
-    cols = _columns(round_)
+    cols = _columns(round_, rows)
     n = len(cols)
     last_col = get_column_letter(n)
 
@@ -418,7 +461,7 @@ def summary_xlsx(round_: Round, applications, *, title: str, unit_name: str, not
             value = _value(row, col["key"])
             if col["kind"] == "text":
                 _put_text(cell, value)
-                left = col["key"] in ("name", "remarks", "industry")
+                left = col["key"] in ("name", "remarks", "industry", "niche", "operating_body")
                 cell.alignment = Alignment(horizontal="left" if left else "center", vertical="center", wrap_text=True)
             else:
                 cell.value = None if value is None else (int(value) if col["kind"] == "int" else float(value))

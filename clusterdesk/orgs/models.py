@@ -70,6 +70,10 @@ class Org(models.Model):
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     note = models.TextField("备注", blank=True)
+    # What the unit's letters print: its 发文机关代字 (吉工信, so a letter's number reads
+    # 吉工信函〔2025〕×号) and its 签发人.
+    doc_prefix = models.CharField("发文机关代字", max_length=20, blank=True, default="", db_default="")
+    signer = models.CharField("签发人", max_length=20, blank=True, default="", db_default="")
 
     objects = OrgQuerySet.as_manager()
 

@@ -63,14 +63,34 @@ def org_tree(request):
 
 @login_required
 def org_detail(request, code):
+    """A unit: its facts, its sub-units, its accounts; the province's administrator and the
+    system administrator also edit its letterhead (发文机关代字, 签发人) here."""
+    from .letterhead import can_edit_letterhead, update_letterhead
+
     org = get_object_or_404(Org.objects.visible_to(request.user).select_related("parent", "recommender"), code=code)
+    can_edit = can_edit_letterhead(request.user, org)
+    letterhead = {"doc_prefix": org.doc_prefix, "signer": org.signer}
+    letterhead_error = None
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("只有省厅管理员和系统管理员可以修改单位的发文机关代字和签发人")
+        letterhead = {"doc_prefix": request.POST.get("doc_prefix", ""), "signer": request.POST.get("signer", "")}
+        try:
+            update_letterhead(actor=request.user, org=org, request=request, **letterhead)
+        except DomainError as exc:
+            letterhead_error = exc
+        else:
+            messages.success(request, "已保存发文机关代字和签发人")
+            return redirect("org_detail", code=org.code)
     children = Org.objects.visible_to(request.user).filter(parent=org)
     accounts = User.objects.visible_to(request.user).filter(org=org)
     can_manage, _ = rules.can_manage_account_in(request.user, org)
     return render(
         request,
         "orgs/org_detail.html",
-        {"org": org, "children": children, "accounts": accounts, "can_manage": can_manage},
+        {"org": org, "children": children, "accounts": accounts, "can_manage": can_manage,
+         "can_edit_letterhead": can_edit, "letterhead": letterhead, "letterhead_error": letterhead_error},
+        status=400 if letterhead_error else 200,
     )
 
 

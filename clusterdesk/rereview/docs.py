@@ -10,8 +10,10 @@ and province, the evidence with SHA-256, and — once decided — the per-criter
 ``attachment3_docx`` with python-docx (``documents/docx.py``). A task not yet submitted is
 marked 草稿.
 
-``attachment4_xlsx(round_, tasks)`` is the province's summary: 序号, 集群名称, 所在地, 初审结果
-(provincial: 通过/未通过; national: 初审通过（报部）/初审未通过), 未通过原因 (the failure reason, or
+``attachment4_xlsx(round_, tasks)`` is the summary (the province's, or a county's or city's own
+rows): its title names the recognition batch re-reviewed (``attachment4_title``); 序号, 集群名称,
+所在地, 初审结果 / 复核结果 (``result_head``: 初审 only for national clusters, whose re-review
+MIIT decides; provincial: 通过/未通过; national: 初审通过（报部）/初审未通过), 未通过原因 (the failure reason, or
 the missed deadline), 实地抽查情况, 备注 (the batch, the stage, and for a national cluster the
 report date and MIIT's outcome, 工信部结论).
 """
@@ -43,6 +45,7 @@ SECTION_TITLES = [
     "认定以来变化情况",
     "负面清单声明",
     "复核自评情况",
+    "分方面复核说明",
     "审核意见",
 ]
 INDICATOR_COLUMNS = [
@@ -185,7 +188,14 @@ def decision_text(task: RereviewTask) -> str:
     return ""
 
 
-def _opinions(task: RereviewTask) -> list[dict]:
+def _aspects(task: RereviewTask, data: dict) -> list[dict]:
+    """The county's narrative per aspect of the criteria set, "未填写" where it wrote none."""
+    narratives = data.get("aspects") or {}
+    return [{"title": f"{key}. {title}", "paragraphs": _paragraphs(narratives.get(key))}
+            for key, title in rr.task_aspects(task)]
+
+
+def _opinions(task: RereviewTask, province: bool = True) -> list[dict]:
     submitted = task.submitted_at is not None
     return [
         {"title": "县级申报单位意见", "text": f"已于 {_local(task.submitted_at)} 提交（{_name(task.submitted_by)}）。" if submitted else "",
@@ -193,8 +203,8 @@ def _opinions(task: RereviewTask) -> list[dict]:
         {"title": "市（州）工业和信息化主管部门审核意见",
          "text": task.city_comment + (f"（{_local(task.forwarded_at)} 报送）" if task.forwarded_at else ""),
          "stamp": "市（州）工业和信息化主管部门（盖章）"},
-        {"title": "省工业和信息化厅初审意见" if task.is_national else "省工业和信息化厅复核意见", "text": decision_text(task),
-         "stamp": "省工业和信息化厅（盖章）"},
+        {"title": "省工业和信息化厅初审意见" if task.is_national else "省工业和信息化厅复核意见",
+         "text": decision_text(task) if province else "", "stamp": "省工业和信息化厅（盖章）"},
     ]
 
 
@@ -228,7 +238,11 @@ def _checks(task: RereviewTask) -> dict | None:
     }
 
 
-def content(task: RereviewTask) -> dict:
+def content(task: RereviewTask, province: bool = True) -> dict:
+    """What 附件3 prints. ``province=False`` is the form as the county files it and the city
+    forwards it: no status, no province decision (its opinion box stays blank for the seal), no
+    per-criterion checks. The province's copy (``province=True``) adds its decision and, on a
+    separate page headed as the province's internal record, its checks."""
     from clusterdesk.catalog.models import Industry
 
     task = RereviewTask.objects.select_related(
@@ -244,8 +258,9 @@ def content(task: RereviewTask) -> dict:
         ("主导产业", f"{industry.name}（{industry.code}）" if industry else (cluster.leading_industry_code or "—")),
         ("运营主体", cluster.operating_body or "—"),
         ("集群面积", f"{data['area_km2']} 平方公里" if data.get("area_km2") not in (None, "") else "—"),
-        ("复核状态", task.get_status_display()),
     ]
+    if province:
+        basic.append(("复核状态", task.get_status_display()))
     return {
         "attachment": ATTACHMENT3,
         "title": TITLE3,
@@ -262,10 +277,12 @@ def content(task: RereviewTask) -> dict:
         "changes": _changes(data),
         "declaration": _declaration(data),
         "self_assessment": _paragraphs(data.get("self_assessment")),
-        "opinions": _opinions(task),
+        "aspects": _aspects(task, data),
+        "opinions": _opinions(task, province),
+        "province": province,
         "date_line": DATE_LINE,
         "evidence": _evidence(task),
-        "checks": _checks(task),
+        "checks": _checks(task) if province else None,
     }
 
 
@@ -275,21 +292,21 @@ def filename(task: RereviewTask, fmt: str) -> str:
 
 # --- 附件3 as PDF -----------------------------------------------------------------------------
 
-def attachment3_pdf(task: RereviewTask) -> bytes:
+def attachment3_pdf(task: RereviewTask, province: bool = True) -> bytes:
     from clusterdesk.documents.pdf import render_pdf
 
-    return render_pdf("rereview/attachment3.html", content(task))
+    return render_pdf("rereview/attachment3.html", content(task, province))
 
 
 # --- 附件3 as Word ----------------------------------------------------------------------------
 
-def attachment3_docx(task: RereviewTask) -> bytes:
+def attachment3_docx(task: RereviewTask, province: bool = True) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt, RGBColor
 
     from clusterdesk.documents import docx as d
 
-    c = content(task)
+    c = content(task, province)
     doc = d.new_document(margins_mm=(30, 25, 26, 24))
     header = doc.sections[0].header.paragraphs[0]
     d.set_font(header.add_run(f"{c['attachment']}　{c['cluster_name']}　"), d.SONG, size=9)
@@ -339,6 +356,13 @@ def attachment3_docx(task: RereviewTask) -> bytes:
         d.paragraph(doc, text, size=12, indent_first=True)
 
     heading(6)
+    for aspect in c["aspects"]:
+        p = d.paragraph(doc, aspect["title"], east_asia=d.HEI, size=12)
+        p.paragraph_format.keep_with_next = True
+        for text in aspect["paragraphs"]:
+            d.paragraph(doc, text, size=12, indent_first=True)
+
+    heading(7)
     t = doc.add_table(rows=0, cols=2)
     t.style = "Table Grid"
     for op in c["opinions"]:
@@ -364,8 +388,12 @@ def attachment3_docx(task: RereviewTask) -> bytes:
     if ev["missing_required"]:
         d.paragraph(doc, "尚缺必需材料：" + "、".join(ev["missing_required"]), size=10)
     if c["checks"]:
+        from docx.enum.text import WD_BREAK
+
         ch = c["checks"]
-        d.paragraph(doc, f"附：逐条核查结果 — {ch['name']}：{ch['verdict']}", east_asia=d.HEI, size=12, bold=True)
+        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)  # the province's record, not part of the form
+        d.paragraph(doc, f"省厅逐条核查结果（省厅留存，不属于复核申报表） — {ch['name']}：{ch['verdict']}",
+                    east_asia=d.HEI, size=12, bold=True)
         d.table(doc, ch["headers"], ch["rows"], size=8)
     return d.to_bytes(doc)
 
@@ -439,12 +467,43 @@ def _put_text(cell, value) -> None:
     cell.data_type = "s"
 
 
-def attachment4_title(round_) -> str:
-    return f"{round_.year}年{TITLE4}"
+def batch_years(tasks) -> list[int]:
+    """The recognition batch years of the clusters re-reviewed, ascending, without repeats."""
+    return sorted({t.cluster.batch_year for t in tasks if t.cluster.batch_year})
 
 
-def attachment4_xlsx(round_, tasks) -> bytes:
-    """附件4: title row, unit row, header, one bordered row per task, frozen header, A4 landscape."""
+def attachment4_title(round_, tasks=None) -> str:
+    """附件4's title names the batch **re-reviewed** (the clusters' recognition batch year), not
+    the year the re-review runs: "2022年度中小企业特色产业集群复核情况汇总表". Clusters of several
+    batches in one export name every batch, "2021、2022年度…" (each row's batch is in 备注); with no
+    batch year known the title falls back to the re-review year, "2025年开展的…"."""
+    years = batch_years(tasks if tasks is not None else RereviewTask.objects.filter(round=round_)
+                        .select_related("cluster"))
+    if years:
+        return f"{'、'.join(str(y) for y in years)}年度{TITLE4}"
+    return f"{round_.year}年开展的{TITLE4}"
+
+
+RESULT_HEADS = {"national": "初审结果", "provincial": "复核结果", "mixed": "初审/复核结果"}
+
+
+def result_head(tasks) -> str:
+    """"初审结果" only where every row is an initial review (national clusters, MIIT decides),
+    "复核结果" where the province decides (provincial clusters); a mixed table reads
+    "初审/复核结果" and its note says which is which."""
+    kinds = {t.is_national for t in tasks}
+    if kinds == {True}:
+        return RESULT_HEADS["national"]
+    if kinds == {False}:
+        return RESULT_HEADS["provincial"]
+    return RESULT_HEADS["mixed"] if kinds else RESULT_HEADS["provincial"]
+
+
+def attachment4_xlsx(round_, tasks, *, unit=None) -> bytes:
+    """附件4: title row, unit row, header, one bordered row per task, frozen header, A4 landscape.
+
+    ``unit`` is the exporting unit (the province by default; a county or city exporting its own
+    rows signs as itself)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
@@ -455,7 +514,9 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     tasks = list(tasks)
     n = len(COLUMNS4)
     last_col = get_column_letter(n)
-    title = attachment4_title(round_)
+    title = attachment4_title(round_, tasks)
+    head = result_head(tasks)
+    columns = [(head if name == "初审结果" else name, width) for name, width in COLUMNS4]
     wb = Workbook()
     ws = wb.active
     ws.title = "复核情况汇总表"
@@ -469,7 +530,7 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     ws.cell(TITLE_ROW, 1).alignment = Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[TITLE_ROW].height = 32
     ws.merge_cells(start_row=UNIT_ROW, start_column=1, end_row=UNIT_ROW, end_column=4)
-    _put_text(ws.cell(UNIT_ROW, 1), f"填报单位（盖章）：{authority_name(round_.province)}")
+    _put_text(ws.cell(UNIT_ROW, 1), f"填报单位（盖章）：{authority_name(unit or round_.province)}")
     ws.merge_cells(start_row=UNIT_ROW, start_column=5, end_row=UNIT_ROW, end_column=n)
     _put_text(ws.cell(UNIT_ROW, 5), f"填报日期：{cn_date(timezone.localtime(timezone.now(), SHANGHAI).date())}")
     ws.cell(UNIT_ROW, 5).alignment = Alignment(horizontal="right", vertical="center")
@@ -477,9 +538,9 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     ws.row_dimensions[UNIT_ROW].height = 20
 
     fill = PatternFill("solid", fgColor="EDEDED")
-    for k, (head, width) in enumerate(COLUMNS4, 1):
+    for k, (label, width) in enumerate(columns, 1):
         cell = ws.cell(HEAD_ROW, k)
-        _put_text(cell, head)
+        _put_text(cell, label)
         cell.font, cell.border, cell.fill = head_font, border, fill
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(k)].width = width
@@ -508,10 +569,13 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     passed = sum(1 for r in rows if r["result"] in ("通过", "初审通过（报部）"))
     failed = sum(1 for r in rows if r["result"] in (NOT_PASSED, "初审未通过"))
     r += 1
-    for line in (f"注：1. 共 {len(tasks)} 个集群参加复核，通过（含国家级初审通过）{passed} 个，未通过 {failed} 个。",
-                 "2. 未通过的须说明原因；逾期未提交复核申报材料的按未通过处理。省级集群由省厅撤销认定；国家级集群为省厅初审结果，"
-                 "报送工业和信息化部，复核结论以工信部为准（见备注）。",
-                 f"3. 导出时间：{timezone.localtime(timezone.now(), SHANGHAI):%Y-%m-%d %H:%M}（北京时间）。"):
+    lines = [f"注：1. 共 {len(tasks)} 个集群参加复核，通过（含国家级初审通过）{passed} 个，未通过 {failed} 个。",
+             "2. 未通过的须说明原因；逾期未提交复核申报材料的按未通过处理。省级集群由省厅撤销认定；国家级集群为省厅初审结果，"
+             "报送工业和信息化部，复核结论以工信部为准（见备注）。"]
+    if head == RESULT_HEADS["mixed"]:
+        lines.append("3. “初审/复核结果”一栏：国家级集群为省厅初审结果，省级集群为省厅复核结果；各行认定批次见备注。")
+    lines.append(f"{len(lines) + 1}. 导出时间：{timezone.localtime(timezone.now(), SHANGHAI):%Y-%m-%d %H:%M}（北京时间）。")
+    for line in lines:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n)
         _put_text(ws.cell(r, 1), line)
         ws.cell(r, 1).font = Font(name="宋体", size=9)
@@ -532,5 +596,6 @@ def attachment4_xlsx(round_, tasks) -> bytes:
     return buffer.getvalue()
 
 
-def attachment4_filename(round_) -> str:
-    return f"{ATTACHMENT4} {attachment4_title(round_)}.xlsx"
+def attachment4_filename(round_, tasks=None, unit=None) -> str:
+    suffix = f"（{unit.name}）" if unit is not None and unit.pk != round_.province_id else ""
+    return f"{ATTACHMENT4} {attachment4_title(round_, tasks)}{suffix}.xlsx"

@@ -69,7 +69,9 @@ def _error_inputs(exc: DomainError) -> set[str]:
     for e in exc.errors or ([{"field": exc.field}] if exc.field else []):
         parts = str(e.get("field") or "").split(".")
         prefix = {"plan_targets": "t", "indicators": "ind", "quality_enterprises": "e", "changes": "ch"}.get(parts[0])
-        if prefix and len(parts) >= 3:
+        if parts[0] == "aspects" and len(parts) == 2:
+            names.add(f"aspects.{parts[1]}")
+        elif prefix and len(parts) >= 3:
             names.add(f"{prefix}-{parts[1]}-{parts[2]}")
         elif prefix and len(parts) == 2:
             names.add(f"{prefix}-{parts[1]}")
@@ -125,7 +127,14 @@ def rereview_index(request):
     if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
         rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
     can_start = request.user.role == Role.PROVINCE_ADMIN and request.user.org.kind == OrgKind.PROVINCE
-    return render(request, "rereview/rereview_index.html", {"tasks": tasks, "rounds": rounds, "can_start": can_start})
+    own_exports = []  # a county or city exports 附件4 of its own rows, per round it has tasks in
+    if request.user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER):
+        seen = {}
+        for t in tasks:
+            seen.setdefault(t.round_id, t.round)
+        own_exports = list(seen.values())
+    return render(request, "rereview/rereview_index.html", {"tasks": tasks, "rounds": rounds, "can_start": can_start,
+                                                            "own_exports": own_exports})
 
 
 @login_required
@@ -205,14 +214,59 @@ def rereview_start(request):
 
 @login_required
 def rereview_attachment4(request, round_id):
-    round_ = _round_for_province(request, round_id)
+    """附件4 (.xlsx). Province staff: every task of the round. A county applicant or a city
+    reviewer: the tasks of its own scope only (``RereviewTask.objects.visible_to``), signed by
+    its unit; a round without a task in its scope is a 404."""
+    user = request.user
+    round_ = get_object_or_404(Round.objects.visible_to(user).select_related("province"), pk=round_id)
     rr.mark_missed(round_=round_)
-    tasks = RereviewTask.objects.filter(round=round_).select_related("org", "org__recommender", "cluster").order_by("org__path", "pk")
-    body = docs.attachment4_xlsx(round_, tasks)
+    tasks = RereviewTask.objects.filter(round=round_)
+    if _is_province_staff(user, round_):
+        unit = round_.province
+    elif user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER) and user.org_id:
+        unit = user.org
+        tasks = tasks.filter(pk__in=RereviewTask.objects.visible_to(user).filter(round=round_).values("pk"))
+        if not tasks.exists():
+            raise Http404("本单位在该批次没有复核任务")
+    else:
+        raise Http404("页面不存在")
+    tasks = list(tasks.select_related("org", "org__recommender", "cluster").order_by("org__path", "pk"))
+    body = docs.attachment4_xlsx(round_, tasks, unit=unit)
     response = HttpResponse(body, content_type=docs.XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, docs.attachment4_filename(round_))
+    response["Content-Disposition"] = content_disposition_header(True, docs.attachment4_filename(round_, tasks, unit))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _rereview_letter(request, round_id, ext: str) -> HttpResponse:
+    """The province's 函 to MIIT with the initial re-review results (province staff); nothing
+    decided yet goes back to the round page with the reason."""
+    from clusterdesk.documents import letter
+
+    round_ = _round_for_province(request, round_id)
+    try:
+        context = letter.rereview_letter_context(round_)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("rereview_round", round_id=round_.pk)
+    if ext == "docx":
+        body, content_type = letter.render_letter_docx(context), DOCX_TYPE
+    else:
+        body, content_type = letter.render_letter_pdf(context), "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, letter.rereview_letter_filename(round_, ext))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def rereview_letter_docx(request, round_id):
+    return _rereview_letter(request, round_id, "docx")
+
+
+@login_required
+def rereview_letter_pdf(request, round_id):
+    return _rereview_letter(request, round_id, "pdf")
 
 
 # --- a task -------------------------------------------------------------------------------------
@@ -333,6 +387,8 @@ def _form_data(post, task: RereviewTask) -> dict:
         "plan_targets": targets, "indicators": indicators, "quality_enterprises": enterprises,
         "area_km2": post.get("area_km2", ""), "changes": changes, "negative_list_clear": negative,
         "self_assessment": post.get("self_assessment", ""),
+        "aspects": {key: post.get(f"aspect-{key}", "") for key, _ in rr.task_aspects(task)
+                    if post.get(f"aspect-{key}", "").strip()},
     }
 
 
@@ -365,7 +421,11 @@ def _form_context(task: RereviewTask, data: dict, errors: set[str]) -> dict:
     changes = [{"key": k, "label": label, "v": (data.get("changes") or {}).get(k) or {},
                 "err": f"ch-{k}-changed" in errors or f"ch-{k}-description" in errors}
                for k, label in rr.CHANGE_KINDS.items()]
+    narratives = data.get("aspects") or {}
+    aspects = [{"key": key, "title": title, "text": narratives.get(key, ""), "err": f"aspects.{key}" in errors}
+               for key, title in rr.task_aspects(task)]
     return {
+        "aspects": aspects,
         "fixed_targets": fixed, "targets": targets, "target_count": len(targets),
         "indicator_rows": indicator_rows, "indicator_fields": INDICATOR_FIELDS,
         "enterprises": enterprises, "enterprise_count": len(enterprises), "qualifications": QUALIFICATIONS,
@@ -568,8 +628,13 @@ def rereview_confirm(request, pk):
 # --- 附件3 downloads ------------------------------------------------------------------------------
 
 def _attachment3(request, pk, fmt: str) -> HttpResponse:
+    """附件3 as the viewer files it: the county's and the city's copy is the form only (no status,
+    no province decision, no checks); the province's copy adds its decision and its per-criterion
+    checks on a separate page."""
     task = _task(request, pk)
-    body = docs.attachment3_pdf(task) if fmt == "pdf" else docs.attachment3_docx(task)
+    province = _is_province_staff(request.user, task.round)
+    body = (docs.attachment3_pdf(task, province=province) if fmt == "pdf"
+            else docs.attachment3_docx(task, province=province))
     response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else DOCX_TYPE)
     response["Content-Disposition"] = content_disposition_header(True, docs.filename(task, fmt))
     response["Cache-Control"] = "private, no-store"

@@ -33,6 +33,7 @@ DEFAULT_CHECKLIST = [
 ROUND_FIELDS = [
     "name", "year", "status", "criteria_sets", "national_quota", "city_quota", "city_quota_needs_county",
     "one_per_niche", "contact_office", "contact_name", "contact_phone", "contact_email", "notice",
+    "notice_title", "notice_number", "ministry_notice_title", "ministry_notice_number",
 ]
 
 
@@ -364,6 +365,16 @@ def validate_round_fields(fields: dict) -> dict:
                 raise DomainError("电子邮箱格式不对，请填写如 zxqyc@example.gov.cn 的地址，或留空", field="contact_email") from None
     if "notice" in cleaned:
         cleaned["notice"] = (cleaned["notice"] or "").strip()
+    from clusterdesk.orgs.letterhead import clean_doc_number
+
+    for key, label in (("notice_title", "省厅通知标题"), ("ministry_notice_title", "工信部通知标题")):
+        if key in cleaned:
+            cleaned[key] = (cleaned[key] or "").strip().strip("《》")
+            if len(cleaned[key]) > 200:
+                raise DomainError(f"{label}最多 200 个字，请缩短", field=key)
+    for key, label in (("notice_number", "省厅通知文号"), ("ministry_notice_number", "工信部通知文号")):
+        if key in cleaned:
+            cleaned[key] = clean_doc_number(cleaned[key], key, label)
     return cleaned
 
 

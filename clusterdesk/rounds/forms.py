@@ -71,10 +71,23 @@ class RoundForm(forms.Form):
     notice = forms.CharField(label="通知要点", required=False, widget=forms.Textarea(attrs={"rows": 5}),
                              help_text="显示在批次页面上，如报送方式、纸质材料份数")
 
+    notice_title = forms.CharField(label="省厅通知标题", max_length=200, required=False,
+                                   help_text="各级推荐文件引用，不含书名号，如 吉林省工业和信息化厅关于开展2025年度中小企业特色产业集群申报推荐工作的通知",
+                                   error_messages={"max_length": "省厅通知标题最多 200 个字，请缩短"})
+    notice_number = forms.CharField(label="省厅通知文号", max_length=50, required=False,
+                                    help_text="如 吉工信中小〔2025〕12号", error_messages={"max_length": "省厅通知文号最多 50 个字"})
+    ministry_notice_title = forms.CharField(label="工信部通知标题", max_length=200, required=False,
+                                            help_text="省厅致工信部的函引用，如 工业和信息化部办公厅关于开展2025年度中小企业特色产业集群申报和复核工作的通知",
+                                            error_messages={"max_length": "工信部通知标题最多 200 个字，请缩短"})
+    ministry_notice_number = forms.CharField(label="工信部通知文号", max_length=50, required=False,
+                                             help_text="如 工信厅企业函〔2025〕77号",
+                                             error_messages={"max_length": "工信部通知文号最多 50 个字"})
+
     STAGE_FIELDS = [s.value for s in FORM_STAGES]
     SETTING_FIELDS = ["name", "year", "status", "national_quota", "city_quota", "city_quota_needs_county",
                       "one_per_niche", "criteria_sets", "contact_office", "contact_name", "contact_phone",
-                      "contact_email", "notice"]
+                      "contact_email", "notice", "notice_title", "notice_number", "ministry_notice_title",
+                      "ministry_notice_number"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,6 +107,20 @@ class RoundForm(forms.Form):
         initial["criteria_sets"] = format_criteria_sets(round_.criteria_sets)
         initial.update({s.code: s.deadline for s in round_.stages.all()})
         return initial
+
+    def _doc_number(self, key: str, label: str) -> str:
+        from clusterdesk.orgs.letterhead import clean_doc_number
+
+        try:
+            return clean_doc_number(self.cleaned_data[key], key, label)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+    def clean_notice_number(self):
+        return self._doc_number("notice_number", "省厅通知文号")
+
+    def clean_ministry_notice_number(self):
+        return self._doc_number("ministry_notice_number", "工信部通知文号")
 
     def clean_criteria_sets(self):
         try:

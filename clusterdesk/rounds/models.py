@@ -59,6 +59,12 @@ class Round(models.Model):
     contact_phone = models.CharField("联系电话", max_length=50, blank=True)
     contact_email = models.EmailField("电子邮箱", blank=True)
     notice = models.TextField("通知要点", blank=True)
+    # The notices every letter of the round cites: the province's own notice launching the round
+    # and the ministry's notice it implements (e.g. 工信厅企业函〔2025〕77号).
+    notice_title = models.CharField("省厅通知标题", max_length=200, blank=True, default="", db_default="")
+    notice_number = models.CharField("省厅通知文号", max_length=50, blank=True, default="", db_default="")
+    ministry_notice_title = models.CharField("工信部通知标题", max_length=200, blank=True, default="", db_default="")
+    ministry_notice_number = models.CharField("工信部通知文号", max_length=50, blank=True, default="", db_default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -102,13 +102,27 @@ def test_city_letter_pdf(accounts, round_open, chain, login, tmp_path):
 
 
 def test_province_letter_is_the_national_list(accounts, round_open, national_list, login, tmp_path):
+    """The province writes to MIIT as a 函 (信函格式): the mark without 文件 above a red double
+    line, the number 吉工信函〔2025〕　　号 at the right, the ministry's notice and the quota cited."""
+    from clusterdesk.orgs.letterhead import update_letterhead
+
+    update_letterhead(actor=accounts["province"], org=accounts["province"].org, doc_prefix="吉工信", signer="李四")
+    round_open.ministry_notice_title = "工业和信息化部办公厅关于开展2025年度中小企业特色产业集群申报和复核工作的通知"
+    round_open.ministry_notice_number = "工信厅企业函〔2025〕77号"
+    round_open.save()
     client = login(accounts["province"])
     doc = docx_of(client.get(reverse("letter_docx", args=[round_open.pk])))
     lines = texts(doc)
-    assert [r for p in doc.paragraphs for r in p.runs if r.text == "吉林省工业和信息化厅文件"][0].font.color.rgb == RED
-    assert any(t.startswith("吉工信中小〔2025〕") for t in lines)
+    mark = [p for p in doc.paragraphs if p.text == "吉林省工业和信息化厅"][0]
+    assert mark.runs[0].font.color.rgb == RED and "thickThinSmallGap" in mark._p.xml  # red double line
+    assert "吉工信函〔2025〕\u3000\u3000号" in lines and "签发人：李四" in lines
+    assert "吉林省工业和信息化厅文件" not in lines
     assert "工业和信息化部中小企业局：" in lines
-    assert "关于推荐2025年度国家级中小企业特色产业集群的报告" in lines
+    assert "关于推荐2025年度国家级中小企业特色产业集群的函" in lines
+    assert any("《工业和信息化部办公厅关于开展2025年度中小企业特色产业集群申报和复核工作的通知》（工信厅企业函〔2025〕77号）"
+               in t for t in lines)
+    assert any("按照通知分配我省的8个推荐名额" in t and "推荐以下2个集群" in t for t in lines)
+    assert "请予审核。" in lines
     first = next(i for i, t in enumerate(lines) if "延吉市人参大健康产业集群" in t)
     second = next(i for i, t in enumerate(lines) if "敦化市医药产业集群" in t)
     assert first < second  # rank order
@@ -119,7 +133,46 @@ def test_province_letter_is_the_national_list(accounts, round_open, national_lis
 
     response = client.get(reverse("letter_pdf", args=[round_open.pk]))
     flat = "".join(pdf_tool("pdftotext", response.content, tmp_path).split())
-    assert "吉林省工业和信息化厅文件" in flat and "工业和信息化部中小企业局：" in flat
+    for expected in ("吉林省工业和信息化厅", "吉工信函〔2025〕", "签发人：李四", "工业和信息化部中小企业局：",
+                     "工信厅企业函〔2025〕77号", "工业和信息化部办公厅关于开展2025年度中小企业特色产业集群申报和复核工作的通知",
+                     "关于推荐2025年度国家级中小企业特色产业集群的函"):
+        assert expected in flat, expected
+    assert "吉林省工业和信息化厅文件" not in flat
+
+
+def test_city_letter_cites_the_provinces_notice_and_the_units_letterhead(accounts, round_open, chain, login, tmp_path):
+    from clusterdesk.orgs.letterhead import update_letterhead
+
+    round_open.notice_title = "吉林省工业和信息化厅关于开展2025年度中小企业特色产业集群申报推荐工作的通知"
+    round_open.notice_number = "吉工信中小〔2025〕12号"
+    round_open.save()
+    client = login(accounts["yanbian"])
+    doc = docx_of(client.get(reverse("letter_docx", args=[round_open.pk])))
+    number = next(p for p in doc.paragraphs if "〔2025〕" in p.text)
+    assert number.text.startswith("××〔2025〕") and "签发人：×××" in number.text  # unknown: left to fill
+    update_letterhead(actor=accounts["province"], org=accounts["yanbian"].org, doc_prefix="延州工信", signer="金哲")
+    doc = docx_of(client.get(reverse("letter_docx", args=[round_open.pk])))
+    number = next(p for p in doc.paragraphs if "〔2025〕" in p.text)
+    assert number.text == "延州工信〔2025〕\u3000\u3000号\t签发人：金哲"
+    highlighted = [r.text for r in number.runs if r.font.highlight_color is not None]
+    assert highlighted == ["\u3000\u3000"]  # only the running number is left for the clerk
+    response = client.get(reverse("letter_pdf", args=[round_open.pk]))
+    flat = "".join(pdf_tool("pdftotext", response.content, tmp_path).split())
+    for expected in ("《吉林省工业和信息化厅关于开展2025年度中小企业特色产业集群申报推荐工作的通知》（吉工信中小〔2025〕12号）",
+                     "延州工信〔2025〕", "签发人：金哲"):
+        assert expected in flat, expected
+    fonts = pdf_tool("pdffonts", response.content, tmp_path)
+    assert "Noto-Serif-CJK-SC" in fonts  # the installed CJK serif stands in for 仿宋_GB2312 / 方正小标宋简体
+
+
+def test_letter_fonts_name_fangsong_and_xiaobiaosong_first():
+    from pathlib import Path
+
+    import clusterdesk.documents as documents
+
+    css = (Path(documents.__file__).parent / "templates/documents/letter.html").read_text()
+    assert 'html { font-family: "仿宋_GB2312", "FangSong_GB2312", "FangSong"' in css
+    assert 'h1.title { margin: 57.9pt 0 28.95pt; font-family: "方正小标宋简体"' in css
 
 
 def test_nothing_to_recommend_goes_back_with_the_reason(accounts, round_open, chain, login, client, api_token):

@@ -130,30 +130,35 @@ def test_city_summary_structure_and_figures(accounts, round_open, chain, login):
     assert ws["A2"].value.startswith("推荐单位（盖章）：延边朝鲜族自治州工业和信息化局")
     assert "单位：亿元" in [c.value for c in ws[2]]
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:Q1", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "E3:E4", "F3:H3", "I3:J3", "L3:M3", "Q3:Q4"} <= merged
-    assert [ws.cell(3, c).value for c in (1, 2, 3, 4, 5, 6)] == ["序号", "市(州)", "县(市、区)", "集群名称", "主导产业", "集群产值"]
-    assert [ws.cell(4, c).value for c in (6, 7, 8)] == ["2022年", "2023年", "2024年"]
-    assert ws["I3"].value == "2024年占比" and ws["L3"].value == "优质中小企业数量（家）"
-    assert ws["O3"].value.startswith("推荐级别") and ws["P3"].value == "联系人及电话" and ws["Q3"].value == "备注"
+    assert {"A1:T1", "A3:A4", "B3:B4", "C3:C4", "D3:D4", "E3:E4", "F3:F4", "G3:G4", "H3:H4",
+            "I3:K3", "L3:M3", "O3:P3", "T3:T4"} <= merged
+    assert [ws.cell(3, c).value for c in range(1, 10)] == [
+        "序号", "市(州)", "县(市、区)", "集群名称", "主导产业", "细分领域", "运营主体", "面积\n（平方公里）", "集群产值"]
+    assert [ws.cell(4, c).value for c in (9, 10, 11)] == ["2022年", "2023年", "2024年"]
+    assert ws["L3"].value == "2024年占比" and ws["O3"].value == "优质中小企业数量（家）"
+    assert ws["N3"].value == "年均增速\n（2021—2024年）"  # every row runs over the same years
+    assert ws["R3"].value.startswith("推荐级别") and ws["S3"].value == "联系人及电话" and ws["T3"].value == "备注"
 
     rows = data_rows(ws)
     assert set(rows) == {"敦化市医药产业集群", "敦化市林下经济产业集群", "延吉市人参大健康产业集群"}  # not 通化's
     r = rows["敦化市医药产业集群"]
     assert ws.cell(r, 2).value == "延边朝鲜族自治州" and ws.cell(r, 3).value == "敦化市"
     assert ws.cell(r, 5).value == "医药制造业（C27）"
-    for col, value in ((6, 45.0), (7, 50.0), (8, 56.0)):
+    assert ws.cell(r, 6).value == "中成药" and ws.cell(r, 7).value == "敦化经济开发区管理委员会"
+    assert ws.cell(r, 8).value == 85.5 and ws.cell(r, 8).data_type == "n"
+    for col, value in ((9, 45.0), (10, 50.0), (11, 56.0)):
         cell = ws.cell(r, col)
         assert cell.data_type == "n" and cell.number_format == "0.00" and cell.value == value
-    assert ws.cell(r, 9).value == pytest.approx(42 / 56) and ws.cell(r, 9).number_format == "0.00%"
-    assert ws.cell(r, 10).value == pytest.approx(45 / 56)
-    assert ws.cell(r, 11).value == pytest.approx((56 / 40) ** (1 / 3) - 1) and ws.cell(r, 11).data_type == "n"
-    assert (ws.cell(r, 12).value, ws.cell(r, 13).value) == (0, 3)
-    assert ws.cell(r, 12).number_format == "0"
-    assert ws.cell(r, 15).value == "同步推荐国家级"
-    assert ws.cell(r, 16).value == "张三 0433-6220000"
-    assert ws.cell(r, 17).value == "医药产业基础好，建议重点支持"
+    assert ws.cell(r, 12).value == pytest.approx(42 / 56) and ws.cell(r, 12).number_format == "0.00%"
+    assert ws.cell(r, 13).value == pytest.approx(45 / 56)
+    assert ws.cell(r, 14).value == pytest.approx((56 / 40) ** (1 / 3) - 1) and ws.cell(r, 14).data_type == "n"
+    assert (ws.cell(r, 15).value, ws.cell(r, 16).value) == (0, 3)
+    assert ws.cell(r, 15).number_format == "0"
+    assert ws.cell(r, 18).value == "同步推荐国家级"
+    assert ws.cell(r, 19).value == "张三 0433-6220000"
+    assert ws.cell(r, 20).value == "医药产业基础好，建议重点支持"
     half = rows["敦化市林下经济产业集群"]
-    assert ws.cell(half, 8).value == 28.0 and ws.cell(half, 15).value == "省级"
+    assert ws.cell(half, 11).value == 28.0 and ws.cell(half, 18).value == "省级"
     assert ws.cell(r, 1).border.left.style == "thin" and ws.cell(3, 6).border.top.style == "thin"
 
     assert ws.freeze_panes == "E5"
@@ -288,3 +293,43 @@ def test_application_list_export_link_keeps_the_filters(accounts, client, round_
     body = client.get("/applications/", {"round": round_open.pk, "status": "recommended"}).content.decode()
 
     assert f'/documents/rounds/{round_open.pk}/summary.xlsx?status=recommended' in body
+
+
+def test_growth_header_states_each_rows_years_when_they_differ(accounts, round_open, submit_new,
+                                                              upload_required, login):
+    """A cluster without a base-year figure grows from the window's first year: the header says
+    the years are per row and a column states them."""
+    from clusterdesk.applications import domain as apps
+    from clusterdesk.reviews import domain
+
+    full = submit_new("dunhua", "敦化市医药产业集群")
+    user = accounts["dunhua"]
+    short = apps.create_application(actor=user, round_=round_open)
+    data = body("敦化市林下经济产业集群")
+    data["indicators"] = [r for r in data["indicators"] if int(r["year"]) != 2021]
+    apps.save_fields(actor=user, application=short, data=data)
+    upload_required(short, user)
+    apps.submit(actor=user, application=short)
+    short.refresh_from_db()
+    for app, comment in ((full, "医药产业基础好。"), (short, "")):
+        domain.perform(actor=accounts["yanbian"], application=app, action="city_recommend",
+                       inputs={"national": False, "comment": comment})
+
+    ws = workbook(login(accounts["yanbian"]).get(summary_url(round_open)))
+    heads = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
+    g = heads.index("年均增速\n（起止年份见右列）") + 1
+    assert heads[g] == "增速起止年份"
+    rows = data_rows(ws)
+    assert ws.cell(rows["敦化市医药产业集群"], g + 1).value == "2021—2024年"
+    assert ws.cell(rows["敦化市林下经济产业集群"], g + 1).value == "2022—2024年"
+    remarks = heads.index("备注") + 1
+    assert ws.cell(rows["敦化市医药产业集群"], remarks).value == "医药产业基础好"
+
+
+def test_remarks_join_without_doubled_punctuation():
+    from clusterdesk.documents.summary import join_remarks
+
+    assert join_remarks(["建议重点支持。", "国家级推荐第1位"]) == "建议重点支持；国家级推荐第1位"
+    assert join_remarks(["基础好；", "", None, "国家级推荐第2位。"]) == "基础好；国家级推荐第2位"
+    for joined in (join_remarks(["a。", "b"]), join_remarks(["a；", "b"]), join_remarks(["a,", "b"])):
+        assert "。；" not in joined and "；；" not in joined and ",；" not in joined

@@ -207,3 +207,48 @@ def test_attachment3_opinion_reads_as_sentences_through_the_ministry_outcome(acc
     text = docs.decision_text(task)
     assert text.startswith("初审通过（报部）。初审同意。已于")
     assert f"工信部结论：复核通过（{DOC}" in text and text.endswith("。")
+
+
+def test_rereview_results_letter_to_the_ministry(client, accounts, forwarded, tmp_path):  # noqa: F811
+    """The province's 函 to MIIT: the ministry's notice cited, the clusters that passed the initial
+    review, the ones that failed with the reason, the province's 代字 and signer."""
+    import io
+    import subprocess
+
+    from docx import Document
+
+    from clusterdesk.orgs.letterhead import update_letterhead
+
+    round_ = forwarded.round
+    client.force_login(accounts["province"])
+    base = f"/registry/rereview/rounds/{round_.pk}"
+    response = client.get(f"{base}/letter.docx", follow=True)  # nothing decided yet: back with the reason
+    assert "尚无完成初审的国家级集群" in response.content.decode()
+    assert f"{base}/letter.pdf" in client.get(f"{base}/").content.decode()  # linked from the round page
+
+    round_.ministry_notice_title = "工业和信息化部办公厅关于开展2025年度中小企业特色产业集群申报和复核工作的通知"
+    round_.ministry_notice_number = "工信厅企业函〔2025〕77号"
+    round_.save()
+    update_letterhead(actor=accounts["province"], org=round_.province, doc_prefix="吉工信", signer="李四")
+    prelim(accounts, forwarded, passed=False)
+    response = client.get(f"{base}/letter.docx")
+    assert response.status_code == 200
+    lines = [p.text.replace("\n", "") for p in Document(io.BytesIO(response.content)).paragraphs]
+    assert "关于报送2022年度国家级中小企业特色产业集群复核初审结果的函" in lines
+    assert "吉工信函〔2025〕\u3000\u3000号" in lines and "签发人：李四" in lines
+    assert "一、初审通过的集群：无。" in lines and "二、初审未通过的集群（1个）：" in lines
+    failed = next(t for t in lines if t.startswith("1.敦化市医药产业集群"))
+    assert f"未通过原因：{FAIL_REASON}" in failed
+    assert any("（工信厅企业函〔2025〕77号）" in t for t in lines)
+    assert "附件：1. 2022年度中小企业特色产业集群复核情况汇总表" in lines
+
+    response = client.get(f"{base}/letter.pdf")
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(response.content)
+    flat = "".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
+    for expected in ("吉工信函〔2025〕", "签发人：李四", "工信厅企业函〔2025〕77号", "复核初审结果的函", "敦化市医药产业集群"):
+        assert expected in flat, expected
+
+    client.force_login(accounts["yanbian"])  # the province's letter only
+    assert client.get(f"{base}/letter.docx").status_code == 404

@@ -450,7 +450,7 @@ def test_attachment4_has_the_failure_reason_in_its_column(accounts, forwarded):
     rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=FAIL_REASON,
               spot_check_note="实地抽查：产值数据与统计部门一致")
     ws, rows = _xlsx_rows(attachment4_xlsx(forwarded.round, RereviewTask.objects.all()))
-    assert rows[0][0] == "2025年中小企业特色产业集群复核情况汇总表"
+    assert rows[0][0] == "2022年度中小企业特色产业集群复核情况汇总表"  # the batch re-reviewed, not 2025
     header = rows[2]
     assert header == ["序号", "集群名称", "所在地", "初审结果", "未通过原因", "实地抽查情况", "备注"]
     line = rows[3]
@@ -471,6 +471,59 @@ def test_attachment4_lists_a_missed_task_as_not_passed(accounts, task):
         rr.mark_missed(round_=task.round)
     _, rows = _xlsx_rows(attachment4_xlsx(task.round, RereviewTask.objects.all()))
     assert rows[3][3:5] == ["未通过", "逾期未提交复核申报材料"]
+
+
+def test_attachment4_title_names_the_batch_rereviewed_and_the_result_head_follows_the_level(accounts, task, prov_task):
+    from clusterdesk.registry.models import Cluster
+    from clusterdesk.rereview.docs import attachment4_title, attachment4_xlsx
+
+    national, provincial = task, prov_task
+    _, rows = _xlsx_rows(attachment4_xlsx(task.round, [provincial]))
+    assert rows[0][0] == "2022年度中小企业特色产业集群复核情况汇总表"
+    assert rows[2][3] == "复核结果"  # the province decides a provincial cluster: no 初审
+    _, rows = _xlsx_rows(attachment4_xlsx(task.round, [national]))
+    assert rows[2][3] == "初审结果"
+    # two batches in one export: both named; the mixed column head is explained in the notes
+    Cluster.objects.filter(pk=provincial.cluster_id).update(batch_year=2021)
+    tasks = list(RereviewTask.objects.select_related("cluster", "org", "org__recommender").order_by("pk"))
+    _, rows = _xlsx_rows(attachment4_xlsx(task.round, tasks))
+    assert rows[0][0] == "2021、2022年度中小企业特色产业集群复核情况汇总表"
+    assert rows[2][3] == "初审/复核结果"
+    assert any("国家级集群为省厅初审结果，省级集群为省厅复核结果" in str(r[0]) for r in rows[4:])
+    Cluster.objects.filter(pk__in=[t.cluster_id for t in tasks]).update(batch_year=None)
+    assert attachment4_title(task.round, RereviewTask.objects.select_related("cluster")) == \
+        "2025年开展的中小企业特色产业集群复核情况汇总表"
+
+
+def test_attachment4_county_and_city_export_their_own_rows(client, accounts, task, prov_task, make_user):
+    from clusterdesk.orgs.models import Role
+
+    url = f"/registry/rereview/rounds/{task.round_id}/attachment4.xlsx"
+
+    def names(user):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        ws, rows = _xlsx_rows(response.content)
+        return ws, {r[1] for r in rows[3:] if isinstance(r[0], int)}
+
+    ws, got = names(accounts["dunhua"])
+    assert got == {"敦化市医药产业集群"} and "敦化市工业和信息化局" in ws["A2"].value
+    from django.urls import reverse
+
+    assert f'href="{url}"' in client.get(reverse("rereview_index")).content.decode()  # linked from the list
+    _, got = names(accounts["yanji"])
+    assert got == {"延边州延吉市人参大健康产业集群"}
+    ws, got = names(accounts["yanbian"])
+    assert got == {"敦化市医药产业集群", "延边州延吉市人参大健康产业集群"}
+    assert "延边朝鲜族自治州工业和信息化局" in ws["A2"].value
+    _, got = names(accounts["province"])
+    assert len(got) == 2
+    client.force_login(accounts["tonghua"])  # no task in its scope
+    assert client.get(url).status_code == 404
+    expert = make_user("expert_a4", "220000", Role.EXPERT)
+    client.force_login(expert)
+    assert client.get(url).status_code == 404
 
 
 def test_attachment3_word_and_pdf(accounts, filled):
@@ -553,7 +606,8 @@ def test_document_downloads(client, accounts, filled):
     assert "attachment" in response["Content-Disposition"]
     response = client.get(f"/registry/rereview/tasks/{filled.pk}/attachment3.docx")
     assert response.status_code == 200 and response.content[:2] == b"PK"
-    assert client.get(f"/registry/rereview/rounds/{filled.round_id}/attachment4.xlsx").status_code == 404  # the city
+    response = client.get(f"/registry/rereview/rounds/{filled.round_id}/attachment4.xlsx")  # the city: its own rows
+    assert response.status_code == 200 and response.content[:2] == b"PK"
     client.force_login(accounts["leader"])
     response = client.get(f"/registry/rereview/rounds/{filled.round_id}/attachment4.xlsx")
     assert response.status_code == 200 and response.content[:2] == b"PK"
@@ -606,3 +660,59 @@ def test_api_path(client, accounts, rr_round, api_token):
     response = client.post(f"/api/v1/registry/rereview/tasks/{task_id}/confirm-revocation", {},
                            content_type="application/json", **province)
     assert response.status_code == 400 and response.json()["field"] == "task"  # MIIT revokes national clusters
+
+
+def test_aspect_narratives_are_kept_and_printed_and_the_countys_copy_has_no_decision(client, accounts, forwarded, tmp_path):
+    """A narrative per aspect of the criteria set (optional) on the county's form and in 附件3;
+    the county's and the city's copy shows no status and no province decision; the province's
+    copy keeps them, with its checks on a separate page."""
+    from docx import Document
+
+    from clusterdesk.rereview.docs import attachment3_docx, attachment3_pdf
+
+    aspects = rr.task_aspects(forwarded)
+    assert len(aspects) == 8 and aspects[0][0] == "1"
+    _, errors = rr.clean_data({"aspects": {"9": "x"}}, forwarded)
+    assert errors[0].field == "aspects.9" and "没有第9方面" in errors[0].message
+    cleaned, errors = rr.clean_data({"aspects": {"1": "龙头企业带动明显", "2": "  "}}, forwarded)
+    assert cleaned["aspects"] == {"1": "龙头企业带动明显"} and not errors
+    forwarded.data = {**forwarded.data, "aspects": {"1": "龙头企业带动明显（演示）", "5": "数字化车间3个（演示）"}}
+    forwarded.save(update_fields=["data"])
+    rr.decide(actor=accounts["province"], task=forwarded, checks=passing_checks(), passed=False, reason=FAIL_REASON)
+    forwarded.refresh_from_db()
+
+    def flat(pdf: bytes) -> str:
+        path = tmp_path / "a3.pdf"
+        path.write_bytes(pdf)
+        return "".join(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split())
+
+    county = flat(attachment3_pdf(forwarded, province=False))
+    assert "七、分方面复核说明" in county and "龙头企业带动明显（演示）" in county and "数字化车间3个（演示）" in county
+    assert f"1.{aspects[0][1]}" in county and "未填写" in county
+    assert "复核状态" not in county and "初审未通过" not in county and FAIL_REASON not in county
+    assert "省厅逐条核查结果" not in county and "省工业和信息化厅（盖章）" in county
+    province = flat(attachment3_pdf(forwarded, province=True))
+    assert "初审未通过" in province and "省厅逐条核查结果（省厅留存，不属于复核申报表）" in province
+    word = "\n".join(p.text for p in Document(io.BytesIO(attachment3_docx(forwarded, province=False))).paragraphs)
+    assert "龙头企业带动明显（演示）" in word and "初审未通过" not in word and "省厅逐条核查结果" not in word
+
+    client.force_login(accounts["dunhua"])
+    response = client.get(f"/registry/rereview/tasks/{forwarded.pk}/attachment3.pdf")
+    assert response.status_code == 200 and "初审未通过" not in flat(response.content)
+    client.force_login(accounts["province"])
+    response = client.get(f"/registry/rereview/tasks/{forwarded.pk}/attachment3.pdf")
+    assert "初审未通过" in flat(response.content)
+
+
+def test_the_edit_page_has_a_narrative_per_aspect(client, accounts, task):
+    client.force_login(accounts["dunhua"])
+    page = client.get(f"/registry/rereview/tasks/{task.pk}/edit/").content.decode()
+    assert page.count('name="aspect-') == 8
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/",
+                           {"version": "0", "t-count": "0", "e-count": "0", "aspect-4": "建成省级创新平台2个"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.data["aspects"] == {"4": "建成省级创新平台2个"}
+    response = client.post(f"/registry/rereview/tasks/{task.pk}/edit/",
+                           {"version": "1", "t-count": "0", "e-count": "0", "aspect-4": "长" * 5001})
+    assert response.status_code == 200 and "复核说明不能超过 5000 个字" in response.content.decode()

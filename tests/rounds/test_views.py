@@ -425,3 +425,59 @@ def test_home_panel_not_for_county(round_2025, accounts, client):
 
     assert "下一截止" not in body
 
+
+
+# --- notices the letters cite; a unit's letterhead --------------------------------------------
+
+def test_round_form_and_api_keep_the_notices_and_refuse_a_malformed_number(round_2025, accounts, client, api_token):
+    client.force_login(accounts["province"])
+    form = {**FORM, "name": round_2025.name, "year": "2025", "status": "open", "county_submission": "2025-03-31",
+            "name_list": "2025-04-15", "formal_submission": "2025-04-30", "national_recommendation": "2025-05-31",
+            "notice_title": "吉林省工业和信息化厅关于开展2025年度中小企业特色产业集群申报推荐工作的通知",
+            "notice_number": "吉工信中小〔2025〕12号",
+            "ministry_notice_title": "工业和信息化部办公厅关于开展2025年度中小企业特色产业集群申报和复核工作的通知",
+            "ministry_notice_number": "工信厅企业函〔2025〕77号"}
+    assert "省厅通知文号" in client.get(f"/rounds/{round_2025.pk}/edit/").content.decode()
+    assert client.post(f"/rounds/{round_2025.pk}/edit/", form).status_code == 302
+    round_2025.refresh_from_db()
+    assert (round_2025.notice_number, round_2025.ministry_notice_number) == ("吉工信中小〔2025〕12号", "工信厅企业函〔2025〕77号")
+
+    response = client.post(f"/rounds/{round_2025.pk}/edit/", {**form, "ministry_notice_number": "工信厅企业函[2025]77号"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "工信部通知文号“工信厅企业函[2025]77号”格式不对" in page
+    round_2025.refresh_from_db()
+    assert round_2025.ministry_notice_number == "工信厅企业函〔2025〕77号"
+
+    headers = api_token(accounts["province"])
+    url = f"/api/v1/rounds/{round_2025.pk}"
+    response = client.patch(url, {"notice_number": "2025年12号"}, content_type="application/json", **headers)
+    assert response.status_code == 400 and response.json()["field"] == "notice_number"
+    assert "省厅通知文号" in response.json()["detail"]
+    response = client.patch(url, {"notice_number": "吉工信中小〔2025〕13号"}, content_type="application/json", **headers)
+    assert response.status_code == 200 and response.json()["notice_number"] == "吉工信中小〔2025〕13号"
+    assert response.json()["ministry_notice_title"].startswith("工业和信息化部办公厅")
+
+
+def test_unit_letterhead_is_edited_by_the_province_on_the_unit_page(accounts, client):
+    from clusterdesk.orgs.models import Org
+
+    url = "/orgs/222400/"
+    client.force_login(accounts["province"])
+    assert 'data-testid="letterhead-form"' in client.get(url).content.decode()
+    response = client.post(url, {"doc_prefix": "延州工信", "signer": "金哲"})
+    assert response.status_code == 302
+    unit = Org.objects.get(code="222400")
+    assert (unit.doc_prefix, unit.signer) == ("延州工信", "金哲")
+    assert AuditEvent.objects.filter(action="org.letterhead").count() == 1
+
+    response = client.post(url, {"doc_prefix": "延州工信", "signer": "签" * 21})
+    assert response.status_code == 400 and "签发人最多 20 个字" in response.content.decode()
+    response = client.post(url, {"doc_prefix": "延州工信〔2025〕", "signer": "金哲"})
+    assert response.status_code == 400 and "发文机关代字“延州工信〔2025〕”格式不对" in response.content.decode()
+    assert Org.objects.get(code="222400").signer == "金哲"
+
+    client.force_login(accounts["yanbian"])  # the city itself only reads it
+    page = client.get(url).content.decode()
+    assert "延州工信" in page and 'data-testid="letterhead-form"' not in page
+    assert client.post(url, {"doc_prefix": "X", "signer": ""}).status_code == 403

@@ -28,6 +28,7 @@ from .form import (  # noqa: F401
     missing_for_submission,
     readiness_messages,
     target_rows,
+    task_aspects,
 )
 from .steps import (  # noqa: F401
     DUE_STATUSES,

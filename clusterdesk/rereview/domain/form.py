@@ -41,7 +41,9 @@ DATA_FIELDS = {
     "changes": "认定以来的变化情况",
     "negative_list_clear": "负面清单声明",
     "self_assessment": "自评情况",
+    "aspects": "分方面复核说明",
 }
+ASPECT_TEXT_MAX = 5000
 CHANGE_KINDS = {
     "leading_industry": "主导产业",
     "spatial_scope": "空间范围",
@@ -103,6 +105,7 @@ def _initial_data(cluster) -> dict:
         "changes": {key: {"changed": None, "description": ""} for key in CHANGE_KINDS},
         "negative_list_clear": None,
         "self_assessment": "",
+        "aspects": {},
     }
     application = getattr(cluster, "application", None)
     if application is not None:
@@ -253,6 +256,45 @@ def _clean_changes(value, errors: _Errors) -> dict:
     return out
 
 
+def task_aspects(task: RereviewTask) -> list[tuple[str, str]]:
+    """The aspects of the criteria set the task is checked against, as ("1", "核心竞争力强"), in
+    order — the notice asks to re-review each aspect (逐一). The negative list, an aspect of the
+    set too, is left out: 附件3 has its declaration. Without a usable set, the eight aspects of
+    the national criteria."""
+    from clusterdesk.applications.validation import ASPECT_TITLES
+    from clusterdesk.core.errors import DomainError
+
+    from .checks import criteria_set_for
+
+    try:
+        cset = criteria_set_for(task)
+        aspects = [(str(a["number"]), str(a["title"])) for a in (cset.definition or {}).get("aspects") or []
+                   if "负面清单" not in str(a["title"])]  # the negative list has its own declaration
+    except (DomainError, KeyError, TypeError):
+        aspects = []
+    return aspects or list(ASPECT_TITLES.items())
+
+
+def _clean_aspects(value, task: RereviewTask, errors: _Errors) -> dict:
+    """The optional narrative per aspect: {"1": "…", …}; blank ones are dropped."""
+    if value in (None, ""):
+        return {}
+    titles = dict(task_aspects(task))
+    if not isinstance(value, dict):
+        errors.add("aspects", f"分方面复核说明应为按方面编号（{'、'.join(titles)}）填写的文字")
+        return {}
+    out = {}
+    for key, text in value.items():
+        key = str(key)
+        if key not in titles:
+            errors.add(f"aspects.{key}", f"分方面复核说明没有第{key}方面（应为 {'、'.join(titles)}）")
+            continue
+        cleaned = _text(text, f"aspects.{key}", f"第{key}方面“{titles[key]}”的复核说明", errors, ASPECT_TEXT_MAX)
+        if cleaned:
+            out[key] = cleaned
+    return out
+
+
 def clean_data(data: dict, task: RereviewTask) -> tuple[dict, list[FieldError]]:
     """Clean the 附件3 fields present in ``data`` (the application's validators for indicators,
     enterprises and the negative list). Unknown fields are errors."""
@@ -274,6 +316,8 @@ def clean_data(data: dict, task: RereviewTask) -> tuple[dict, list[FieldError]]:
             out[key] = parse_bool(value, key, "负面清单声明", errors)
         elif key == "self_assessment":
             out[key] = _text(value, key, "自评情况", errors, 10000)
+        elif key == "aspects":
+            out[key] = _clean_aspects(value, task, errors)
         else:
             errors.add(key, f"未知字段 {key}（可填：{'、'.join(DATA_FIELDS)}）")
     return out, list(errors)
