@@ -34,7 +34,8 @@ def _require_admin(actor) -> None:
 
 
 def _as_domain_error(exc: CriteriaFileError) -> DomainError:
-    return DomainError(f"标准文件有误，未导入：{exc}", field="file", errors=[{"field": f"line {exc.line}", "message": exc.reason}])
+    return DomainError(f"标准文件有误，未导入：{exc}", field=exc.field or "file",
+                       errors=[{"field": exc.field or f"line {exc.line}", "message": exc.reason}])
 
 
 def _definition_fields(definition: dict) -> dict:
@@ -142,7 +143,7 @@ def edit_set(*, actor, cset: CriteriaSet, changes: dict[str, dict], placeholder:
     try:
         definition = check_definition(definition)
     except CriteriaFileError as exc:
-        raise DomainError(f"修改后的标准无效：{exc.reason}") from None
+        raise DomainError(f"修改后的标准无效：{exc.reason}", field=exc.field or None) from None
     if cset.status == SetStatus.DRAFT:
         cset.definition = definition
         for key, value in _definition_fields(definition).items():

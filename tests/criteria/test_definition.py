@@ -222,3 +222,44 @@ def test_error_is_a_value_error_with_a_reason():
     error = refused(replace_once(NATIONAL_TEXT, "        kind: share\n", "        kind: ratio\n"))
     assert isinstance(error, ValueError)
     assert error.reason in str(error)
+
+
+# --- issue 12: set-wide settings are checked, the field named ---------------------------------
+
+def _national_text() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent.parent.parent / "data" / "criteria" / "national-2022.yaml").read_text(encoding="utf-8")
+
+
+def test_unknown_growth_method_is_refused_naming_the_field():
+    import pytest as _pytest
+
+    from clusterdesk.criteria.definition import CriteriaFileError, parse_text
+
+    text = _national_text().replace("placeholder: false\n", "placeholder: false\ngrowth_method: average_of_rates\n")
+    with _pytest.raises(CriteriaFileError) as exc:
+        parse_text(text)
+    assert exc.value.field == "growth_method" and "growth_method“average_of_rates”未知" in str(exc.value)
+
+
+import pytest as _pt  # noqa: E402
+
+
+@_pt.mark.parametrize("value", ["0", "-3", "2.5", "'3'", "true", "[3]"])
+def test_bad_validity_period_is_refused_naming_the_field(value):
+    from clusterdesk.criteria.definition import CriteriaFileError, parse_text
+
+    text = _national_text().replace("placeholder: false\n", f"placeholder: false\nvalidity:\n  little_giant: {value}\n")
+    with _pt.raises(CriteriaFileError) as exc:
+        parse_text(text)
+    assert exc.value.field == "validity.little_giant" and "应为正整数（年）" in str(exc.value)
+
+
+def test_validity_of_an_unknown_qualification_is_refused():
+    from clusterdesk.criteria.definition import CriteriaFileError, parse_text
+
+    text = _national_text().replace("placeholder: false\n", "placeholder: false\nvalidity:\n  gazelle: 3\n")
+    with _pt.raises(CriteriaFileError) as exc:
+        parse_text(text)
+    assert exc.value.field == "validity.gazelle"

@@ -21,6 +21,8 @@ NATIONAL_FILE = ROOT / "data" / "criteria" / "national-2022.yaml"
 JILIN_FILE = ROOT / "data" / "criteria" / "jilin-provincial-2024.yaml"
 NATIONAL = compile_definition(parse_text(NATIONAL_FILE.read_text(encoding="utf-8")))
 JILIN = compile_definition(parse_text(JILIN_FILE.read_text(encoding="utf-8")))
+# national-2022 with growth from the base year: the set's alternative growth method
+FROM_BASE = compile_definition({**parse_text(NATIONAL_FILE.read_text(encoding="utf-8")), "growth_method": "from_base_year"})
 
 WINDOW = [2022, 2023, 2024]
 BASE = 2021
@@ -178,7 +180,7 @@ def test_share_formula_names_the_year():
     r = result(evaluate(_share_data(sme_output="35")), "sme_share")
     assert r.formula == "2024年中小企业产值 ÷ 集群产值"
     assert r.actual == "70.0%" and r.threshold == "≥ 70.0%"
-    assert r.message == "2024年中小企业产值占比70.0%（35.0÷50.0），不低于70.0%"
+    assert r.message == "2024年中小企业产值占比70.0%（35.0÷50.0），不低于70.0%（按最近一个申报年度（2024年）核对）"
 
 
 def _growth_data(first: str, last: str, *, with_base: bool = True) -> dict:
@@ -204,7 +206,7 @@ def _growth_data(first: str, last: str, *, with_base: bool = True) -> dict:
     ("100", "90", "fail"),
 ])
 def test_growth_boundary_from_base_year(first, last, expected):
-    r = result(evaluate(_growth_data(first, last)), "growth")
+    r = result(evaluate(_growth_data(first, last), compiled=FROM_BASE), "growth")
     assert r.status == expected
     assert r.formula == "(2024年集群产值 ÷ 2021年集群产值)^(1/3) − 1"
 
@@ -227,9 +229,9 @@ def test_growth_without_base_amount_starts_from_first_window_year():
 
 
 def test_growth_exactly_at_threshold_reads_as_the_threshold():
-    r = result(evaluate(_growth_data("100", "133.1")), "growth")
+    r = result(evaluate(_growth_data("100", "133.1"), compiled=FROM_BASE), "growth")
     assert r.actual == "10.0%" and r.gap == "+0.0个百分点"
-    assert r.message == "2021–2024年集群产值年均增速10.0%，不高于10.0%"
+    assert r.message == "2021–2024年集群产值年均增速10.0%（按基期年计算，基期年必填），不高于10.0%"
 
 
 @pytest.mark.parametrize(("area", "expected"), [
@@ -322,7 +324,7 @@ def test_output_each_year_known_failing_year_fails_despite_a_missing_year():
 def test_sme_share_latest_year_missing_is_missing_data(change, missing):
     r = result(evaluate(set_year(body(), 2024, **change)), "sme_share")
     assert r.status == "missing_data"
-    assert r.message == f"缺少2024年{missing}，无法计算占比"
+    assert r.message == f"缺少2024年{missing}，无法计算占比（按最近一个申报年度（2024年）核对）"
 
 
 @pytest.mark.parametrize("code", ["sme_share", "leading_share"])
@@ -350,7 +352,7 @@ def test_growth_no_base_and_no_first_window_year_is_missing_data():
 
 @pytest.mark.parametrize("zero", ["0", "0.00"])
 def test_growth_zero_base_is_missing_data(zero):
-    r = result(evaluate(set_year(body(), 2021, total_output=zero)), "growth")
+    r = result(evaluate(set_year(body(), 2021, total_output=zero), compiled=FROM_BASE), "growth")
     assert r.status == "missing_data"
     assert "2021年集群产值为 0" in r.message
 
@@ -383,7 +385,7 @@ def test_unusable_amount_is_missing_data_not_an_exception(junk):
 @pytest.mark.parametrize(("first", "last"), [("1e-400", "50"), ("1", "1e400"), ("0.01", "100000")])
 def test_growth_extreme_amounts_raise_nothing(first, last):
     data = set_year(set_year(body(), 2021, total_output=first), 2024, total_output=last)
-    assert result(evaluate(data), "growth").status == "pass"
+    assert result(evaluate(data, compiled=FROM_BASE), "growth").status == "pass"
 
 
 def test_area_missing_is_missing_data():
@@ -474,7 +476,7 @@ def test_verdict_fail_with_a_judgement_fail_and_others_pending():
     ("negative_list", body(negative_list_clear=False)),
 ], ids=["output_each_year", "sme_share", "leading_share", "growth", "quality_firms", "negative_list"])
 def test_verdict_fail_when_a_hard_rule_fails_despite_judgements(code, data):
-    report = evaluate(data, all_pass_judgements())
+    report = evaluate(data, all_pass_judgements(), compiled=FROM_BASE)  # the data declare a base year
     assert result(report, code).status == "fail"
     assert [r.code for r in report.results if r.status == "fail"] == [code]
     assert report.verdict == "fail"
@@ -589,7 +591,7 @@ def test_passing_output_message():
     ("area", lambda: body(area_km2="100.01"), "100.01平方公里", "+0.01平方公里"),
 ], ids=["output-39.99", "sme-69.98%", "leading-70.02%", "growth-10.003%", "area-100.01"])
 def test_near_boundary_values_are_not_rounded_onto_the_threshold(code, data, shown, gap):
-    r = result(evaluate(data()), code)
+    r = result(evaluate(data(), compiled=FROM_BASE), code)
     assert shown in r.message
     assert r.gap == gap
 
@@ -611,3 +613,45 @@ def test_every_result_has_wording_and_a_chinese_message():
 ])
 def test_compare_boundaries(actual, comparator, threshold, expected):
     assert compare(Decimal(actual), comparator, Decimal(threshold)) is expected
+
+
+# --- issue 12: one growth method for a round ---------------------------------------------------
+
+def _issue_growth(with_base: bool) -> dict:
+    """44 (base) → 45 → 50 → 56: 8.4% from the base year, 11.6% over the declared years."""
+    data = body()
+    for year, amount in ((2022, "45"), (2023, "50"), (2024, "56")):
+        set_year(data, year, total_output=amount, sme_output=Decimal(amount) * Decimal("0.8"),
+                 leading_output=Decimal(amount) * Decimal("0.8"))
+    if with_base:
+        set_year(data, 2021, total_output="44")
+    else:
+        drop_year(data, 2021)
+    return data
+
+
+def test_growth_verdict_does_not_depend_on_a_typed_base_year():
+    with_base = result(evaluate(_issue_growth(True)), "growth")
+    without = result(evaluate(_issue_growth(False)), "growth")
+    assert with_base.status == without.status == "pass"
+    assert with_base.actual == without.actual == "11.6%"
+    assert with_base.formula == without.formula == "(2024年集群产值 ÷ 2022年集群产值)^(1/2) − 1"
+    assert "另填报2021年基期集群产值44.0，按基期计算为8.4%，仅供参考，不影响判断" in with_base.message
+    assert "基期" not in without.message.replace("按申报的三个年度计算", "")
+
+
+def test_from_base_year_method_requires_the_base_year():
+    r = result(evaluate(_issue_growth(False), compiled=FROM_BASE), "growth")
+    assert r.status == "missing_data"
+    assert r.message == "缺少2021年集群产值，无法计算年均增速（本标准按基期年计算，基期年必填）"
+    assert r.formula == "(2024年集群产值 ÷ 2021年集群产值)^(1/3) − 1"
+    assert result(evaluate(_issue_growth(True), compiled=FROM_BASE), "growth").status == "fail"  # 8.4%
+
+
+def test_share_years_each_checks_every_declared_year():
+    each = compile_definition({**parse_text(NATIONAL_FILE.read_text(encoding="utf-8")), "share_years": "each"})
+    data = set_year(body(), 2023, sme_output="1")
+    assert status(data, "sme_share") == "pass"  # national-2022: the last year only
+    r = result(evaluate(data, compiled=each), "sme_share")
+    assert r.status == "fail" and r.message.startswith("2023年中小企业产值占比")
+    assert "按每一个申报年度（2022–2024年）核对" in r.message

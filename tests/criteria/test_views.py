@@ -278,3 +278,19 @@ def test_nav_shows_criteria_to_reviewers_not_applicants(accounts, criteria_sets,
     assert 'href="/criteria/"' in login(accounts["tonghua"]).get("/").content.decode()
     client.logout()
     assert 'href="/criteria/"' not in login(accounts["dunhua"]).get("/").content.decode()
+
+
+@pytest.mark.parametrize(("setting", "field"), [
+    ("growth_method: average_of_rates\n", "growth_method"),
+    ("validity:\n  specialized: 0\n", "validity.specialized"),
+])
+def test_import_bad_setting_is_refused_naming_the_field(accounts, criteria_sets, setting, field):
+    from clusterdesk.core.errors import DomainError
+
+    text = domain.export_text(CriteriaSet.objects.get(code=NATIONAL, version=1))
+    bad = text.replace("aspects:\n", setting + "aspects:\n", 1)
+    before = CriteriaSet.objects.count()
+    with pytest.raises(DomainError) as exc:
+        domain.import_set(actor=accounts["province"], text=bad)
+    assert exc.value.field == field and field in exc.value.message
+    assert CriteriaSet.objects.count() == before
