@@ -47,14 +47,18 @@ def _definition_fields(definition: dict) -> dict:
 
 @transaction.atomic
 def load_shipped(paths=None) -> list[CriteriaSet]:
-    """Install the shipped sets (data/criteria/*.yaml) that are not installed yet. Idempotent."""
+    """Install the shipped versions (data/criteria/*.yaml, one version a file) that are not
+    installed yet, by code and version. Idempotent. An installed version is never changed: a
+    changed set ships as a new file with the next version (national-2022.v2.yaml)."""
     created = []
-    for path in paths or sorted(SHIPPED_DIR.glob("*.yaml")):
-        definition = check_definition(load_text(Path(path).read_text(encoding="utf-8")))
-        if CriteriaSet.objects.filter(code=definition["code"]).exists():
+    definitions = [check_definition(load_text(Path(path).read_text(encoding="utf-8")))
+                   for path in paths or sorted(SHIPPED_DIR.glob("*.yaml"))]
+    for definition in sorted(definitions, key=lambda d: (d["code"], int(d.get("version", 1)))):
+        version = int(definition.get("version", 1))
+        if CriteriaSet.objects.filter(code=definition["code"], version=version).exists():
             continue
         created.append(CriteriaSet.objects.create(
-            code=definition["code"], version=int(definition.get("version", 1)),
+            code=definition["code"], version=version,
             status=definition.get("status", SetStatus.ACTIVE), definition=definition, **_definition_fields(definition),
         ))
     return created

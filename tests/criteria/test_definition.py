@@ -52,8 +52,9 @@ def test_shipped_files_are_found():
 def test_shipped_file_parses_and_compiles(path):
     definition = parse_text(path.read_text(encoding="utf-8"))
     compiled = compile_definition(definition)
-    assert compiled.code == path.stem
-    assert len({r.code for r in compiled.rules}) == len(compiled.rules) == 15
+    assert compiled.code == path.stem.split(".v")[0]  # national-2022.v2.yaml: version 2 of national-2022
+    assert compiled.version == (int(path.stem.split(".v")[1]) if ".v" in path.stem else 1)
+    assert len({r.code for r in compiled.rules}) == len(compiled.rules) == (17 if compiled.version == 2 else 15)
     assert {r.aspect for r in compiled.rules} == set(range(1, 10))
     for rule in compiled.rules:
         assert rule.wording
@@ -263,3 +264,21 @@ def test_validity_of_an_unknown_qualification_is_refused():
     with _pt.raises(CriteriaFileError) as exc:
         parse_text(text)
     assert exc.value.field == "validity.gazelle"
+
+
+@_pt.mark.django_db
+def test_load_shipped_installs_version_2_beside_version_1_which_stays_unchanged():
+    from clusterdesk.criteria.domain import SHIPPED_DIR, evaluator_for, get_set, load_shipped
+    from clusterdesk.criteria.models import CriteriaSet
+
+    first = [p for p in sorted(SHIPPED_DIR.glob("*.yaml")) if ".v" not in p.stem]
+    load_shipped(first)
+    v1_definition = CriteriaSet.objects.get(code="national-2022", version=1).definition
+    created = load_shipped()  # everything shipped: only what is not installed yet
+    assert [(c.code, c.version) for c in created] == [("national-2022", 2)]
+    assert load_shipped() == []  # idempotent
+    assert CriteriaSet.objects.get(code="national-2022", version=1).definition == v1_definition
+    assert get_set("national-2022", 1).version == 1  # a round pinned to version 1 keeps it
+    assert get_set("national-2022").version == 2  # the latest active one otherwise
+    codes = [r.code for r in evaluator_for(get_set("national-2022", 2)).compiled.rules]
+    assert "industrial_policy" in codes and "brand_recognition" in codes

@@ -655,3 +655,85 @@ def test_share_years_each_checks_every_declared_year():
     r = result(evaluate(data, compiled=each), "sme_share")
     assert r.status == "fail" and r.message.startswith("2023年中小企业产值占比")
     assert "按每一个申报年度（2022–2024年）核对" in r.message
+
+
+# --- issue 12: national-2022 version 2 --------------------------------------------------------
+
+V2_FILE = ROOT / "data" / "criteria" / "national-2022.v2.yaml"
+V2 = compile_definition(parse_text(V2_FILE.read_text(encoding="utf-8")))
+
+
+def qfirm(n: int, quals: dict, *, leading: bool = True) -> dict:
+    """An enterprise with an award year per qualification."""
+    return {"name": f"示例企业{n}有限公司", "uscc": make_uscc(n), "qualifications": list(quals),
+            "qualification_years": dict(quals), "in_leading_industry": leading}
+
+
+def test_v2_settings():
+    assert V2.version == 2 and V2.growth_method == "compound_window" and V2.share_years == "latest"
+    assert dict(V2.validity) == {q: 3 for q in ("champion", "little_giant", "specialized", "innovative", "high_tech")}
+
+
+def test_v2_growth_same_verdict_with_and_without_base_year():
+    assert (result(evaluate(_issue_growth(True), compiled=V2), "growth").status
+            == result(evaluate(_issue_growth(False), compiled=V2), "growth").status == "pass")
+
+
+def test_little_giant_outside_leading_industry_counts_toward_the_ten():
+    firms = [qfirm(1, {"little_giant": 2023}, leading=False)] + [qfirm(n, {"specialized": 2023}) for n in range(2, 11)]
+    r = result(evaluate(body(quality_enterprises=firms), compiled=V2), "quality_firms")
+    assert r.status == "pass"
+    assert "专精特新中小企业（含“小巨人”）、创新型中小企业和国家级高新技术企业10家" in r.message
+    # it does not make the "≥1 in the leading industry" alternative
+    assert "主导产业的制造业单项冠军企业或专精特新“小巨人”企业0家" in r.message
+    # version 1 (pinned by older rounds) counts as it always did: nine
+    assert result(evaluate(body(quality_enterprises=firms)), "quality_firms").status == "fail"
+
+
+def test_little_giant_counted_once_though_it_holds_two_qualifications():
+    firms = [qfirm(1, {"little_giant": 2023, "specialized": 2022}, leading=False)] + [
+        qfirm(n, {"specialized": 2023}) for n in range(2, 10)]
+    r = result(evaluate(body(quality_enterprises=firms), compiled=V2), "quality_firms")
+    assert r.status == "fail" and "国家级高新技术企业9家" in r.message
+
+
+def test_qualification_awarded_five_years_before_the_round_does_not_count():
+    # round 2025, declared years 2022–2024: a 小巨人 of 2020 was valid to the end of 2022
+    firms = [qfirm(1, {"little_giant": 2020})]
+    r = result(evaluate(body(quality_enterprises=firms), compiled=V2), "quality_firms")
+    assert r.status == "fail"
+    assert "未计入（资质不在有效期内）：示例企业1有限公司（小巨人，2020年获评，有效期3年，至2022年底已失效）" in r.message
+    assert "仅计2024年底仍在有效期内的资质" in r.formula
+
+
+@pytest.mark.parametrize(("year", "expected"), [(2022, "pass"), (2021, "fail"), (2024, "pass"), (2025, "fail")])
+def test_validity_boundary_award_year_plus_validity_minus_one(year, expected):
+    """Valid at the end of 2024 when award_year + 3 − 1 >= 2024; one awarded after 2024 was not yet held."""
+    r = result(evaluate(body(quality_enterprises=[qfirm(1, {"champion": year})]), compiled=V2), "quality_firms")
+    assert r.status == expected
+
+
+def test_old_single_year_is_the_year_of_every_qualification():
+    old = [{"name": "老数据企业", "uscc": make_uscc(1), "qualifications": ["little_giant", "specialized"],
+            "year": 2019, "in_leading_industry": True}]
+    r = result(evaluate(body(quality_enterprises=old), compiled=V2), "quality_firms")
+    assert r.status == "fail" and r.message.count("2019年获评") == 2
+    old[0]["qualification_years"] = {"little_giant": 2023}  # one given its own year: that one counts
+    assert result(evaluate(body(quality_enterprises=old), compiled=V2), "quality_firms").status == "pass"
+
+
+def test_v2_has_the_two_judgement_rules_with_their_official_wording():
+    rules = {r.code: r for r in V2.rules}
+    assert rules["industrial_policy"].kind == "judgement" and rules["industrial_policy"].aspect == 1
+    assert rules["industrial_policy"].wording == "符合国家产业政策和行业发展规划要求"
+    assert rules["brand_recognition"].kind == "judgement" and rules["brand_recognition"].aspect == 1
+    assert rules["brand_recognition"].wording == "有较高的集群品牌知名度"
+    report = evaluate(body(), compiled=V2)
+    assert result(report, "industrial_policy").status == "needs_review" and report.verdict == "needs_review"
+
+
+def test_v2_aspect_titles_are_the_published_ones():
+    titles = {r.aspect: r.aspect_title for r in V2.rules if r.aspect <= 8}
+    assert titles == {1: "具有较强核心竞争力", 2: "优质中小企业梯度培育成效显著", 3: "产业链供应链协作高效",
+                      4: "具有较强协同创新能力", 5: "数字化转型效果明显", 6: "具有较高绿色化发展水平",
+                      7: "积极参与产业开放合作", 8: "治理和服务能力较强"}

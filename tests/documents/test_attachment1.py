@@ -86,7 +86,7 @@ def test_content_computes_shares_and_labels(filled):
     row_2024 = next(r for r in c["indicators"]["rows"] if r["year"] == 2024)
     assert row_2024["cells"][0] == "56.0"
     assert row_2024["cells"][-2] == "75.0%"  # SME share 42 / 56, computed
-    assert c["indicators"]["growth"] == "11.9%"  # (56 / 40) ** (1/3) - 1
+    assert c["indicators"]["growth"] == "11.6%"  # (56 / 45) ** (1/2) - 1: the declared years (issue 12)
     assert [s.split("、")[0] for s in c["sections"]] == list("一二三四五六七")
     assert c["enterprises"]["rows"][0]["qualifications"] == "专精特新中小企业"
 

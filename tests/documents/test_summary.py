@@ -146,7 +146,7 @@ def test_city_summary_structure_and_figures(accounts, round_open, chain, login):
         assert cell.data_type == "n" and cell.number_format == "0.00" and cell.value == value
     assert ws.cell(r, 9).value == pytest.approx(42 / 56) and ws.cell(r, 9).number_format == "0.00%"
     assert ws.cell(r, 10).value == pytest.approx(45 / 56)
-    assert ws.cell(r, 11).value == pytest.approx((56 / 40) ** (1 / 3) - 1) and ws.cell(r, 11).data_type == "n"
+    assert ws.cell(r, 11).value == pytest.approx((56 / 45) ** (1 / 2) - 1) and ws.cell(r, 11).data_type == "n"
     assert (ws.cell(r, 12).value, ws.cell(r, 13).value) == (0, 3)
     assert ws.cell(r, 12).number_format == "0"
     assert ws.cell(r, 15).value == "同步推荐国家级"
