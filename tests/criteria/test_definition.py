@@ -54,7 +54,9 @@ def test_shipped_file_parses_and_compiles(path):
     compiled = compile_definition(definition)
     assert compiled.code == path.stem.split(".v")[0]  # national-2022.v2.yaml: version 2 of national-2022
     assert compiled.version == (int(path.stem.split(".v")[1]) if ".v" in path.stem else 1)
-    assert len({r.code for r in compiled.rules}) == len(compiled.rules) == (17 if compiled.version == 2 else 15)
+    expected = {("national-2022", 1): 15, ("national-2022", 2): 17, ("jilin-provincial-2024", 1): 15,
+                ("jilin-provincial-2024", 2): 16}[(compiled.code, compiled.version)]
+    assert len({r.code for r in compiled.rules}) == len(compiled.rules) == expected
     assert {r.aspect for r in compiled.rules} == set(range(1, 10))
     for rule in compiled.rules:
         assert rule.wording
@@ -275,7 +277,7 @@ def test_load_shipped_installs_version_2_beside_version_1_which_stays_unchanged(
     load_shipped(first)
     v1_definition = CriteriaSet.objects.get(code="national-2022", version=1).definition
     created = load_shipped()  # everything shipped: only what is not installed yet
-    assert [(c.code, c.version) for c in created] == [("national-2022", 2)]
+    assert [(c.code, c.version) for c in created] == [("jilin-provincial-2024", 2), ("national-2022", 2)]
     assert load_shipped() == []  # idempotent
     assert CriteriaSet.objects.get(code="national-2022", version=1).definition == v1_definition
     assert get_set("national-2022", 1).version == 1  # a round pinned to version 1 keeps it

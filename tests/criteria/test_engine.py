@@ -737,3 +737,21 @@ def test_v2_aspect_titles_are_the_published_ones():
     assert titles == {1: "具有较强核心竞争力", 2: "优质中小企业梯度培育成效显著", 3: "产业链供应链协作高效",
                       4: "具有较强协同创新能力", 5: "数字化转型效果明显", 6: "具有较高绿色化发展水平",
                       7: "积极参与产业开放合作", 8: "治理和服务能力较强"}
+
+
+JILIN_V2 = compile_definition(parse_text((ROOT / "data" / "criteria" / "jilin-provincial-2024.v2.yaml").read_text(encoding="utf-8")))
+
+
+def test_jilin_v2_is_still_a_placeholder_ranks_province_wide_and_reads_rd_spending():
+    assert JILIN_V2.placeholder and JILIN_V2.level == "provincial" and JILIN_V2.version == 2
+    rules = {r.code: r for r in JILIN_V2.rules}
+    assert "全国、全省前列" in rules["niche_leadership"].wording
+    rd = rules["rd_growth"]
+    assert rd.kind == "growth" and rd.indicator == "sme_rd_spending" and rd.severity == "soft"
+    data = body()
+    for year, amount in ((2022, "1.0"), (2023, "1.1"), (2024, "1.2")):
+        set_year(data, year, sme_rd_spending=amount)
+    r = result(evaluate(data, compiled=JILIN_V2), "rd_growth")
+    assert r.status == "pass" and r.formula == "(2024年中小企业研发投入 ÷ 2022年中小企业研发投入)^(1/2) − 1"
+    set_year(data, 2024, sme_rd_spending="1.0")
+    assert result(evaluate(data, compiled=JILIN_V2), "rd_growth").status == "warn"  # soft: a warning
