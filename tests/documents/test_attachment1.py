@@ -130,7 +130,7 @@ def test_docx_of_a_draft(filled):
 
     for key in range(3, 9):
         assert f"第{key}方面的发展情况说明（演示）。" in text
-    assert "产业链供应链协作高效" in text and "治理和服务能力强" in text
+    assert "产业链供应链协作高效" in text and "治理和服务能力较强" in text
     assert "申报单位郑重声明" in text
     assert "集群产值" in text and "80" in text  # the plan target
 
