@@ -69,3 +69,22 @@ def test_xlsx_cell_reads_a_year_after_each_qualification():
         ["little_giant", "specialized", "high_tech"], {"little_giant": 2023, "specialized": 2022})
     assert xlsx._qualifications("小巨人 2023，专精特新2021年") == (
         ["little_giant", "specialized"], {"little_giant": 2023, "specialized": 2021})
+
+
+def test_api_accepts_a_year_per_qualification_and_refuses_a_future_one(accounts, client, round_open, api_token):
+    from tests.conftest import complete_body
+
+    county = api_token(accounts["dunhua"])
+    body = complete_body()
+    body["quality_enterprises"] = [firm(year=2022, qualification_years={"little_giant": 2024})]
+    response = client.post("/api/v1/applications", {"round": round_open.pk, **body}, content_type="application/json", **county)
+    assert response.status_code == 201, response.content
+    stored = response.json()["data"]["quality_enterprises"][0]
+    assert stored["qualification_years"] == {"little_giant": 2024} and stored["year"] == 2022
+
+    body["quality_enterprises"] = [firm(qualification_years={"little_giant": 2030})]
+    app_id = response.json()["id"]
+    response = client.patch(f"/api/v1/applications/{app_id}", {"quality_enterprises": body["quality_enterprises"]},
+                            content_type="application/json", **county)
+    assert response.status_code == 400
+    assert "quality_enterprises.0.qualification_years.little_giant" in response.content.decode()
