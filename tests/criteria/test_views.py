@@ -294,3 +294,10 @@ def test_import_bad_setting_is_refused_naming_the_field(accounts, criteria_sets,
         domain.import_set(actor=accounts["province"], text=bad)
     assert exc.value.field == field and field in exc.value.message
     assert CriteriaSet.objects.count() == before
+
+
+def test_detail_states_growth_method_share_years_and_validity(accounts, criteria_sets, login):
+    domain.load_shipped()  # the shipped version 2 as well
+    text = page(login(accounts["province"]).get(f"/criteria/{NATIONAL}/2/"))
+    assert "按申报的三个年度计算复合年均增速" in text and "最近一个申报年度" in text and "小巨人3年" in text
+    assert "有较高的集群品牌知名度" in text
