@@ -102,11 +102,12 @@ def export_text(cset: CriteriaSet) -> str:
 
 
 EDITABLE_RULE_FIELDS = ("threshold", "comparator", "wording", "severity")
+SETTING_FIELDS = ("growth_method", "share_years", "validity")
 
 
 @transaction.atomic
 def edit_set(*, actor, cset: CriteriaSet, changes: dict[str, dict], placeholder: bool | None = None,
-             name: str | None = None, request=None) -> CriteriaSet:
+             name: str | None = None, settings: dict | None = None, request=None) -> CriteriaSet:
     """Change thresholds, comparators, wording or severity of rules. An active (or retired)
     version is never changed: the edit becomes a new draft version. Returns the edited set.
 
@@ -136,6 +137,12 @@ def edit_set(*, actor, cset: CriteriaSet, changes: dict[str, dict], placeholder:
                 before.setdefault(code, {})[key] = rule.get(key)
                 after.setdefault(code, {})[key] = value
                 rule[key] = str(value) if key == "threshold" else value
+    for key, value in (settings or {}).items():  # growth_method, share_years, validity: checked below
+        if key not in SETTING_FIELDS:
+            raise DomainError(f"标准设置 {key} 不能在此修改（可改：{'、'.join(SETTING_FIELDS)}）", field=key)
+        if definition.get(key) != value:
+            before[key], after[key] = definition.get(key), value
+            definition[key] = value
     if placeholder is not None and placeholder != bool(definition.get("placeholder")):
         before["placeholder"], after["placeholder"] = bool(definition.get("placeholder")), placeholder
         definition["placeholder"] = placeholder

@@ -301,3 +301,26 @@ def test_detail_states_growth_method_share_years_and_validity(accounts, criteria
     text = page(login(accounts["province"]).get(f"/criteria/{NATIONAL}/2/"))
     assert "按申报的三个年度计算复合年均增速" in text and "最近一个申报年度" in text and "小巨人3年" in text
     assert "有较高的集群品牌知名度" in text
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"growth_method": "geometric_guess"}, "growth_method"),
+    ({"validity": {"high_tech": -1}}, "validity.high_tech"),
+    ({"validity": {"high_tech": "three"}}, "validity.high_tech"),
+])
+def test_edit_bad_setting_is_refused_naming_the_field(accounts, criteria_sets, change, field):
+    from clusterdesk.core.errors import DomainError
+
+    v1 = CriteriaSet.objects.get(code=NATIONAL, version=1)
+    before = CriteriaSet.objects.count()
+    with pytest.raises(DomainError) as exc:
+        domain.edit_set(actor=accounts["province"], cset=v1, changes={}, settings=change)
+    assert exc.value.field == field
+    assert CriteriaSet.objects.count() == before
+
+
+def test_edit_growth_method_makes_a_new_version(accounts, criteria_sets):
+    v1 = CriteriaSet.objects.get(code=NATIONAL, version=1)
+    new = domain.edit_set(actor=accounts["province"], cset=v1, changes={}, settings={"growth_method": "from_base_year"})
+    assert new.version == 2 and new.definition["growth_method"] == "from_base_year"
+    assert "growth_method" not in CriteriaSet.objects.get(code=NATIONAL, version=1).definition
