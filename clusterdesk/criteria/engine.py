@@ -362,7 +362,9 @@ def award_years(firm: dict) -> dict:
     default = firm.get("year")
     out = {}
     for q in firm.get("qualifications") or []:
-        value = per.get(q, default) if isinstance(per, dict) else default
+        value = per.get(q) if isinstance(per, dict) else None
+        if value in (None, ""):
+            value = default
         try:
             out[q] = int(value) if value not in (None, "") else None
         except (TypeError, ValueError):
