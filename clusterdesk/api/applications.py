@@ -60,8 +60,8 @@ class ApplicationFields(Schema):
     )
     sme_count: int | str | None = Field(None, description="集群内中小企业数量（家），截至最后一个申报年度末；选填")
     core_competitiveness: str | None = Field(
-        None, description="第一方面“核心竞争力强”的说明：县域支柱或特色产业地位、细分领域全国排名或市场占有率、集群品牌；选填")
-    sme_cultivation: str | None = Field(None, description="第二方面“优质中小企业梯度培育成效明显”的说明；选填")
+        None, description="第一方面“具有较强核心竞争力”的说明：县域支柱或特色产业地位、细分领域全国排名或市场占有率、集群品牌；选填")
+    sme_cultivation: str | None = Field(None, description="第二方面“优质中小企业梯度培育成效显著”的说明；选填")
     aspects: dict[str, str] | None = Field(None, description="第 3–8 方面的文字说明，键为 \"3\"…\"8\"")
     negative_list_clear: bool | None = None
     plan_targets: list[TargetIn] | None = None

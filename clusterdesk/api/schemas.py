@@ -3,7 +3,7 @@
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 Number = str | int | float | None
 
@@ -59,7 +59,9 @@ class EnterpriseIn(Schema):
     name: str | None = None
     uscc: str | None = None
     qualifications: list[str] | str | None = None
-    year: int | str | None = None
+    qualification_years: dict[str, int | str | None] | None = Field(
+        None, description="各项资质的获评年份，如 {\"little_giant\": 2023}；未列出的资质使用 year")
+    year: int | str | None = Field(None, description="获评年份（未在 qualification_years 中单独填写的资质适用）")
     in_leading_industry: bool | str | None = None
 
 

@@ -1,7 +1,8 @@
 """Shares and growth: computed from the reported amounts, never typed.
 
-Average annual growth is the compound rate (last / first) ** (1 / n) - 1 over the window,
-the first year being the base year when it is given (domain.md 5.4).
+Average annual growth is the compound rate (last / first) ** (1 / n) - 1 by the one method of
+the criteria set (domain.md 5.4): by default over the declared years, (Y3/Y1)^(1/2) − 1, whether
+or not a base year was typed; ``from_base_year`` starts at the base year.
 """
 
 from dataclasses import dataclass
@@ -44,14 +45,15 @@ class Computed:
     growth_note: str
 
 
-def compute(indicators: list[dict], window_years: list[int], base_year: int) -> Computed:
+def compute(indicators: list[dict], window_years: list[int], base_year: int,
+            method: str = "compound_window") -> Computed:
     by_year = {r["year"]: r for r in indicators}
     years = [
         YearFigures(y, share(by_year.get(y, {}).get("sme_output"), by_year.get(y, {}).get("total_output")),
                     share(by_year.get(y, {}).get("leading_output"), by_year.get(y, {}).get("total_output")))
         for y in window_years
     ]
-    first_year = base_year if _d(by_year.get(base_year, {}).get("total_output")) is not None else window_years[0]
+    first_year = base_year if method == "from_base_year" else window_years[0]
     last_year = window_years[-1]
     first = by_year.get(first_year, {}).get("total_output")
     last = by_year.get(last_year, {}).get("total_output")

@@ -23,7 +23,14 @@ def _rows(post, list_name: str) -> list[dict]:
     rows: dict[int, dict] = {}
     for key in post:
         match = ROW_RE.match(key)
-        if not match or match["list"] != list_name or match["field"] not in ROW_FIELDS[list_name]:
+        field = match["field"] if match else ""
+        if list_name == "quality_enterprises" and field.startswith("qy_"):
+            # the award year typed next to one qualification: quality_enterprises-0-qy_little_giant
+            row = rows.setdefault(int(match["index"]), {})
+            if (post.get(key) or "").strip():
+                row.setdefault("qualification_years", {})[field[3:]] = post.get(key)
+            continue
+        if not match or match["list"] != list_name or field not in ROW_FIELDS[list_name]:
             continue
         row = rows.setdefault(int(match["index"]), {})
         if match["field"] == "qualifications":

@@ -7,6 +7,7 @@ any error is not saved. ``missing_for_submission`` lists what must still be fill
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ QUALIFICATIONS = {
     "innovative": "创新型中小企业",
     "high_tech": "国家级高新技术企业",
 }
+QUALIFICATION_FIRST_YEAR = 2000  # no qualification of these kinds was awarded before
 AMOUNT_FIELDS = {
     "total_output": "集群产值",
     "sme_output": "中小企业产值",
@@ -29,15 +31,15 @@ AMOUNT_FIELDS = {
 }
 INDICATOR_FIELDS = {**AMOUNT_FIELDS, "enterprise_count": "企业数量"}
 ASPECT_KEYS = ["3", "4", "5", "6", "7", "8"]
-ASPECT_TITLES = {
-    "1": "核心竞争力强",
-    "2": "优质中小企业梯度培育成效明显",
+ASPECT_TITLES = {  # the published aspect titles of the criteria (工信部企业〔2022〕119号附件)
+    "1": "具有较强核心竞争力",
+    "2": "优质中小企业梯度培育成效显著",
     "3": "产业链供应链协作高效",
-    "4": "协同创新能力强",
-    "5": "数字化转型成效明显",
-    "6": "绿色发展水平高",
-    "7": "开放合作活跃",
-    "8": "治理和服务能力强",
+    "4": "具有较强协同创新能力",
+    "5": "数字化转型效果明显",
+    "6": "具有较高绿色化发展水平",
+    "7": "积极参与产业开放合作",
+    "8": "治理和服务能力较强",
 }
 MAX_AMOUNT = Decimal("100000")
 MAX_ENTERPRISES = 1000
@@ -301,9 +303,22 @@ def clean_enterprises(value, ctx: Context, errors: _Errors) -> list:
         if not isinstance(quals, list):
             errors.add(f"{where}.qualifications", label + "资质应为列表")
             quals = []
-        year = parse_int(row.get("year"), f"{where}.year", label + "获评年份", errors, minimum=1990, maximum=ctx.round.year)
+        # Each qualification has its own award year (qualification_years: {code: year}); the old
+        # single ``year`` is still accepted as the year of every qualification that has none.
+        latest = min(ctx.round.year, date.today().year)
+        year = parse_int(row.get("year"), f"{where}.year", label + "获评年份", errors,
+                         minimum=QUALIFICATION_FIRST_YEAR, maximum=latest)
+        raw_years = row.get("qualification_years") or {}
+        if not isinstance(raw_years, dict):
+            errors.add(f"{where}.qualification_years", label + "各项资质的获评年份应为“资质: 年份”的映射")
+            raw_years = {}
+        qual_years = {}
+        for q, value in raw_years.items():
+            qual_label = QUALIFICATIONS.get(q, str(q))
+            qual_years[q] = parse_int(value, f"{where}.qualification_years.{q}", f"{label}“{qual_label}”获评年份",
+                                      errors, minimum=QUALIFICATION_FIRST_YEAR, maximum=latest)
         in_leading = parse_bool(row.get("in_leading_industry"), f"{where}.in_leading_industry", label + "是否属于主导产业", errors)
-        if not (name or code or quals or year):
+        if not (name or code or quals or year or any(v is not None for v in qual_years.values())):
             continue
         if not name:
             errors.add(f"{where}.name", f"{label}名称不能为空")
@@ -321,10 +336,16 @@ def clean_enterprises(value, ctx: Context, errors: _Errors) -> list:
             errors.add(f"{where}.qualifications", f"{label}资质“{'、'.join(map(str, unknown))}”无效，可选：{'、'.join(QUALIFICATIONS.values())}")
         elif not quals:
             errors.add(f"{where}.qualifications", f"{label}资质至少选一项")
-        out.append({
-            "name": name, "uscc": code, "qualifications": [q for q in QUALIFICATIONS if q in quals],
-            "year": year, "in_leading_industry": bool(in_leading),
-        })
+        stray = [q for q, v in qual_years.items() if v is not None and q not in quals]
+        if stray and not unknown:
+            errors.add(f"{where}.qualification_years.{stray[0]}",
+                       f"{label}填写了“{QUALIFICATIONS.get(stray[0], stray[0])}”的获评年份，但未勾选该资质")
+        kept = [q for q in QUALIFICATIONS if q in quals]
+        clean = {"name": name, "uscc": code, "qualifications": kept, "year": year, "in_leading_industry": bool(in_leading)}
+        own = {q: qual_years[q] for q in kept if qual_years.get(q) is not None}
+        if own:  # stored only when given: the old shape (one ``year``) stays as it was
+            clean["qualification_years"] = own
+        out.append(clean)
     return out
 
 

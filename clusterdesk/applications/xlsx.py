@@ -210,7 +210,10 @@ def build_template(application: Application) -> bytes:
         ws.cell(r, 1, i + 1).alignment = center
         _put_text(ws.cell(r, 2), e.get("name"))
         _put_text(ws.cell(r, 3), e.get("uscc"))
-        _put_text(ws.cell(r, 4), "、".join(QUALIFICATION_SHORT.get(q, q) for q in e.get("qualifications") or []))
+        per = e.get("qualification_years") or {}
+        _put_text(ws.cell(r, 4), "、".join(
+            QUALIFICATION_SHORT.get(q, q) + (f"（{per[q]}）" if per.get(q) is not None and per.get(q) != e.get("year") else "")
+            for q in e.get("qualifications") or []))
         ws.cell(r, 5, e.get("year"))
         flag = e.get("in_leading_industry")
         ws.cell(r, 6, "" if flag is None else ("是" if flag else "否")).alignment = center
@@ -219,14 +222,15 @@ def build_template(application: Application) -> bytes:
                             errorTitle="请选择", error="请从下拉列表选择“是”或“否”")
     yes_no.add(f"F{FIRST_DATA_ROW}:F{last_row}")
     qual_hint = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="资质（可多选）",
-                               prompt="可填多项，用顿号（、）或逗号分隔：" + "、".join(QUALIFICATION_SHORT.values()))
+                               prompt="可填多项，用顿号（、）分隔，每项后可用括号写获评年份，如 小巨人（2023）、专精特新（2022）："
+                               + "、".join(QUALIFICATION_SHORT.values()))
     qual_hint.add(f"D{FIRST_DATA_ROW}:D{last_row}")
     code_hint = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="统一社会信用代码",
                                prompt="18 位，按营业执照填写；本列为文本格式，请勿改为数字格式")
     code_hint.add(f"C{FIRST_DATA_ROW}:C{last_row}")
-    year_check = DataValidation(type="whole", operator="between", formula1="1990", formula2=str(round_.year),
+    year_check = DataValidation(type="whole", operator="between", formula1="2000", formula2=str(round_.year),
                                 allow_blank=True, showErrorMessage=True, errorTitle="请填写年份",
-                                error=f"获评年份请填写 4 位年份（1990–{round_.year}）")
+                                error=f"获评年份请填写 4 位年份（2000–{round_.year}）")
     year_check.add(f"E{FIRST_DATA_ROW}:E{last_row}")
     for dv in (yes_no, qual_hint, code_hint, year_check):
         ws.add_data_validation(dv)
@@ -256,7 +260,9 @@ def build_template(application: Application) -> bytes:
         ("统一社会信用代码：18 位，按营业执照填写。系统会校验代码的格式和校验位，代码有误或同一代码出现两次都不能导入。本列已设为文本格式，请勿改成数字格式，否则 Excel 会把代码变成科学计数法并丢失末位数字。", False),
         ("资质：可填一项或多项，多项之间用顿号（、）或逗号分隔。可填：" + "、".join(
             f"{short}（{QUALIFICATIONS[code]}）" for code, short in QUALIFICATION_SHORT.items()) + "。", False),
-        (f"获评年份：获得上述资质的年份，4 位数字，例如 {round_.year - 1}。", False),
+        (f"各项资质的获评年份不同时，在该资质后用括号写年份，例如“小巨人（{round_.year - 2}）、专精特新（{round_.year - 4}）”。"
+         "资质有有效期（如三年），只有在最后一个申报年度年底仍有效的资质才计入。", False),
+        (f"获评年份：资质后未写年份时使用本列，4 位数字（2000 年至今），例如 {round_.year - 1}。", False),
         ("是否属于主导产业：从下拉列表选择“是”或“否”。", False),
     ]
     for r, (text, strong) in enumerate(lines, 1):
@@ -388,19 +394,35 @@ def _text(value) -> str | None:
     return value
 
 
-def _qualifications(value) -> list[str]:
+QUAL_YEAR_RE = re.compile(r"^(?P<name>.*?)[（(]?(?P<year>\d{4})年?[)）]?$")
+
+
+def _qualifications(value) -> tuple[list[str], dict]:
+    """The qualifications of a cell and the award year written after any of them:
+    “小巨人（2023）、专精特新2022” → [little_giant, specialized], {little_giant: 2023, specialized: 2022}."""
     text = _text(value)
     if text is None:
-        return []
-    codes = []
+        return [], {}
+    codes, years = [], {}
     for token in QUALIFICATION_SPLIT_RE.split(str(text)):
         token = QUOTES_RE.sub("", token).strip()
         if not token:
             continue
+        match = QUAL_YEAR_RE.match(token)
+        year = None
+        if match:
+            token, year = match["name"].strip(), int(match["year"])
+            if not token:  # “小巨人 2023”: the year of the qualification before it
+                if codes:
+                    years[codes[-1]] = year
+                continue
         code = QUALIFICATION_ALIASES.get(token) or QUALIFICATION_ALIASES.get(token.lower())
         code = code or QUALIFICATION_ALIASES.get(QUOTES_RE.sub("", token))
-        codes.append(code or token)  # unknown ones are reported by the validator
-    return list(dict.fromkeys(codes))
+        code = code or token  # unknown ones are reported by the validator
+        codes.append(code)
+        if year is not None:
+            years[code] = year
+    return list(dict.fromkeys(codes)), years
 
 
 def _parse(raw: bytes, round_) -> _Parsed:
@@ -425,12 +447,14 @@ def _parse(raw: bytes, round_) -> _Parsed:
         _, name, code, quals, year, leading = values
         if isinstance(code, int | float) and not isinstance(code, bool):
             parsed.numeric_codes.add(len(parsed.data["quality_enterprises"]))
+        qual_codes, qual_years = _qualifications(quals)
         parsed.data["quality_enterprises"].append({
             "name": _text(name),
             "uscc": _text(code),
-            "qualifications": _qualifications(quals),
+            "qualifications": qual_codes,
             "year": _year(year),
             "in_leading_industry": _cell(leading),
+            **({"qualification_years": qual_years} if qual_years else {}),
         })
         parsed.enterprise_rows.append(number)
 
@@ -468,7 +492,7 @@ def parse_workbook(raw: bytes, round_) -> dict:
 # Import
 # ---------------------------------------------------------------------------
 
-_FIELD_RE = re.compile(r"^(indicators|quality_enterprises)(?:\.(\d+))?(?:\.(\w+))?$")
+_FIELD_RE = re.compile(r"^(indicators|quality_enterprises)(?:\.(\d+))?(?:\.(\w+))?(?:\.\w+)?$")
 NUMERIC_CODE_HINT = "（该单元格被 Excel 存成了数字，18 位代码会丢失末位数字：请把该列设为文本格式后重新输入代码）"
 
 

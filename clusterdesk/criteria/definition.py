@@ -33,15 +33,25 @@ QUALIFICATION_CODES = {"champion", "little_giant", "specialized", "innovative", 
 LEVELS = {"national": "国家级", "provincial": "省级"}
 STATUSES = {"draft": "草稿", "active": "启用", "retired": "停用"}
 SEVERITIES = {"hard": "必须满足", "soft": "一般要求（不满足时提示）"}
+# How a set computes average annual growth: one method for every applicant of a round.
+GROWTH_METHODS = {
+    "compound_window": "按申报的三个年度计算复合年均增速",
+    "from_base_year": "按基期年（申报期前一年）计算复合年均增速，基期年必填",
+}
+DEFAULT_GROWTH_METHOD = "compound_window"
+# Which years the share rules are checked on.
+SHARE_YEARS = {"latest": "最近一个申报年度", "each": "每一个申报年度"}
+DEFAULT_SHARE_YEARS = "latest"
 
 
 class CriteriaFileError(ValueError):
     """A criteria file that cannot be used. ``line`` is 1-based (0 when unknown)."""
 
-    def __init__(self, line: int, message: str):
+    def __init__(self, line: int, message: str, field: str = ""):
         super().__init__(f"第{line}行：{message}" if line else message)
         self.line = line
         self.reason = message
+        self.field = field  # the offending setting when it is one (growth_method, validity.little_giant…)
 
 
 # --- YAML with line numbers --------------------------------------------------------------
@@ -92,7 +102,8 @@ def strip_lines(value):
     return value
 
 
-TOP_ORDER = ["code", "version", "name", "level", "status", "placeholder", "source", "aspects"]
+TOP_ORDER = ["code", "version", "name", "level", "status", "placeholder", "source", "growth_method", "share_years",
+             "validity", "aspects"]
 ASPECT_ORDER = ["number", "title", "rules"]
 RULE_ORDER = ["code", "kind", "indicator", "field", "years", "numerator", "denominator", "comparator", "threshold",
               "unit", "severity", "wording", "alternatives"]
@@ -169,6 +180,7 @@ def check_definition(data: dict) -> dict:
         raise CriteriaFileError(top, f"level“{data['level']}”无效，可选：{'、'.join(LEVELS)}")
     if not _known(data.get("status", "draft"), STATUSES):
         raise CriteriaFileError(top, f"status“{data['status']}”无效，可选：{'、'.join(STATUSES)}")
+    _check_settings(data, top)
     aspects = data.get("aspects")
     if not isinstance(aspects, list) or not aspects:
         raise CriteriaFileError(top, "标准缺少 aspects（方面）列表")
@@ -187,6 +199,32 @@ def check_definition(data: dict) -> dict:
         for rule in rules:
             _check_rule(rule, aline, codes)
     return strip_lines(data)
+
+
+def _check_settings(data: dict, top: int) -> None:
+    """The set-wide settings: growth method, years of the share rules, qualification validity."""
+    method = data.get("growth_method", DEFAULT_GROWTH_METHOD)
+    if not _known(method, GROWTH_METHODS):
+        raise CriteriaFileError(top, f"增速计算方法 growth_method“{method}”未知，可选：{'、'.join(GROWTH_METHODS)}",
+                                field="growth_method")
+    years = data.get("share_years", DEFAULT_SHARE_YEARS)
+    if not _known(years, SHARE_YEARS):
+        raise CriteriaFileError(top, f"占比核对年度 share_years“{years}”未知，可选：{'、'.join(SHARE_YEARS)}",
+                                field="share_years")
+    validity = data.get("validity")
+    if validity is None:
+        return
+    vline = _line(validity, top)
+    if not isinstance(validity, dict):
+        raise CriteriaFileError(top, "资质有效期 validity 应为“资质: 年数”的映射", field="validity")
+    for code, value in validity.items():
+        if code == "__line__":
+            continue
+        if not _known(code, QUALIFICATION_CODES):
+            raise CriteriaFileError(vline, f"资质有效期 validity 中的资质“{code}”未知，可选：{'、'.join(sorted(QUALIFICATION_CODES))}",
+                                    field=f"validity.{code}")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise CriteriaFileError(vline, f"资质有效期 validity.{code}“{value}”应为正整数（年）", field=f"validity.{code}")
 
 
 def _check_rule(rule, parent_line: int, codes: dict[str, int]) -> None:
@@ -295,6 +333,9 @@ class Compiled:
     level: str
     placeholder: bool
     rules: tuple = field(default_factory=tuple)
+    growth_method: str = DEFAULT_GROWTH_METHOD
+    share_years: str = DEFAULT_SHARE_YEARS
+    validity: tuple = ()  # ((qualification, years), ...)
 
 
 def compile_definition(definition: dict, version: int | None = None) -> Compiled:
@@ -313,5 +354,8 @@ def compile_definition(definition: dict, version: int | None = None) -> Compiled
                     for a in r.get("alternatives", [])
                 ),
             ))
+    validity = tuple(sorted((k, int(v)) for k, v in (definition.get("validity") or {}).items() if k != "__line__"))
     return Compiled(definition["code"], version or definition.get("version", 1), definition["name"],
-                    definition["level"], bool(definition.get("placeholder")), tuple(rules))
+                    definition["level"], bool(definition.get("placeholder")), tuple(rules),
+                    definition.get("growth_method", DEFAULT_GROWTH_METHOD),
+                    definition.get("share_years", DEFAULT_SHARE_YEARS), validity)

@@ -34,7 +34,8 @@ def _require_admin(actor) -> None:
 
 
 def _as_domain_error(exc: CriteriaFileError) -> DomainError:
-    return DomainError(f"标准文件有误，未导入：{exc}", field="file", errors=[{"field": f"line {exc.line}", "message": exc.reason}])
+    return DomainError(f"标准文件有误，未导入：{exc}", field=exc.field or "file",
+                       errors=[{"field": exc.field or f"line {exc.line}", "message": exc.reason}])
 
 
 def _definition_fields(definition: dict) -> dict:
@@ -46,14 +47,18 @@ def _definition_fields(definition: dict) -> dict:
 
 @transaction.atomic
 def load_shipped(paths=None) -> list[CriteriaSet]:
-    """Install the shipped sets (data/criteria/*.yaml) that are not installed yet. Idempotent."""
+    """Install the shipped versions (data/criteria/*.yaml, one version a file) that are not
+    installed yet, by code and version. Idempotent. An installed version is never changed: a
+    changed set ships as a new file with the next version (national-2022.v2.yaml)."""
     created = []
-    for path in paths or sorted(SHIPPED_DIR.glob("*.yaml")):
-        definition = check_definition(load_text(Path(path).read_text(encoding="utf-8")))
-        if CriteriaSet.objects.filter(code=definition["code"]).exists():
+    definitions = [check_definition(load_text(Path(path).read_text(encoding="utf-8")))
+                   for path in paths or sorted(SHIPPED_DIR.glob("*.yaml"))]
+    for definition in sorted(definitions, key=lambda d: (d["code"], int(d.get("version", 1)))):
+        version = int(definition.get("version", 1))
+        if CriteriaSet.objects.filter(code=definition["code"], version=version).exists():
             continue
         created.append(CriteriaSet.objects.create(
-            code=definition["code"], version=int(definition.get("version", 1)),
+            code=definition["code"], version=version,
             status=definition.get("status", SetStatus.ACTIVE), definition=definition, **_definition_fields(definition),
         ))
     return created
@@ -97,11 +102,12 @@ def export_text(cset: CriteriaSet) -> str:
 
 
 EDITABLE_RULE_FIELDS = ("threshold", "comparator", "wording", "severity")
+SETTING_FIELDS = ("growth_method", "share_years", "validity")
 
 
 @transaction.atomic
 def edit_set(*, actor, cset: CriteriaSet, changes: dict[str, dict], placeholder: bool | None = None,
-             name: str | None = None, request=None) -> CriteriaSet:
+             name: str | None = None, settings: dict | None = None, request=None) -> CriteriaSet:
     """Change thresholds, comparators, wording or severity of rules. An active (or retired)
     version is never changed: the edit becomes a new draft version. Returns the edited set.
 
@@ -131,6 +137,12 @@ def edit_set(*, actor, cset: CriteriaSet, changes: dict[str, dict], placeholder:
                 before.setdefault(code, {})[key] = rule.get(key)
                 after.setdefault(code, {})[key] = value
                 rule[key] = str(value) if key == "threshold" else value
+    for key, value in (settings or {}).items():  # growth_method, share_years, validity: checked below
+        if key not in SETTING_FIELDS:
+            raise DomainError(f"标准设置 {key} 不能在此修改（可改：{'、'.join(SETTING_FIELDS)}）", field=key)
+        if definition.get(key) != value:
+            before[key], after[key] = definition.get(key), value
+            definition[key] = value
     if placeholder is not None and placeholder != bool(definition.get("placeholder")):
         before["placeholder"], after["placeholder"] = bool(definition.get("placeholder")), placeholder
         definition["placeholder"] = placeholder
@@ -142,7 +154,7 @@ def edit_set(*, actor, cset: CriteriaSet, changes: dict[str, dict], placeholder:
     try:
         definition = check_definition(definition)
     except CriteriaFileError as exc:
-        raise DomainError(f"修改后的标准无效：{exc.reason}") from None
+        raise DomainError(f"修改后的标准无效：{exc.reason}", field=exc.field or None) from None
     if cset.status == SetStatus.DRAFT:
         cset.definition = definition
         for key, value in _definition_fields(definition).items():

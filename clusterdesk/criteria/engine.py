@@ -199,42 +199,64 @@ class Evaluator:
                             actual_number=float(worst), threshold_number=float(limit))
 
     def _share(self, rule: Rule, ctx) -> Result:
+        """One indicator over another, on the last declared year or on every year, as the set says."""
         num_label, _ = INDICATORS[rule.numerator]
         den_label, _ = INDICATORS[rule.denominator]
-        year = ctx.window[-1]
+        each = self.compiled.share_years == "each"
+        years = ctx.window if each else ctx.window[-1:]
+        which = (f"按每一个申报年度（{years[0]}–{years[-1]}年）核对" if each
+                 else f"按最近一个申报年度（{years[-1]}年）核对")
         shown = f"{SYMBOLS[rule.comparator]} {_pct(rule.threshold)}"
-        formula = f"{year}年{num_label} ÷ {den_label}"
-        row = ctx.by_year.get(year, {})
-        num, den = _num(row.get(rule.numerator)), _num(row.get(rule.denominator))
-        if num is None or den is None:
-            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
-                                message=f"缺少{year}年{num_label if num is None else den_label}，无法计算占比")
-        if den == 0:
-            return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
-                                message=f"{year}年{den_label}为 0，无法计算占比")
-        ok = compare(num, rule.comparator, rule.threshold * den)  # exact: num/den vs threshold
+        formula = (f"各年{num_label} ÷ {den_label}" if each else f"{years[-1]}年{num_label} ÷ {den_label}")
+        checked = []  # (year, num, den, ok)
+        for year in years:
+            row = ctx.by_year.get(year, {})
+            num, den = _num(row.get(rule.numerator)), _num(row.get(rule.denominator))
+            if num is None or den is None:
+                return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                    message=f"缺少{year}年{num_label if num is None else den_label}，无法计算占比（{which}）")
+            if den == 0:
+                return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
+                                    message=f"{year}年{den_label}为 0，无法计算占比（{which}）")
+            checked.append((year, num, den, compare(num, rule.comparator, rule.threshold * den)))  # exact
+        failing = [c for c in checked if not c[3]]
+        year, num, den, ok = failing[0] if failing else min(checked, key=lambda c: c[1] / c[2])
         share = num / den
         shown_share, gap = _rate(share, rule.threshold)
         message = (f"{year}年{num_label}占比{shown_share}（{_fmt(num)}÷{_fmt(den)}），"
-                   f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}")
+                   f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}（{which}）")
         return self._result(rule, PASS if ok else FAIL, actual=shown_share, threshold=shown, message=message,
                             gap=gap, formula=formula,
                             actual_number=float(share), threshold_number=float(rule.threshold))
 
     def _growth(self, rule: Rule, ctx) -> Result:
+        """Compound average annual growth by the set's one method (never by what was filled in):
+        ``compound_window`` over the declared years, (Y3/Y1)^(1/2) − 1; ``from_base_year`` from
+        the base year, which every applicant must then give. A base year given anyway under
+        ``compound_window`` is shown for information only."""
         label, _ = INDICATORS[rule.indicator]
         shown = f"{SYMBOLS[rule.comparator]} {_pct(rule.threshold)}"
         base = _num(ctx.by_year.get(ctx.base_year, {}).get(rule.indicator))
-        first_year = ctx.base_year if base is not None else ctx.window[0]
+        from_base = self.compiled.growth_method == "from_base_year"
+        first_year = ctx.base_year if from_base else ctx.window[0]
         last_year = ctx.window[-1]
-        first = base if base is not None else _num(ctx.by_year.get(first_year, {}).get(rule.indicator))
+        first = _num(ctx.by_year.get(first_year, {}).get(rule.indicator))
         last = _num(ctx.by_year.get(last_year, {}).get(rule.indicator))
         n = last_year - first_year
         formula = f"({last_year}年{label} ÷ {first_year}年{label})^(1/{n}) − 1"
+        method = "按基期年计算，基期年必填" if from_base else "按申报的三个年度计算"
+        note = ""
+        if not from_base and base is not None and last is not None and base > 0 and last >= 0 and ctx.base_year < last_year:
+            try:
+                info = f"，按基期计算为{((float(last) / float(base)) ** (1.0 / (last_year - ctx.base_year)) - 1.0) * 100:.1f}%"
+            except (ZeroDivisionError, OverflowError, ValueError):
+                info = ""
+            note = f"（另填报{ctx.base_year}年基期{label}{_fmt(base)}{info}，仅供参考，不影响判断）"
         if first is None or last is None:
             missing = first_year if first is None else last_year
+            why = f"（本标准{method}）" if from_base and first is None else ""
             return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
-                                message=f"缺少{missing}年{label}，无法计算年均增速")
+                                message=f"缺少{missing}年{label}，无法计算年均增速{why}")
         if first <= 0:
             return self._result(rule, MISSING, actual="—", threshold=shown, formula=formula,
                                 message=f"{first_year}年{label}为 {_fmt(first)}，无法计算年均增速")
@@ -261,19 +283,39 @@ class Evaluator:
                     c.prec = 28
                     growth = (last / first) ** (Decimal(1) / Decimal(n)) - 1
         shown_growth, gap = _rate(growth, rule.threshold)
-        message = (f"{first_year}–{last_year}年{label}年均增速{shown_growth}，"
-                   f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}")
+        message = (f"{first_year}–{last_year}年{label}年均增速{shown_growth}（{method}），"
+                   f"{COMPARATORS[rule.comparator] if ok else NEGATED[rule.comparator]}{_pct(rule.threshold)}{note}")
         return self._result(rule, PASS if ok else FAIL, actual=shown_growth, threshold=shown, message=message,
                             gap=gap, formula=formula,
                             actual_number=float(growth), threshold_number=float(rule.threshold))
 
     def _enterprises(self, rule: Rule, ctx) -> Result:
+        """Distinct enterprises (by credit code) with a qualification that counts: one the
+        alternative names and valid at the end of the last declared year. A qualification
+        awarded in year A with a validity of V years is valid to the end of year A + V − 1."""
         firms = ctx.data.get("quality_enterprises") or []
+        validity = dict(self.compiled.validity)
+        last = ctx.window[-1]
+        held, lapsed = [], []  # held: (firm, set of valid codes); lapsed: reasons for the report
+        for firm in firms:
+            years = award_years(firm)
+            valid = set()
+            for q in firm.get("qualifications") or []:
+                year = years.get(q)
+                if year is not None and year > last:
+                    lapsed.append(f"{firm.get('name') or firm.get('uscc')}（{QUAL_LABELS.get(q, q)}，{year}年获评，"
+                                  f"晚于{last}年底）")
+                elif year is not None and q in validity and year + validity[q] - 1 < last:
+                    lapsed.append(f"{firm.get('name') or firm.get('uscc')}（{QUAL_LABELS.get(q, q)}，{year}年获评，"
+                                  f"有效期{validity[q]}年，至{year + validity[q] - 1}年底已失效）")
+                else:
+                    valid.add(q)
+            held.append((firm, valid))
         parts, ok_any, best = [], False, None
         for alt in rule.alternatives:
             seen = set()
-            for firm in firms:
-                if not set(firm.get("qualifications") or []) & alt.qualifications:
+            for firm, valid in held:
+                if not valid & alt.qualifications:
                     continue
                 if alt.in_leading_industry and not firm.get("in_leading_industry"):
                     continue
@@ -287,8 +329,11 @@ class Evaluator:
                 best = (count - alt.threshold, count, alt.threshold)
         threshold = "；或 ".join(f"{SYMBOLS[a.comparator]} {_plain(a.threshold)}家" for a in rule.alternatives)
         message = ("满足其中一项：" if ok_any else "均未满足：") + "；".join(parts)
+        if lapsed:
+            message += "。未计入（资质不在有效期内）：" + "；".join(lapsed)
+        formula = f"按统一社会信用代码去重计数，仅计{last}年底仍在有效期内的资质"
         return self._result(rule, PASS if ok_any else FAIL, actual="；".join(parts), threshold=threshold,
-                            message=message, gap=f"{best[0]:+}家" if best else "", formula="按统一社会信用代码去重计数",
+                            message=message, gap=f"{best[0]:+}家" if best else "", formula=formula,
                             actual_number=float(best[1]) if best else None,
                             threshold_number=float(best[2]) if best else None)
 
@@ -308,6 +353,23 @@ class Evaluator:
         who = judged.get("by", "")
         return self._result(rule, PASS if ok else FAIL, actual="评审通过" if ok else "评审不通过", threshold="评审判断",
                             message=f"{who}判断{'符合' if ok else '不符合'}：{judged.get('reason', '')}", judgement=judged)
+
+
+def award_years(firm: dict) -> dict:
+    """The award year of each qualification of an enterprise: ``qualification_years`` per
+    qualification, else the old single ``year`` for all of them (None when neither is given)."""
+    per = firm.get("qualification_years") or {}
+    default = firm.get("year")
+    out = {}
+    for q in firm.get("qualifications") or []:
+        value = per.get(q) if isinstance(per, dict) else None
+        if value in (None, ""):
+            value = default
+        try:
+            out[q] = int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            out[q] = None
+    return out
 
 
 @dataclass

@@ -126,7 +126,22 @@ def criteria_detail(request, code, version):
     return render(request, "criteria/detail.html", {
         "cset": cset, "aspects": describe_aspects(cset), "versions": versions, "can_manage": can_manage(request.user),
         "rule_count": sum(len(a["rules"]) for a in cset.definition["aspects"]),
+        "settings": describe_settings(cset),
     })
+
+
+def describe_settings(cset: CriteriaSet) -> dict:
+    """The set-wide settings in Chinese: growth method, share years, qualification validity."""
+    from .definition import DEFAULT_GROWTH_METHOD, DEFAULT_SHARE_YEARS, GROWTH_METHODS, SHARE_YEARS
+    from .engine import QUAL_LABELS
+
+    d = cset.definition
+    validity = {k: v for k, v in (d.get("validity") or {}).items() if k != "__line__"}
+    return {
+        "growth": GROWTH_METHODS[d.get("growth_method", DEFAULT_GROWTH_METHOD)],
+        "shares": SHARE_YEARS[d.get("share_years", DEFAULT_SHARE_YEARS)],
+        "validity": "、".join(f"{QUAL_LABELS.get(k, k)}{v}年" for k, v in validity.items()) or "未规定（不过期）",
+    }
 
 
 @login_required

@@ -29,7 +29,7 @@ def test_create_with_body_returns_computed_values(accounts, client, county, roun
         "year": 2024, "total_output": "56.0", "sme_output": "42.0", "leading_output": "45.0",
         "enterprise_count": 95, "sme_rd_spending": "1.4"}
     assert body["computed"]["years"][2] == {"year": 2024, "sme_share": "0.7500", "leading_share": "0.8036"}
-    assert body["computed"]["growth"] == "0.1187"  # (56/40)^(1/3) - 1, from the base year 2021
+    assert body["computed"]["growth"] == "0.1155"  # (56/45)^(1/2) - 1 over the declared years (issue 12)
     assert [m["field"] for m in body["missing"]] == ["evidence.E01", "evidence.E02", "evidence.E09", "evidence.E11", "evidence.E12"]
 
 

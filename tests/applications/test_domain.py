@@ -207,7 +207,7 @@ def test_readiness_lists_missing_fields_and_evidence(accounts, draft):
     assert not ready.ready
     assert "基本情况：请填写集群名称" in messages
     assert "主要指标：请填写2024年的指标" in messages
-    assert "发展情况：请填写第5方面“数字化转型成效明显”" in messages
+    assert "发展情况：请填写第5方面“数字化转型效果明显”" in messages
     assert "佐证材料：请上传“统计部门出具的集群产值证明”" in messages
 
 

@@ -52,8 +52,11 @@ def test_shipped_files_are_found():
 def test_shipped_file_parses_and_compiles(path):
     definition = parse_text(path.read_text(encoding="utf-8"))
     compiled = compile_definition(definition)
-    assert compiled.code == path.stem
-    assert len({r.code for r in compiled.rules}) == len(compiled.rules) == 15
+    assert compiled.code == path.stem.split(".v")[0]  # national-2022.v2.yaml: version 2 of national-2022
+    assert compiled.version == (int(path.stem.split(".v")[1]) if ".v" in path.stem else 1)
+    expected = {("national-2022", 1): 15, ("national-2022", 2): 17, ("jilin-provincial-2024", 1): 15,
+                ("jilin-provincial-2024", 2): 16}[(compiled.code, compiled.version)]
+    assert len({r.code for r in compiled.rules}) == len(compiled.rules) == expected
     assert {r.aspect for r in compiled.rules} == set(range(1, 10))
     for rule in compiled.rules:
         assert rule.wording
@@ -222,3 +225,62 @@ def test_error_is_a_value_error_with_a_reason():
     error = refused(replace_once(NATIONAL_TEXT, "        kind: share\n", "        kind: ratio\n"))
     assert isinstance(error, ValueError)
     assert error.reason in str(error)
+
+
+# --- issue 12: set-wide settings are checked, the field named ---------------------------------
+
+def _national_text() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent.parent.parent / "data" / "criteria" / "national-2022.yaml").read_text(encoding="utf-8")
+
+
+def test_unknown_growth_method_is_refused_naming_the_field():
+    import pytest as _pytest
+
+    from clusterdesk.criteria.definition import CriteriaFileError, parse_text
+
+    text = _national_text().replace("placeholder: false\n", "placeholder: false\ngrowth_method: average_of_rates\n")
+    with _pytest.raises(CriteriaFileError) as exc:
+        parse_text(text)
+    assert exc.value.field == "growth_method" and "growth_method“average_of_rates”未知" in str(exc.value)
+
+
+import pytest as _pt  # noqa: E402
+
+
+@_pt.mark.parametrize("value", ["0", "-3", "2.5", "'3'", "true", "[3]"])
+def test_bad_validity_period_is_refused_naming_the_field(value):
+    from clusterdesk.criteria.definition import CriteriaFileError, parse_text
+
+    text = _national_text().replace("placeholder: false\n", f"placeholder: false\nvalidity:\n  little_giant: {value}\n")
+    with _pt.raises(CriteriaFileError) as exc:
+        parse_text(text)
+    assert exc.value.field == "validity.little_giant" and "应为正整数（年）" in str(exc.value)
+
+
+def test_validity_of_an_unknown_qualification_is_refused():
+    from clusterdesk.criteria.definition import CriteriaFileError, parse_text
+
+    text = _national_text().replace("placeholder: false\n", "placeholder: false\nvalidity:\n  gazelle: 3\n")
+    with _pt.raises(CriteriaFileError) as exc:
+        parse_text(text)
+    assert exc.value.field == "validity.gazelle"
+
+
+@_pt.mark.django_db
+def test_load_shipped_installs_version_2_beside_version_1_which_stays_unchanged():
+    from clusterdesk.criteria.domain import SHIPPED_DIR, evaluator_for, get_set, load_shipped
+    from clusterdesk.criteria.models import CriteriaSet
+
+    first = [p for p in sorted(SHIPPED_DIR.glob("*.yaml")) if ".v" not in p.stem]
+    load_shipped(first)
+    v1_definition = CriteriaSet.objects.get(code="national-2022", version=1).definition
+    created = load_shipped()  # everything shipped: only what is not installed yet
+    assert [(c.code, c.version) for c in created] == [("jilin-provincial-2024", 2), ("national-2022", 2)]
+    assert load_shipped() == []  # idempotent
+    assert CriteriaSet.objects.get(code="national-2022", version=1).definition == v1_definition
+    assert get_set("national-2022", 1).version == 1  # a round pinned to version 1 keeps it
+    assert get_set("national-2022").version == 2  # the latest active one otherwise
+    codes = [r.code for r in evaluator_for(get_set("national-2022", 2)).compiled.rules]
+    assert "industrial_policy" in codes and "brand_recognition" in codes

@@ -21,6 +21,8 @@ NATIONAL_FILE = ROOT / "data" / "criteria" / "national-2022.yaml"
 JILIN_FILE = ROOT / "data" / "criteria" / "jilin-provincial-2024.yaml"
 NATIONAL = compile_definition(parse_text(NATIONAL_FILE.read_text(encoding="utf-8")))
 JILIN = compile_definition(parse_text(JILIN_FILE.read_text(encoding="utf-8")))
+# national-2022 with growth from the base year: the set's alternative growth method
+FROM_BASE = compile_definition({**parse_text(NATIONAL_FILE.read_text(encoding="utf-8")), "growth_method": "from_base_year"})
 
 WINDOW = [2022, 2023, 2024]
 BASE = 2021
@@ -178,7 +180,7 @@ def test_share_formula_names_the_year():
     r = result(evaluate(_share_data(sme_output="35")), "sme_share")
     assert r.formula == "2024年中小企业产值 ÷ 集群产值"
     assert r.actual == "70.0%" and r.threshold == "≥ 70.0%"
-    assert r.message == "2024年中小企业产值占比70.0%（35.0÷50.0），不低于70.0%"
+    assert r.message == "2024年中小企业产值占比70.0%（35.0÷50.0），不低于70.0%（按最近一个申报年度（2024年）核对）"
 
 
 def _growth_data(first: str, last: str, *, with_base: bool = True) -> dict:
@@ -204,7 +206,7 @@ def _growth_data(first: str, last: str, *, with_base: bool = True) -> dict:
     ("100", "90", "fail"),
 ])
 def test_growth_boundary_from_base_year(first, last, expected):
-    r = result(evaluate(_growth_data(first, last)), "growth")
+    r = result(evaluate(_growth_data(first, last), compiled=FROM_BASE), "growth")
     assert r.status == expected
     assert r.formula == "(2024年集群产值 ÷ 2021年集群产值)^(1/3) − 1"
 
@@ -227,9 +229,9 @@ def test_growth_without_base_amount_starts_from_first_window_year():
 
 
 def test_growth_exactly_at_threshold_reads_as_the_threshold():
-    r = result(evaluate(_growth_data("100", "133.1")), "growth")
+    r = result(evaluate(_growth_data("100", "133.1"), compiled=FROM_BASE), "growth")
     assert r.actual == "10.0%" and r.gap == "+0.0个百分点"
-    assert r.message == "2021–2024年集群产值年均增速10.0%，不高于10.0%"
+    assert r.message == "2021–2024年集群产值年均增速10.0%（按基期年计算，基期年必填），不高于10.0%"
 
 
 @pytest.mark.parametrize(("area", "expected"), [
@@ -322,7 +324,7 @@ def test_output_each_year_known_failing_year_fails_despite_a_missing_year():
 def test_sme_share_latest_year_missing_is_missing_data(change, missing):
     r = result(evaluate(set_year(body(), 2024, **change)), "sme_share")
     assert r.status == "missing_data"
-    assert r.message == f"缺少2024年{missing}，无法计算占比"
+    assert r.message == f"缺少2024年{missing}，无法计算占比（按最近一个申报年度（2024年）核对）"
 
 
 @pytest.mark.parametrize("code", ["sme_share", "leading_share"])
@@ -350,7 +352,7 @@ def test_growth_no_base_and_no_first_window_year_is_missing_data():
 
 @pytest.mark.parametrize("zero", ["0", "0.00"])
 def test_growth_zero_base_is_missing_data(zero):
-    r = result(evaluate(set_year(body(), 2021, total_output=zero)), "growth")
+    r = result(evaluate(set_year(body(), 2021, total_output=zero), compiled=FROM_BASE), "growth")
     assert r.status == "missing_data"
     assert "2021年集群产值为 0" in r.message
 
@@ -383,7 +385,7 @@ def test_unusable_amount_is_missing_data_not_an_exception(junk):
 @pytest.mark.parametrize(("first", "last"), [("1e-400", "50"), ("1", "1e400"), ("0.01", "100000")])
 def test_growth_extreme_amounts_raise_nothing(first, last):
     data = set_year(set_year(body(), 2021, total_output=first), 2024, total_output=last)
-    assert result(evaluate(data), "growth").status == "pass"
+    assert result(evaluate(data, compiled=FROM_BASE), "growth").status == "pass"
 
 
 def test_area_missing_is_missing_data():
@@ -474,7 +476,7 @@ def test_verdict_fail_with_a_judgement_fail_and_others_pending():
     ("negative_list", body(negative_list_clear=False)),
 ], ids=["output_each_year", "sme_share", "leading_share", "growth", "quality_firms", "negative_list"])
 def test_verdict_fail_when_a_hard_rule_fails_despite_judgements(code, data):
-    report = evaluate(data, all_pass_judgements())
+    report = evaluate(data, all_pass_judgements(), compiled=FROM_BASE)  # the data declare a base year
     assert result(report, code).status == "fail"
     assert [r.code for r in report.results if r.status == "fail"] == [code]
     assert report.verdict == "fail"
@@ -589,7 +591,7 @@ def test_passing_output_message():
     ("area", lambda: body(area_km2="100.01"), "100.01平方公里", "+0.01平方公里"),
 ], ids=["output-39.99", "sme-69.98%", "leading-70.02%", "growth-10.003%", "area-100.01"])
 def test_near_boundary_values_are_not_rounded_onto_the_threshold(code, data, shown, gap):
-    r = result(evaluate(data()), code)
+    r = result(evaluate(data(), compiled=FROM_BASE), code)
     assert shown in r.message
     assert r.gap == gap
 
@@ -611,3 +613,145 @@ def test_every_result_has_wording_and_a_chinese_message():
 ])
 def test_compare_boundaries(actual, comparator, threshold, expected):
     assert compare(Decimal(actual), comparator, Decimal(threshold)) is expected
+
+
+# --- issue 12: one growth method for a round ---------------------------------------------------
+
+def _issue_growth(with_base: bool) -> dict:
+    """44 (base) → 45 → 50 → 56: 8.4% from the base year, 11.6% over the declared years."""
+    data = body()
+    for year, amount in ((2022, "45"), (2023, "50"), (2024, "56")):
+        set_year(data, year, total_output=amount, sme_output=Decimal(amount) * Decimal("0.8"),
+                 leading_output=Decimal(amount) * Decimal("0.8"))
+    if with_base:
+        set_year(data, 2021, total_output="44")
+    else:
+        drop_year(data, 2021)
+    return data
+
+
+def test_growth_verdict_does_not_depend_on_a_typed_base_year():
+    with_base = result(evaluate(_issue_growth(True)), "growth")
+    without = result(evaluate(_issue_growth(False)), "growth")
+    assert with_base.status == without.status == "pass"
+    assert with_base.actual == without.actual == "11.6%"
+    assert with_base.formula == without.formula == "(2024年集群产值 ÷ 2022年集群产值)^(1/2) − 1"
+    assert "另填报2021年基期集群产值44.0，按基期计算为8.4%，仅供参考，不影响判断" in with_base.message
+    assert "基期" not in without.message.replace("按申报的三个年度计算", "")
+
+
+def test_from_base_year_method_requires_the_base_year():
+    r = result(evaluate(_issue_growth(False), compiled=FROM_BASE), "growth")
+    assert r.status == "missing_data"
+    assert r.message == "缺少2021年集群产值，无法计算年均增速（本标准按基期年计算，基期年必填）"
+    assert r.formula == "(2024年集群产值 ÷ 2021年集群产值)^(1/3) − 1"
+    assert result(evaluate(_issue_growth(True), compiled=FROM_BASE), "growth").status == "fail"  # 8.4%
+
+
+def test_share_years_each_checks_every_declared_year():
+    each = compile_definition({**parse_text(NATIONAL_FILE.read_text(encoding="utf-8")), "share_years": "each"})
+    data = set_year(body(), 2023, sme_output="1")
+    assert status(data, "sme_share") == "pass"  # national-2022: the last year only
+    r = result(evaluate(data, compiled=each), "sme_share")
+    assert r.status == "fail" and r.message.startswith("2023年中小企业产值占比")
+    assert "按每一个申报年度（2022–2024年）核对" in r.message
+
+
+# --- issue 12: national-2022 version 2 --------------------------------------------------------
+
+V2_FILE = ROOT / "data" / "criteria" / "national-2022.v2.yaml"
+V2 = compile_definition(parse_text(V2_FILE.read_text(encoding="utf-8")))
+
+
+def qfirm(n: int, quals: dict, *, leading: bool = True) -> dict:
+    """An enterprise with an award year per qualification."""
+    return {"name": f"示例企业{n}有限公司", "uscc": make_uscc(n), "qualifications": list(quals),
+            "qualification_years": dict(quals), "in_leading_industry": leading}
+
+
+def test_v2_settings():
+    assert V2.version == 2 and V2.growth_method == "compound_window" and V2.share_years == "latest"
+    assert dict(V2.validity) == {q: 3 for q in ("champion", "little_giant", "specialized", "innovative", "high_tech")}
+
+
+def test_v2_growth_same_verdict_with_and_without_base_year():
+    assert (result(evaluate(_issue_growth(True), compiled=V2), "growth").status
+            == result(evaluate(_issue_growth(False), compiled=V2), "growth").status == "pass")
+
+
+def test_little_giant_outside_leading_industry_counts_toward_the_ten():
+    firms = [qfirm(1, {"little_giant": 2023}, leading=False)] + [qfirm(n, {"specialized": 2023}) for n in range(2, 11)]
+    r = result(evaluate(body(quality_enterprises=firms), compiled=V2), "quality_firms")
+    assert r.status == "pass"
+    assert "专精特新中小企业（含“小巨人”）、创新型中小企业和国家级高新技术企业10家" in r.message
+    # it does not make the "≥1 in the leading industry" alternative
+    assert "主导产业的制造业单项冠军企业或专精特新“小巨人”企业0家" in r.message
+    # version 1 (pinned by older rounds) counts as it always did: nine
+    assert result(evaluate(body(quality_enterprises=firms)), "quality_firms").status == "fail"
+
+
+def test_little_giant_counted_once_though_it_holds_two_qualifications():
+    firms = [qfirm(1, {"little_giant": 2023, "specialized": 2022}, leading=False)] + [
+        qfirm(n, {"specialized": 2023}) for n in range(2, 10)]
+    r = result(evaluate(body(quality_enterprises=firms), compiled=V2), "quality_firms")
+    assert r.status == "fail" and "国家级高新技术企业9家" in r.message
+
+
+def test_qualification_awarded_five_years_before_the_round_does_not_count():
+    # round 2025, declared years 2022–2024: a 小巨人 of 2020 was valid to the end of 2022
+    firms = [qfirm(1, {"little_giant": 2020})]
+    r = result(evaluate(body(quality_enterprises=firms), compiled=V2), "quality_firms")
+    assert r.status == "fail"
+    assert "未计入（资质不在有效期内）：示例企业1有限公司（小巨人，2020年获评，有效期3年，至2022年底已失效）" in r.message
+    assert "仅计2024年底仍在有效期内的资质" in r.formula
+
+
+@pytest.mark.parametrize(("year", "expected"), [(2022, "pass"), (2021, "fail"), (2024, "pass"), (2025, "fail")])
+def test_validity_boundary_award_year_plus_validity_minus_one(year, expected):
+    """Valid at the end of 2024 when award_year + 3 − 1 >= 2024; one awarded after 2024 was not yet held."""
+    r = result(evaluate(body(quality_enterprises=[qfirm(1, {"champion": year})]), compiled=V2), "quality_firms")
+    assert r.status == expected
+
+
+def test_old_single_year_is_the_year_of_every_qualification():
+    old = [{"name": "老数据企业", "uscc": make_uscc(1), "qualifications": ["little_giant", "specialized"],
+            "year": 2019, "in_leading_industry": True}]
+    r = result(evaluate(body(quality_enterprises=old), compiled=V2), "quality_firms")
+    assert r.status == "fail" and r.message.count("2019年获评") == 2
+    old[0]["qualification_years"] = {"little_giant": 2023}  # one given its own year: that one counts
+    assert result(evaluate(body(quality_enterprises=old), compiled=V2), "quality_firms").status == "pass"
+
+
+def test_v2_has_the_two_judgement_rules_with_their_official_wording():
+    rules = {r.code: r for r in V2.rules}
+    assert rules["industrial_policy"].kind == "judgement" and rules["industrial_policy"].aspect == 1
+    assert rules["industrial_policy"].wording == "符合国家产业政策和行业发展规划要求"
+    assert rules["brand_recognition"].kind == "judgement" and rules["brand_recognition"].aspect == 1
+    assert rules["brand_recognition"].wording == "有较高的集群品牌知名度"
+    report = evaluate(body(), compiled=V2)
+    assert result(report, "industrial_policy").status == "needs_review" and report.verdict == "needs_review"
+
+
+def test_v2_aspect_titles_are_the_published_ones():
+    titles = {r.aspect: r.aspect_title for r in V2.rules if r.aspect <= 8}
+    assert titles == {1: "具有较强核心竞争力", 2: "优质中小企业梯度培育成效显著", 3: "产业链供应链协作高效",
+                      4: "具有较强协同创新能力", 5: "数字化转型效果明显", 6: "具有较高绿色化发展水平",
+                      7: "积极参与产业开放合作", 8: "治理和服务能力较强"}
+
+
+JILIN_V2 = compile_definition(parse_text((ROOT / "data" / "criteria" / "jilin-provincial-2024.v2.yaml").read_text(encoding="utf-8")))
+
+
+def test_jilin_v2_is_still_a_placeholder_ranks_province_wide_and_reads_rd_spending():
+    assert JILIN_V2.placeholder and JILIN_V2.level == "provincial" and JILIN_V2.version == 2
+    rules = {r.code: r for r in JILIN_V2.rules}
+    assert "全国、全省前列" in rules["niche_leadership"].wording
+    rd = rules["rd_growth"]
+    assert rd.kind == "growth" and rd.indicator == "sme_rd_spending" and rd.severity == "soft"
+    data = body()
+    for year, amount in ((2022, "1.0"), (2023, "1.1"), (2024, "1.2")):
+        set_year(data, year, sme_rd_spending=amount)
+    r = result(evaluate(data, compiled=JILIN_V2), "rd_growth")
+    assert r.status == "pass" and r.formula == "(2024年中小企业研发投入 ÷ 2022年中小企业研发投入)^(1/2) − 1"
+    set_year(data, 2024, sme_rd_spending="1.0")
+    assert result(evaluate(data, compiled=JILIN_V2), "rd_growth").status == "warn"  # soft: a warning

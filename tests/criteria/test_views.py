@@ -278,3 +278,49 @@ def test_nav_shows_criteria_to_reviewers_not_applicants(accounts, criteria_sets,
     assert 'href="/criteria/"' in login(accounts["tonghua"]).get("/").content.decode()
     client.logout()
     assert 'href="/criteria/"' not in login(accounts["dunhua"]).get("/").content.decode()
+
+
+@pytest.mark.parametrize(("setting", "field"), [
+    ("growth_method: average_of_rates\n", "growth_method"),
+    ("validity:\n  specialized: 0\n", "validity.specialized"),
+])
+def test_import_bad_setting_is_refused_naming_the_field(accounts, criteria_sets, setting, field):
+    from clusterdesk.core.errors import DomainError
+
+    text = domain.export_text(CriteriaSet.objects.get(code=NATIONAL, version=1))
+    bad = text.replace("aspects:\n", setting + "aspects:\n", 1)
+    before = CriteriaSet.objects.count()
+    with pytest.raises(DomainError) as exc:
+        domain.import_set(actor=accounts["province"], text=bad)
+    assert exc.value.field == field and field in exc.value.message
+    assert CriteriaSet.objects.count() == before
+
+
+def test_detail_states_growth_method_share_years_and_validity(accounts, criteria_sets, login):
+    domain.load_shipped()  # the shipped version 2 as well
+    text = page(login(accounts["province"]).get(f"/criteria/{NATIONAL}/2/"))
+    assert "按申报的三个年度计算复合年均增速" in text and "最近一个申报年度" in text and "小巨人3年" in text
+    assert "有较高的集群品牌知名度" in text
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"growth_method": "geometric_guess"}, "growth_method"),
+    ({"validity": {"high_tech": -1}}, "validity.high_tech"),
+    ({"validity": {"high_tech": "three"}}, "validity.high_tech"),
+])
+def test_edit_bad_setting_is_refused_naming_the_field(accounts, criteria_sets, change, field):
+    from clusterdesk.core.errors import DomainError
+
+    v1 = CriteriaSet.objects.get(code=NATIONAL, version=1)
+    before = CriteriaSet.objects.count()
+    with pytest.raises(DomainError) as exc:
+        domain.edit_set(actor=accounts["province"], cset=v1, changes={}, settings=change)
+    assert exc.value.field == field
+    assert CriteriaSet.objects.count() == before
+
+
+def test_edit_growth_method_makes_a_new_version(accounts, criteria_sets):
+    v1 = CriteriaSet.objects.get(code=NATIONAL, version=1)
+    new = domain.edit_set(actor=accounts["province"], cset=v1, changes={}, settings={"growth_method": "from_base_year"})
+    assert new.version == 2 and new.definition["growth_method"] == "from_base_year"
+    assert "growth_method" not in CriteriaSet.objects.get(code=NATIONAL, version=1).definition

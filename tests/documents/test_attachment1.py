@@ -112,7 +112,7 @@ def test_content_computes_shares_and_labels(filled):
     row_2024 = next(r for r in c["indicators"]["rows"] if r["year"] == 2024)
     assert row_2024["cells"][0] == "56.00"  # as the office writes amounts
     assert row_2024["cells"][-2] == "75.0%"  # SME share 42 / 56, computed
-    assert c["indicators"]["growth"] == "11.9%"  # (56 / 40) ** (1/3) - 1
+    assert c["indicators"]["growth"] == "11.6%"  # (56 / 45) ** (1/2) - 1: the declared years (issue 12)
     assert [s.split("、")[0] for s in c["sections"]] == list("一二三四五六七八")
     assert c["enterprises"]["rows"][0]["qualifications"] == "专精特新中小企业"
     assert c["enterprises"]["rows"][0]["qualification_lines"] == ["专精特新中小企业（2023年）"]
@@ -190,8 +190,8 @@ def test_docx_of_a_draft(filled):
 
     for key in range(3, 9):
         assert f"第{key}方面的发展情况说明（演示）。" in text
-    assert "产业链供应链协作高效" in text and "治理和服务能力强" in text
-    assert "（一）核心竞争力强" in text and "（二）优质中小企业梯度培育成效明显" in text
+    assert "产业链供应链协作高效" in text and "治理和服务能力较强" in text
+    assert "（一）具有较强核心竞争力" in text and "（二）优质中小企业梯度培育成效显著" in text
     assert "填报说明" in text and "推荐单位（盖章）" in text and "填报日期" in text
     assert "申报单位郑重声明" in text
     assert "集群产值" in text and "80" in text  # the plan target
@@ -246,7 +246,7 @@ def test_docx_headings_use_word_heading_styles(with_extra):
     h1 = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     h2 = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
     assert h1 == ["填报说明", *attachment1.content(with_extra, None)["sections"], "附：佐证材料清单"]
-    assert h2[0] == "（一）核心竞争力强" and len(h2) == 8
+    assert h2[0] == "（一）具有较强核心竞争力" and len(h2) == 8
     for name, east_asia in (("Heading 1", "黑体"), ("Heading 2", "楷体_GB2312")):
         fonts = doc.styles[name].element.rPr.find(qn("w:rFonts"))
         assert fonts.get(qn("w:eastAsia")) == east_asia
@@ -309,7 +309,7 @@ def test_pdf_is_an_official_form(accounts, with_extra, upload_required, tmp_path
     assert "填报说明" in re.sub(r"\s+", "", pages[1])
     assert flat.index("填报说明") < flat.index("一、基本情况")
 
-    assert "（一）核心竞争力强" in flat and "（二）优质中小企业梯度培育成效明显" in flat
+    assert "（一）具有较强核心竞争力" in flat and "（二）优质中小企业梯度培育成效显著" in flat
     assert re.sub(r"\s+", "", EXTRA["core_competitiveness"]) in flat
     assert re.sub(r"\s+", "", EXTRA["sme_cultivation"]) in flat
     assert "集群内中小企业数量：88家（截至2024年末）" in flat
@@ -394,7 +394,7 @@ def test_new_fields_through_the_api_and_the_form(client, login, api_token, accou
     assert response.status_code == 400
     assert "集群内中小企业数量" in response.json()["detail"]
     response = client.patch(base, data={"core_competitiveness": "甲" * 5001}, content_type="application/json", **headers)
-    assert response.status_code == 400 and "第1方面“核心竞争力强”的说明" in response.json()["detail"]
+    assert response.status_code == 400 and "第1方面“具有较强核心竞争力”的说明" in response.json()["detail"]
     response = client.patch(base, data=EXTRA, content_type="application/json", **headers)
     assert response.status_code == 200, response.content
     data = client.get(base, **headers).json()["data"]

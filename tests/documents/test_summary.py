@@ -136,7 +136,7 @@ def test_city_summary_structure_and_figures(accounts, round_open, chain, login):
         "序号", "市(州)", "县(市、区)", "集群名称", "主导产业", "细分领域", "运营主体", "面积\n（平方公里）", "集群产值"]
     assert [ws.cell(4, c).value for c in (9, 10, 11)] == ["2022年", "2023年", "2024年"]
     assert ws["L3"].value == "2024年占比" and ws["O3"].value == "优质中小企业数量（家）"
-    assert ws["N3"].value == "年均增速\n（2021—2024年）"  # every row runs over the same years
+    assert ws["N3"].value == "年均增速\n（2022—2024年）"  # the declared years, for every row (issue 12)
     assert ws["R3"].value.startswith("推荐级别") and ws["S3"].value == "联系人及电话" and ws["T3"].value == "备注"
 
     rows = data_rows(ws)
@@ -151,7 +151,7 @@ def test_city_summary_structure_and_figures(accounts, round_open, chain, login):
         assert cell.data_type == "n" and cell.number_format == "0.00" and cell.value == value
     assert ws.cell(r, 12).value == pytest.approx(42 / 56) and ws.cell(r, 12).number_format == "0.00%"
     assert ws.cell(r, 13).value == pytest.approx(45 / 56)
-    assert ws.cell(r, 14).value == pytest.approx((56 / 40) ** (1 / 3) - 1) and ws.cell(r, 14).data_type == "n"
+    assert ws.cell(r, 14).value == pytest.approx((56 / 45) ** (1 / 2) - 1) and ws.cell(r, 14).data_type == "n"
     assert (ws.cell(r, 15).value, ws.cell(r, 16).value) == (0, 3)
     assert ws.cell(r, 15).number_format == "0"
     assert ws.cell(r, 18).value == "同步推荐国家级"
@@ -295,10 +295,11 @@ def test_application_list_export_link_keeps_the_filters(accounts, client, round_
     assert f'/documents/rounds/{round_open.pk}/summary.xlsx?status=recommended' in body
 
 
-def test_growth_header_states_each_rows_years_when_they_differ(accounts, round_open, submit_new,
-                                                              upload_required, login):
-    """A cluster without a base-year figure grows from the window's first year: the header says
-    the years are per row and a column states them."""
+def test_growth_header_names_the_declared_years_even_without_a_base_year(accounts, round_open, submit_new,
+                                                                         upload_required, login):
+    """Growth is one method for the round (compound over the declared years): a cluster that
+    gave no base-year figure grows over the same years as the others, so the header names them
+    once and no per-row years column is needed."""
     from clusterdesk.applications import domain as apps
     from clusterdesk.reviews import domain
 
@@ -317,11 +318,10 @@ def test_growth_header_states_each_rows_years_when_they_differ(accounts, round_o
 
     ws = workbook(login(accounts["yanbian"]).get(summary_url(round_open)))
     heads = [ws.cell(3, c).value for c in range(1, ws.max_column + 1)]
-    g = heads.index("年均增速\n（起止年份见右列）") + 1
-    assert heads[g] == "增速起止年份"
+    g = heads.index("年均增速\n（2022—2024年）") + 1
+    assert "增速起止年份" not in heads
     rows = data_rows(ws)
-    assert ws.cell(rows["敦化市医药产业集群"], g + 1).value == "2021—2024年"
-    assert ws.cell(rows["敦化市林下经济产业集群"], g + 1).value == "2022—2024年"
+    assert ws.cell(rows["敦化市医药产业集群"], g).value == ws.cell(rows["敦化市林下经济产业集群"], g).value
     remarks = heads.index("备注") + 1
     assert ws.cell(rows["敦化市医药产业集群"], remarks).value == "医药产业基础好"
 

@@ -11,7 +11,7 @@ def test_expert_lists_and_scores_over_the_api(experts, assigned, client, api_tok
     assert [a["id"] for a in listing] == [assigned.pk]
     detail = client.get(f"/api/v1/experts/assignments/{assigned.pk}", **headers).json()
     assert [s["aspect"] for s in detail["scores"]] == list(range(1, 9))
-    assert detail["scores"][0] == {"aspect": 1, "title": "核心竞争力强", "weight": "20", "max_score": "10",
+    assert detail["scores"][0] == {"aspect": 1, "title": "具有较强核心竞争力", "weight": "20", "max_score": "10",
                                    "value": None, "comment": ""}
     url = f"/api/v1/experts/assignments/{assigned.pk}/scores"
     body = {"scores": [{"aspect": a, "value": 8, "comment": "好"} for a in range(1, 9)], "submit": True}
@@ -33,7 +33,7 @@ def test_out_of_range_is_400_naming_the_aspect(experts, assigned, client, api_to
                           content_type="application/json", **headers)
     assert response.status_code == 400
     body = response.json()
-    assert body["field"] == field and "第2方面“优质中小企业梯度培育成效明显”" in body["detail"]
+    assert body["field"] == field and "第2方面“优质中小企业梯度培育成效显著”" in body["detail"]
 
 
 def test_duplicate_aspect_and_incomplete_submit(experts, assigned, client, api_token):

@@ -54,7 +54,7 @@ def test_rubric_page(accounts, round_open, login):
     web = login(accounts["province"])
     url = f"/experts/rounds/{round_open.pk}/rubric/"
     page = web.get(url).content.decode()
-    assert "核心竞争力强" in page and "治理和服务能力强" in page
+    assert "具有较强核心竞争力" in page and "治理和服务能力较强" in page
     data = {}
     for i in domain.rubric(round_open):
         data |= {f"title_{i.aspect}": i.title, f"weight_{i.aspect}": str(i.weight), f"max_{i.aspect}": "10"}

@@ -113,7 +113,7 @@ def test_scoring_page_saves_and_shows_errors_beside_the_field(experts, assigned,
     url = f"/experts/assignments/{assigned.pk}/"
     response = web.post(url, {"value_1": "12", "comment_1": "", "action": "save"})
     assert response.status_code == 400
-    assert "第1方面“核心竞争力强”的评分应在 0–10 分之间，您填写的是 12" in response.content.decode()
+    assert "第1方面“具有较强核心竞争力”的评分应在 0–10 分之间，您填写的是 12" in response.content.decode()
     data = {f"value_{a}": "7" for a in range(1, 9)} | {f"comment_{a}": "意见" for a in range(1, 9)}
     response = web.post(url, data | {"action": "submit"})
     assert response.status_code == 302

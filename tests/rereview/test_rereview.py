@@ -379,7 +379,7 @@ def test_each_criterion_needs_a_finding_and_a_failed_finding_blocks_a_pass(accou
 
 def test_engine_failures_need_a_note_to_be_overruled(accounts, task):
     body = rereview_body()
-    body["indicators"][0]["total_output"] = "50"  # 2021 → 2024 growth (60/50)^(1/3) − 1 ≈ 6.3%
+    body["indicators"][1]["total_output"] = "52"  # 2022 → 2024 growth (60/52)^(1/2) − 1 ≈ 7.4%
     rr.save_task(actor=accounts["dunhua"], task=task, data=body)
     upload_required(task, accounts["dunhua"])
     rr.submit_task(actor=accounts["dunhua"], task=task)

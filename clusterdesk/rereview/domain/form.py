@@ -257,7 +257,7 @@ def _clean_changes(value, errors: _Errors) -> dict:
 
 
 def task_aspects(task: RereviewTask) -> list[tuple[str, str]]:
-    """The aspects of the criteria set the task is checked against, as ("1", "核心竞争力强"), in
+    """The aspects of the criteria set the task is checked against, as ("1", "具有较强核心竞争力"), in
     order — the notice asks to re-review each aspect (逐一). The negative list, an aspect of the
     set too, is left out: 附件3 has its declaration. Without a usable set, the eight aspects of
     the national criteria."""
