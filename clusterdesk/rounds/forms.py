@@ -60,8 +60,8 @@ class RoundForm(forms.Form):
     one_per_niche = forms.BooleanField(label="同一细分领域只推荐一个", required=False)
     criteria_sets = forms.CharField(
         label="适用认定标准", required=False, max_length=500,
-        help_text="标准代码@版本，多项用逗号分隔，如 national-2022@1, jilin-provincial-2024@1",
-        widget=forms.TextInput(attrs={"placeholder": "national-2022@1, jilin-provincial-2024@1"}),
+        help_text="标准代码@版本，多项用逗号分隔，如 national-2022@2, jilin-provincial-2024@2",
+        widget=forms.TextInput(attrs={"placeholder": "national-2022@2, jilin-provincial-2024@2"}),
     )
     contact_office = forms.CharField(label="组织处室", max_length=100, required=False)
     contact_name = forms.CharField(label="联系人", max_length=50, required=False)

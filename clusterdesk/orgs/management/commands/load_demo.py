@@ -71,7 +71,7 @@ class Command(BaseCommand):
         admin = User.objects.get(username="jl_admin")
         round_ = create_round(
             actor=admin, name=name, year=year, status="open", city_quota=3, city_quota_needs_county=True,
-            criteria_sets=[{"code": "national-2022", "version": 1}, {"code": "jilin-provincial-2024", "version": 1}],
+            criteria_sets=[{"code": "national-2022", "version": 2}, {"code": "jilin-provincial-2024", "version": 2}],
             deadlines={
                 "county_submission": today + timedelta(days=30),
                 "name_list": today + timedelta(days=45),
