@@ -426,6 +426,20 @@ REQUIRED_BASIC = {
 }
 
 
+def add_missing_indicators(missing: "_Errors", indicators, years, section: str) -> None:
+    """Every window year needs a row with every indicator; ``section`` opens each message
+    ("主要指标" on 附件1, "近三年主要指标" on 附件3)."""
+    by_year = {r["year"]: r for r in indicators or []}
+    for year in years:
+        row = by_year.get(year)
+        if row is None:
+            missing.add(f"indicators.{year}", f"{section}：请填写{year}年的指标")
+            continue
+        for key, label in INDICATOR_FIELDS.items():
+            if row.get(key) is None:
+                missing.add(f"indicators.{year}.{key}", f"{section}：请填写{year}年{label}")
+
+
 def missing_for_submission(data: dict, round_) -> list[FieldError]:
     """Required fields still empty, per section (evidence is checked separately)."""
     missing = _Errors()
@@ -437,15 +451,7 @@ def missing_for_submission(data: dict, round_) -> list[FieldError]:
     contacts = data.get("contacts") or []
     if not any(c.get("name") and c.get("phone") for c in contacts):
         missing.add("contacts", "联系人：请至少填写一位联系人的姓名和电话")
-    by_year = {r["year"]: r for r in data.get("indicators") or []}
-    for year in round_.window_years:
-        row = by_year.get(year)
-        if row is None:
-            missing.add(f"indicators.{year}", f"主要指标：请填写{year}年的指标")
-            continue
-        for key, label in INDICATOR_FIELDS.items():
-            if row.get(key) is None:
-                missing.add(f"indicators.{year}.{key}", f"主要指标：请填写{year}年{label}")
+    add_missing_indicators(missing, data.get("indicators"), round_.window_years, "主要指标")
     aspects = data.get("aspects") or {}
     for key in ASPECT_KEYS:
         if not (aspects.get(key) or "").strip():

@@ -336,16 +336,24 @@ def evidence_files(application: Application, version: ApplicationVersion | None)
     return evidence_manifest(application)
 
 
-def _evidence(application: Application, version: ApplicationVersion | None, checklist: dict) -> dict:
-    files = evidence_files(application, version)
-    rows = [
-        {"item": checklist[f["item"]].title if f.get("item") in checklist else f.get("item", ""),
-         "code": f.get("item", ""), "name": f.get("name", ""), "size": file_size(f.get("size"))}
-        for f in files
-    ]
+def evidence_table(files: list[dict], checklist: dict, *, digests: bool = False) -> dict:
+    """Rows of an evidence list (numbered; checklist title, code, name, size) and the required
+    checklist items with no file. ``digests``: also the byte size and the SHA-256 (审核参考 only:
+    the form itself carries no digests)."""
+    rows = []
+    for i, f in enumerate(files, start=1):
+        row = {"index": i, "item": checklist[f["item"]].title if f.get("item") in checklist else f.get("item", ""),
+               "code": f.get("item", ""), "name": f.get("name", ""), "size": file_size(f.get("size"))}
+        if digests:
+            row.update(bytes=f.get("size"), sha256=f.get("sha256", ""))
+        rows.append(row)
     present = {f.get("item") for f in files}
     missing = [c.title for c in checklist.values() if c.required and c.code not in present]
     return {"rows": rows, "missing_required": missing}
+
+
+def _evidence(application: Application, version: ApplicationVersion | None, checklist: dict) -> dict:
+    return evidence_table(evidence_files(application, version), checklist)
 
 
 def content(application: Application, version: ApplicationVersion | None) -> dict:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from clusterdesk.applications.models import Application, ApplicationVersion
 from clusterdesk.orgs.models import Role
 
-from .attachment1 import cn_date, evidence_files, file_size, qr_payload, qr_png
+from .attachment1 import cn_date, evidence_files, evidence_table, qr_payload, qr_png
 
 TITLE = "审核参考"
 SUBTITLE = "（供市州、省厅审核人员参考，不属于申报表内容；系统计算结果以审核意见为准）"
@@ -71,16 +71,7 @@ def _criteria(application: Application, version: ApplicationVersion | None, data
 
 def _evidence(application: Application, version: ApplicationVersion | None) -> dict:
     checklist = {c.code: c for c in application.round.checklist.all()}
-    files = evidence_files(application, version)
-    rows = [
-        {"index": i, "item": checklist[f["item"]].title if f.get("item") in checklist else f.get("item", ""),
-         "name": f.get("name", ""), "size": file_size(f.get("size")), "bytes": f.get("size"),
-         "sha256": f.get("sha256", "")}
-        for i, f in enumerate(files, start=1)
-    ]
-    present = {f.get("item") for f in files}
-    missing = [c.title for c in checklist.values() if c.required and c.code not in present]
-    return {"rows": rows, "missing_required": missing}
+    return evidence_table(evidence_files(application, version), checklist, digests=True)
 
 
 def content(application: Application, version: ApplicationVersion | None) -> dict:

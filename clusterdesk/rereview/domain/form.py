@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from clusterdesk.applications.validation import (
-    INDICATOR_FIELDS,
     Context,
     FieldError,
     _Errors,
     _text,
+    add_missing_indicators,
     clean_enterprises,
     clean_indicators,
     parse_bool,
@@ -333,15 +333,7 @@ def missing_for_submission(task: RereviewTask, data: dict | None = None) -> list
     for row in rows:
         if row.achieved in (None, ""):
             missing.add(f"plan_targets.{row.index}.achieved", f"发展目标完成情况：请填写“{row.name}”的实际完成值")
-    by_year = {r["year"]: r for r in data.get("indicators") or []}
-    for year in task.round.window_years:
-        row = by_year.get(year)
-        if row is None:
-            missing.add(f"indicators.{year}", f"近三年主要指标：请填写{year}年的指标")
-            continue
-        for key, label in INDICATOR_FIELDS.items():
-            if row.get(key) is None:
-                missing.add(f"indicators.{year}.{key}", f"近三年主要指标：请填写{year}年{label}")
+    add_missing_indicators(missing, data.get("indicators"), task.round.window_years, "近三年主要指标")
     changes = data.get("changes") or {}
     for key, label in CHANGE_KINDS.items():
         entry = changes.get(key) or {}
