@@ -14,7 +14,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
 from clusterdesk.applications import domain
-from clusterdesk.applications.computed import compute
+from clusterdesk.applications.computed import compute_for_round
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import NotAllowed
 from clusterdesk.orgs.models import Org
@@ -148,7 +148,7 @@ def _full(app: Application) -> dict:
     sections = list(app.sections.all())
     data = domain.load_data(app, sections)
     ready = domain.readiness(app, data)
-    figures = compute(data.get("indicators") or [], app.round.window_years, app.round.base_year)
+    figures = compute_for_round(data.get("indicators") or [], app.round)
 
     def fmt(value):
         return None if value is None else format(value.quantize(Decimal("0.0001")), "f")

@@ -67,6 +67,13 @@ def compute(indicators: list[dict], window_years: list[int], base_year: int,
     return Computed(years, growth, first_year, last_year, note)
 
 
+def compute_for_round(indicators: list[dict], round_, years: list[int] | None = None) -> Computed:
+    """``compute`` with the round's own window, base year and growth method (its first set's)."""
+    from clusterdesk.criteria.service import round_growth_method
+
+    return compute(indicators, years or round_.window_years, round_.base_year, round_growth_method(round_))
+
+
 def percent(value: Decimal | None, places: int = 1) -> str:
     if value is None:
         return "—"

@@ -17,7 +17,7 @@ from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
 
 from . import domain, rules
-from .computed import compute, percent
+from .computed import compute_for_round, percent
 from .forms import input_name, section_from_post
 from .home import countdown
 from .models import Application, NationalStatus, SectionKey, Status
@@ -95,7 +95,7 @@ def _context(application: Application, user) -> dict:
     sections = list(application.sections.all())
     data = domain.load_data(application, sections)
     ready = domain.readiness(application, data)
-    figures = compute(data.get("indicators") or [], application.round.window_years, application.round.base_year)
+    figures = compute_for_round(data.get("indicators") or [], application.round)
     by_year = {r["year"]: r for r in data.get("indicators") or []}
     years = [application.round.base_year, *application.round.window_years]
     shares = {f.year: f for f in figures.years}
@@ -155,7 +155,7 @@ def _progress(application: Application) -> dict:
 
 def _computed(application: Application) -> dict:
     data = domain.load_data(application)
-    figures = compute(data.get("indicators") or [], application.round.window_years, application.round.base_year)
+    figures = compute_for_round(data.get("indicators") or [], application.round)
     return {
         "years": {str(f.year): {"sme_share": percent(f.sme_share), "leading_share": percent(f.leading_share)} for f in figures.years},
         "growth": percent(figures.growth),
@@ -269,7 +269,7 @@ def application_withdraw(request, pk):
 def version_detail(request, pk, number):
     application = _visible(request, pk)
     version = get_object_or_404(application.versions.select_related("submitted_by"), number=number)
-    figures = compute(version.data.get("indicators") or [], application.round.window_years, application.round.base_year)
+    figures = compute_for_round(version.data.get("indicators") or [], application.round)
     industry = Industry.objects.filter(code=version.data.get("leading_industry_code") or "").first()
     by_year = {r["year"]: r for r in version.data.get("indicators") or []}
     shares = {f.year: f for f in figures.years}

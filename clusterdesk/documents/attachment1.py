@@ -23,7 +23,7 @@ import io
 import segno
 from django.utils import timezone
 
-from clusterdesk.applications.computed import compute, percent
+from clusterdesk.applications.computed import compute_for_round, percent
 from clusterdesk.applications.models import Application, ApplicationVersion
 from clusterdesk.applications.validation import AMOUNT_FIELDS, ASPECT_KEYS, ASPECT_TITLES, QUALIFICATIONS
 
@@ -192,7 +192,7 @@ def indicator_table(round_, data: dict, fmt=_raw) -> dict:
     ``amount`` for the office's two decimals), computed shares and growth."""
     indicators = data.get("indicators") or []
     by_year = {r.get("year"): r for r in indicators}
-    figures = compute(indicators, round_.window_years, round_.base_year)
+    figures = compute_for_round(indicators, round_)
     shares = {f.year: f for f in figures.years}
     rows = []
     for year in [round_.base_year, *round_.window_years]:

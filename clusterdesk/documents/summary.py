@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clusterdesk.applications.computed import compute
+from clusterdesk.criteria.service import round_growth_method
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.orgs.models import Org, OrgKind, Role
@@ -262,13 +263,14 @@ def summary_rows(round_: Round, applications) -> list[dict]:
     comments = _city_comments(apps)
     picks = _picks(apps)
     years = round_.window_years
+    method = round_growth_method(round_)  # once: the same for every row of the round
     rows = []
     for i, app in enumerate(apps, 1):
         d = data[app.pk]
         indicators = [{**r, "year": int(r["year"])} for r in d.get("indicators") or []
                       if isinstance(r, dict) and str(r.get("year") or "").isdigit()]
         by_year = {r["year"]: r for r in indicators}
-        figures = compute(indicators, years, round_.base_year)
+        figures = compute(indicators, years, round_.base_year, method)
         last = figures.years[-1] if figures.years else None
         code = (d.get("leading_industry_code") or "").strip()
         industry = f"{industries[code]}（{code}）" if code in industries else code

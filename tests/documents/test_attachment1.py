@@ -119,6 +119,25 @@ def test_content_computes_shares_and_labels(filled):
     assert "criteria" not in c  # the self-check is in 审核参考
 
 
+def test_figures_follow_the_growth_method_of_the_rounds_set(accounts, filled, api_token, client):
+    """A round whose set grows from the base year shows that growth on 附件1, 附件2 and the API
+    (40 → 56 over three intervals: 11.9%), not the default method's 11.6% (45 → 56 over two)."""
+    from clusterdesk.criteria import domain as criteria_domain
+    from clusterdesk.documents import summary
+
+    v1 = criteria_domain.get_set("national-2022", 1)
+    v2 = criteria_domain.edit_set(actor=accounts["province"], cset=v1, changes={},
+                                  settings={"growth_method": "from_base_year"})
+    round_ = filled.round
+    round_.criteria_sets = [{"code": "national-2022", "version": v2.version}, *round_.criteria_sets[1:]]
+    round_.save(update_fields=["criteria_sets"])
+    filled.refresh_from_db()
+    assert attachment1.content(filled, None)["indicators"]["growth"] == "11.9%"
+    body = client.get(f"/api/v1/applications/{filled.pk}", **api_token(accounts["dunhua"])).json()
+    assert round(float(body["computed"]["growth"]), 3) == 0.119 and body["computed"]["growth_from"] == 2021
+    assert summary.round_growth_method(round_) == "from_base_year"
+
+
 def test_section_titles_follow_the_web_form(login, accounts, filled):
     """附件1 numbers its sections as the form page does (一、基本情况 … 七、三年发展规划)."""
     page = login(accounts["dunhua"]).get(f"/applications/{filled.pk}/edit/").content.decode()
