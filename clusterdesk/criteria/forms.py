@@ -9,7 +9,11 @@ from django import forms
 
 from clusterdesk.core.errors import DomainError
 
-from .definition import COMPARATORS, RULE_KINDS, SEVERITIES, SYMBOLS
+from .definition import (
+    COMPARATORS, DEFAULT_GROWTH_METHOD, DEFAULT_SHARE_YEARS, GROWTH_METHODS, RULE_KINDS, SEVERITIES, SHARE_YEARS,
+    SYMBOLS,
+)
+from .engine import QUAL_LABELS
 from .models import CriteriaSet
 
 PERCENT_KINDS = ("share", "growth")
@@ -18,6 +22,9 @@ COMPARATOR_CHOICES = [(c, f"{SYMBOLS[c]} {label}") for c, label in COMPARATORS.i
 SEVERITY_CHOICES = list(SEVERITIES.items())
 MAX_IMPORT_BYTES = 512 * 1024
 IMPORT_SUFFIXES = (".yaml", ".yml", ".json")
+# The qualifications whose validity a set may limit, in the order the form shows them.
+VALIDITY_KINDS = ("champion", "little_giant", "specialized", "innovative", "high_tech")
+MAX_VALIDITY_YEARS = 20
 
 
 def plain(value: Decimal) -> str:
@@ -63,6 +70,7 @@ class CriteriaEditForm(forms.Form):
         super().__init__(*args, initial=initial, **kwargs)
         if not cset.placeholder:
             del self.fields["confirmed"]
+        self._add_setting_fields(cset.definition)
         for i, (_aspect, rule) in enumerate(self.rules):
             code = rule["code"]
             self.index[code] = i
@@ -92,6 +100,36 @@ class CriteriaEditForm(forms.Form):
                 error_messages={"required": f"请选择{label}要求程度",
                                 "invalid_choice": f"{label}要求程度无效，请选择“必须满足”或“一般要求”"},
             )
+
+    def _add_setting_fields(self, definition: dict) -> None:
+        """The set-wide settings: growth method, share years, validity of each qualification."""
+        self.fields["growth_method"] = forms.ChoiceField(
+            label="增速计算方法", choices=list(GROWTH_METHODS.items()),
+            initial=definition.get("growth_method", DEFAULT_GROWTH_METHOD),
+            error_messages={"required": "请选择", "invalid_choice": "无效，请从列表中选择"},
+            help_text="同一批次的所有申报按同一方法计算；申报单位多填的基期年只作参考，不改变结论",
+        )
+        self.fields["share_years"] = forms.ChoiceField(
+            label="占比核对年度", choices=list(SHARE_YEARS.items()),
+            initial=definition.get("share_years", DEFAULT_SHARE_YEARS),
+            error_messages={"required": "请选择", "invalid_choice": "无效，请从列表中选择"},
+            help_text="中小企业产值占比、主导产业占比在哪些年度核对",
+        )
+        validity = definition.get("validity") or {}
+        for kind in VALIDITY_KINDS:
+            label = f"{QUAL_LABELS[kind]}资质有效期（年）"
+            self.fields[f"validity_{kind}"] = forms.IntegerField(
+                label=label, required=False, min_value=1, max_value=MAX_VALIDITY_YEARS, initial=validity.get(kind),
+                widget=forms.NumberInput(attrs={"size": 4, "inputmode": "numeric"}),
+                error_messages={
+                    "invalid": "应为正整数（如 3），留空表示不过期",
+                    "min_value": "应为正整数（至少 1 年），留空表示不过期",
+                    "max_value": f"最多 {MAX_VALIDITY_YEARS} 年，请核对",
+                },
+            )
+
+    def setting_fields(self) -> list:
+        return [self[name] for name in ("growth_method", "share_years", *(f"validity_{k}" for k in VALIDITY_KINDS))]
 
     # --- cleaning ------------------------------------------------------------------------
 
@@ -143,6 +181,20 @@ class CriteriaEditForm(forms.Form):
                 changes[rule["code"]] = changed
         return changes
 
+    def settings(self) -> dict:
+        """The settings that differ from the version being edited (validity as one mapping)."""
+        data, definition = self.cleaned_data, self.cset.definition
+        changed = {}
+        for key, default in (("growth_method", DEFAULT_GROWTH_METHOD), ("share_years", DEFAULT_SHARE_YEARS)):
+            if data.get(key) and data[key] != definition.get(key, default):
+                changed[key] = data[key]
+        before = {k: v for k, v in (definition.get("validity") or {}).items() if k != "__line__"}
+        after = {k: v for k, v in before.items() if k not in VALIDITY_KINDS}
+        after.update({k: data[f"validity_{k}"] for k in VALIDITY_KINDS if data.get(f"validity_{k}")})
+        if after != before:
+            changed["validity"] = after
+        return changed
+
     def placeholder(self) -> bool | None:
         """False when the administrator confirmed the thresholds; None leaves the flag as is."""
         if "confirmed" in self.fields and self.cleaned_data.get("confirmed"):
@@ -151,11 +203,16 @@ class CriteriaEditForm(forms.Form):
 
     def has_changes(self) -> bool:
         name = self.cleaned_data["name"].strip()
-        return bool(self.changes()) or self.placeholder() is False or name != self.cset.name
+        return (bool(self.changes()) or bool(self.settings()) or self.placeholder() is False
+                or name != self.cset.name)
 
     def add_domain_error(self, exc: DomainError) -> None:
         """Show a refusal beside its field: ``sme_share.threshold`` → that rule's threshold box."""
         field = exc.field or ""
+        if field in ("growth_method", "share_years") or field.startswith("validity."):
+            name = field.replace(".", "_")
+            self.add_error(name if name in self.fields else None, exc.message)
+            return
         code, _, key = field.partition(".")
         name = f"r{self.index[code]}_{key or 'threshold'}" if code in self.index else field
         if name not in self.fields and code in self.index:

@@ -163,7 +163,8 @@ def criteria_edit(request, code, version):
             return redirect("criteria_detail", code=cset.code, version=cset.version)
         try:
             target = domain.edit_set(actor=request.user, cset=cset, changes=form.changes(),
-                                     placeholder=form.placeholder(), name=form.cleaned_data["name"], request=request)
+                                     placeholder=form.placeholder(), name=form.cleaned_data["name"],
+                                     settings=form.settings(), request=request)
         except NotAllowed as exc:
             raise PermissionDenied(exc.message) from None
         except DomainError as exc:

@@ -324,3 +324,34 @@ def test_edit_growth_method_makes_a_new_version(accounts, criteria_sets):
     new = domain.edit_set(actor=accounts["province"], cset=v1, changes={}, settings={"growth_method": "from_base_year"})
     assert new.version == 2 and new.definition["growth_method"] == "from_base_year"
     assert "growth_method" not in CriteriaSet.objects.get(code=NATIONAL, version=1).definition
+
+
+def test_edit_page_changes_the_set_wide_settings(accounts, criteria_sets, login):
+    """Growth method, share years and each qualification's validity are edited on the page."""
+    cset = CriteriaSet.objects.get(code=NATIONAL, version=1)
+    client = login(accounts["province"])
+    page = client.get(f"/criteria/{NATIONAL}/1/edit/").content.decode()
+    assert "增速计算方法" in page and "占比核对年度" in page and "小巨人资质有效期（年）" in page
+
+    response = client.post(f"/criteria/{NATIONAL}/1/edit/", edit_post(
+        cset, growth_method="from_base_year", share_years="each", validity_little_giant="3", validity_high_tech="3"))
+
+    assert response.status_code == 302
+    new = CriteriaSet.objects.get(code=NATIONAL, version=2)
+    assert new.definition["growth_method"] == "from_base_year" and new.definition["share_years"] == "each"
+    assert {k: v for k, v in new.definition["validity"].items() if k != "__line__"} == {
+        "little_giant": 3, "high_tech": 3}
+    # Clearing a validity means "does not expire"; nothing else changes.
+    client.post(f"/criteria/{NATIONAL}/2/edit/", edit_post(new, validity_high_tech=""))
+    assert CriteriaSet.objects.get(code=NATIONAL, version=2).definition["validity"] == {"little_giant": 3}
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "three", "21"])
+def test_edit_page_refuses_a_bad_validity_beside_its_box(accounts, criteria_sets, login, value):
+    cset = CriteriaSet.objects.get(code=NATIONAL, version=1)
+    response = login(accounts["province"]).post(f"/criteria/{NATIONAL}/1/edit/",
+                                                edit_post(cset, validity_specialized=value))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["validity_specialized"] and "专精特新资质有效期（年）" in response.content.decode()
+    assert CriteriaSet.objects.filter(code=NATIONAL).count() == 1
