@@ -74,6 +74,20 @@ def compute_for_round(indicators: list[dict], round_, years: list[int] | None = 
     return compute(indicators, years or round_.window_years, round_.base_year, round_growth_method(round_))
 
 
+def growth_formula(round_) -> str:
+    """The growth formula of the round's method, with its actual years, as the form states it."""
+    from clusterdesk.criteria.service import round_growth_method
+
+    last = round_.window_years[-1]
+    if round_growth_method(round_) == "from_base_year":
+        first = round_.base_year
+        return (f"增速 =（{last}年产值 ÷ {first}年产值）^(1/{last - first}) − 1，"
+                f"从基期年（{first}年）算起，基期年产值必填。")
+    first = round_.window_years[0]
+    return (f"增速 =（{last}年产值 ÷ {first}年产值）^(1/{last - first}) − 1，按申报的三个年度计算；"
+            f"填写的基期年（{round_.base_year}年）产值只作参考，不改变增速和认定结论。")
+
+
 def percent(value: Decimal | None, places: int = 1) -> str:
     if value is None:
         return "—"

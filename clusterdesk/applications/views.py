@@ -17,7 +17,7 @@ from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
 
 from . import domain, rules
-from .computed import compute_for_round, percent
+from .computed import compute_for_round, growth_formula, percent
 from .forms import input_name, section_from_post
 from .home import countdown
 from .models import Application, NationalStatus, SectionKey, Status
@@ -122,6 +122,7 @@ def _context(application: Application, user) -> dict:
         "ready": ready,
         "figures": figures,
         "growth": percent(figures.growth),
+        "growth_formula": growth_formula(application.round),
         "indicator_rows": indicator_rows,
         "indicator_fields": INDICATOR_FIELDS,
         "industries": industries.values(),

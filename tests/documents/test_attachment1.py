@@ -119,7 +119,7 @@ def test_content_computes_shares_and_labels(filled):
     assert "criteria" not in c  # the self-check is in 审核参考
 
 
-def test_figures_follow_the_growth_method_of_the_rounds_set(accounts, filled, api_token, client):
+def test_figures_follow_the_growth_method_of_the_rounds_set(accounts, filled, api_token, client, login):
     """A round whose set grows from the base year shows that growth on 附件1, 附件2 and the API
     (40 → 56 over three intervals: 11.9%), not the default method's 11.6% (45 → 56 over two)."""
     from clusterdesk.criteria import domain as criteria_domain
@@ -136,11 +136,14 @@ def test_figures_follow_the_growth_method_of_the_rounds_set(accounts, filled, ap
     body = client.get(f"/api/v1/applications/{filled.pk}", **api_token(accounts["dunhua"])).json()
     assert round(float(body["computed"]["growth"]), 3) == 0.119 and body["computed"]["growth_from"] == 2021
     assert summary.round_growth_method(round_) == "from_base_year"
+    page = login(accounts["dunhua"]).get(f"/applications/{filled.pk}/edit/").content.decode()
+    assert "增速 =（2024年产值 ÷ 2021年产值）^(1/3) − 1，从基期年（2021年）算起" in page
 
 
 def test_section_titles_follow_the_web_form(login, accounts, filled):
     """附件1 numbers its sections as the form page does (一、基本情况 … 七、三年发展规划)."""
     page = login(accounts["dunhua"]).get(f"/applications/{filled.pk}/edit/").content.decode()
+    assert "按申报的三个年度计算；填写的基期年（2021年）产值只作参考" in page  # the default method
     web = re.findall(r"<h2>([一二三四五六七]、[^（<]+)", page)
     assert len(web) == 7
     assert attachment1.content(filled, None)["sections"][:7] == web

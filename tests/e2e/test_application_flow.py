@@ -76,6 +76,16 @@ def test_county_clerk_fills_imports_uploads_and_submits(accounts, round_open, li
     expect(page.get_by_label("2024年集群产值")).to_have_value("52")
     expect(page.get_by_test_id("enterprises").locator("tbody tr")).to_have_count(2)
     expect(page.locator('[data-computed="sme_share-2024"]')).to_have_text("73.1%")
+    # A qualification's own award year in the future is refused beside that year's box.
+    year_box = page.locator('input[name="quality_enterprises-0-qy_specialized"]')
+    year_box.fill("2035")
+    holder = page.locator('[data-input="quality_enterprises-0-qualification_years-specialized"]')
+    expect(holder.locator(".error")).to_contain_text("获评年份", timeout=10000)
+    expect(holder).to_have_class("qual has-error")
+    expect(year_box).to_have_value("2035")
+    year_box.fill("2023")
+    saved(page, "enterprises")
+    expect(holder.locator(".error")).to_have_count(0)
 
     for n in range(3, 9):
         page.locator(f"#f-aspect-{n}").fill(f"第{n}方面情况说明")
