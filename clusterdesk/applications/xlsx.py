@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from clusterdesk.core.errors import Conflict, DomainError
 
 from . import domain, rules
+from .form_extra import SME_COUNT_LABEL
 from .models import Application
 from .validation import QUALIFICATIONS, FieldError
 
@@ -188,6 +189,14 @@ def build_template(application: Application) -> bytes:
         note = ws.cell(r, len(labels), "可选：基期（用于计算增长率，可不填）" if optional else "必填")
         note.fill, note.border = (optional_fill if optional else locked_fill), border
         note.font = Font(color="7F7F7F")
+    # 集群内中小企业数量: one labelled line below the table (a count at the end of the last year).
+    r = FIRST_DATA_ROW + len(years) + 1
+    label = ws.cell(r, 1, f"{SME_COUNT_LABEL}（家，截至{round_.window_years[-1]}年末；选填）")
+    label.font = bold
+    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
+    cell = ws.cell(r, 4, data.get("sme_count"))
+    cell.number_format, cell.border = "0", border
+    count_check.add(cell.coordinate)
     for col, width in zip("ABCDEFG", (10, 18, 22, 22, 16, 26, 36)):
         ws.column_dimensions[col].width = width
 
@@ -246,12 +255,14 @@ def build_template(application: Application) -> bytes:
         (f"本文件用于填写申报 {application.number} 的“主要指标”和“优质企业”两部分，填好后在申报表页面点击“从 Excel 导入”上传。", False),
         ("导入会用本文件的内容整体替换系统中已保存的主要指标和优质企业名单；文件中有任何一处错误时，系统不保存任何内容，并按“表名＋行号”列出需要修改的地方。", False),
         ("请不要修改、删除或重命名工作表和表头行，不要在表头上方插入行；序号列仅供查看。", False),
+        ("各方面的文字说明（如核心竞争力、梯度培育成效）篇幅较长，请直接在网页申报表中填写，本文件不含这些内容，导入也不会改动它们。", False),
         ("", False),
         ("一、主要指标表", True),
         (f"年份已预先填好（{window} 年三年必填；{round_.base_year} 年为可选的基期，用于计算年均增长率），请勿修改年份。", False),
         ("集群产值、中小企业产值、主导产业产值、中小企业研发投入的单位均为“亿元”，可以带小数（最多 4 位），例如 12.35；不要填写“万元”数值，也不要带单位文字。", False),
         ("企业数量的单位为“家”，填写整数。", False),
         ("中小企业产值、主导产业产值都不能大于同年的集群产值。", False),
+        (f"表格下方的“{SME_COUNT_LABEL}”填写截至 {round_.window_years[-1]} 年末集群内中小企业的家数（整数，选填）；留空导入时清空该项。", False),
         ("中小企业产值占比、主导产业产值占比和年均增长率由系统根据产值自动计算，表中没有这些列，请勿自行添加或填写。", False),
         ("", False),
         ("二、优质企业表", True),
@@ -288,6 +299,7 @@ class _Parsed:
     indicator_rows: list[int] = field(default_factory=list)  # Excel row of each indicators[i]
     enterprise_rows: list[int] = field(default_factory=list)  # Excel row of each quality_enterprises[i]
     numeric_codes: set[int] = field(default_factory=set)  # enterprises whose credit code Excel stored as a number
+    sme_count_row: int | None = None  # Excel row of the 集群内中小企业数量 line, when present
 
 
 def _file_error(message: str) -> DomainError:
@@ -434,6 +446,10 @@ def _parse(raw: bytes, round_) -> _Parsed:
     for number, values in _rows(indicator_sheet, INDICATOR_SHEET, INDICATOR_COLUMNS):
         if all(_blank(v) for v in values):
             continue
+        if isinstance(values[0], str) and values[0].strip().startswith(SME_COUNT_LABEL):
+            parsed.data["sme_count"] = next((_cell(v) for v in values[1:] if not _blank(v)), None)
+            parsed.sme_count_row = number
+            continue
         row = {"year": _year(values[0])}
         for (_, key), value in zip(INDICATOR_COLUMNS[1:], values[1:]):
             row[key] = _cell(value)
@@ -500,6 +516,8 @@ def _located(error: dict, parsed: _Parsed) -> FieldError:
     """The error with the sheet and Excel row put in front of its message."""
     message, name = error["message"], error["field"]
     match = _FIELD_RE.match(name or "")
+    if name == "sme_count" and parsed.sme_count_row:
+        return FieldError(name, f"{INDICATOR_SHEET}表第 {parsed.sme_count_row} 行：{message}")
     if not match:
         return FieldError(name, message)
     kind, number, sub = match.group(1), match.group(2), match.group(3)

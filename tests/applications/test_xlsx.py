@@ -483,3 +483,39 @@ def test_parse_year_written_with_nian_is_read_as_year(draft):
     data = xlsx.parse_workbook(_edit(xlsx.build_template(draft), change), draft.round)
 
     assert [e["year"] for e in data["quality_enterprises"]] == ["2022", "去年"]
+
+
+def _sme_count_row(ws) -> int:
+    return next(r for r in range(1, ws.max_row + 1)
+                if str(ws.cell(r, 1).value or "").startswith("集群内中小企业数量"))
+
+
+def test_template_carries_the_sme_count_and_import_saves_it(accounts, filled, new_app):
+    """集群内中小企业数量 (附件1's count at the end of the last year) travels in the template."""
+    save_fields(actor=accounts["dunhua"], application=filled, data={"sme_count": "88"})
+    ws = load_workbook(io.BytesIO(xlsx.build_template(filled)))["主要指标"]
+    row = _sme_count_row(ws)
+    assert "截至2024年末" in ws.cell(row, 1).value and ws.cell(row, 4).value == 88
+
+    def change(wb):
+        sheet = wb["主要指标"]
+        sheet.cell(_sme_count_row(sheet), 4).value = 120
+
+    target = new_app()
+    xlsx.import_workbook(actor=accounts["dunhua"], application=target,
+                         raw=_edit(xlsx.build_template(filled), change))
+    assert load_data(target)["sme_count"] == 120
+
+
+def test_import_bad_sme_count_names_its_row_and_saves_nothing(accounts, filled):
+    before = load_data(filled)
+
+    def change(wb):
+        sheet = wb["主要指标"]
+        sheet.cell(_sme_count_row(sheet), 4).value = "很多"
+
+    with pytest.raises(DomainError) as caught:
+        xlsx.import_workbook(actor=accounts["dunhua"], application=filled, raw=_edit(xlsx.build_template(filled), change))
+    (message,) = [e["message"] for e in caught.value.errors]
+    assert message.startswith("主要指标表第 8 行：集群内中小企业数量")
+    assert load_data(filled) == before
