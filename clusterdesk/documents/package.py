@@ -5,6 +5,7 @@ the province: the applications on its national list (``NationalPick``, in rank o
 
     01-{申报编号}-{集群名称}/附件1申报表.pdf
     01-{申报编号}-{集群名称}/附件1申报表.docx
+    01-{申报编号}-{集群名称}/审核参考.pdf    (a city's package only: the self-check and digests for the province's reviewers)
     01-{申报编号}-{集群名称}/佐证材料/{清单项编号}-{清单项名称}/{原文件名}   (checklist order)
     02-…/
     附件2推荐汇总表.xlsx
@@ -75,6 +76,7 @@ NAME_BYTES = 240
 
 ATTACHMENT_PDF = "附件1申报表.pdf"
 ATTACHMENT_DOCX = "附件1申报表.docx"
+REFERENCE_PDF = "审核参考.pdf"
 EVIDENCE_FOLDER = "佐证材料"
 SUMMARY_NAME = "附件2推荐汇总表.xlsx"
 SIGNED_LETTER_STEM = "推荐文件（盖章件）"
@@ -252,6 +254,12 @@ def _attachment(application, version, fmt: str) -> bytes:
     return (attachment1.render_pdf if fmt == "pdf" else attachment1.render_docx)(application, version)
 
 
+def _reference(application, version) -> bytes:
+    from . import reference
+
+    return reference.render_pdf(application, version)
+
+
 def _summary(round_, applications, org) -> bytes:
     from .summary import authority_name, summary_title, summary_xlsx
 
@@ -299,6 +307,9 @@ def plan(round_, org) -> list[Entry]:
                              render=partial(_attachment, application, version, "pdf")))
         entries.append(Entry(f"{folder}/{ATTACHMENT_DOCX}", GENERATED,
                              render=partial(_attachment, application, version, "docx")))
+        if not is_province(org):  # the province reviews a city's package; the ministry gets the forms
+            entries.append(Entry(f"{folder}/{REFERENCE_PDF}", GENERATED,
+                                 render=partial(_reference, application, version)))
         by_item: dict[str, list[dict]] = {}
         for f in version.evidence or []:
             by_item.setdefault(f["item"], []).append(f)

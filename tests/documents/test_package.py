@@ -10,6 +10,7 @@ path would already have cleaned), to check the package's own sanitising.
 import csv
 import hashlib
 import io
+import subprocess
 import unicodedata
 import uuid
 import zipfile
@@ -116,7 +117,7 @@ def evidence_names(names, folder):
 
 # --- layout ----------------------------------------------------------------------------------
 
-def test_layout_order_and_original_chinese_names(built, formal, round_open):
+def test_layout_order_and_original_chinese_names(built, formal, round_open, tmp_path):
     from clusterdesk.applications.models import ApplicationVersion
 
     entries, out, result = built
@@ -129,6 +130,7 @@ def test_layout_order_and_original_chinese_names(built, formal, round_open):
     assert names[:2] == [f"{second}/附件1申报表.pdf", f"{second}/附件1申报表.docx"]
     i = names.index(f"{first}/附件1申报表.pdf")
     assert names[i + 1] == f"{first}/附件1申报表.docx"
+    assert names[2] == f"{second}/审核参考.pdf" and names[i + 2] == f"{first}/审核参考.pdf"  # for the province's reviewers
     assert all(n.startswith(second + "/") for n in names[:i])
     assert all(n.startswith(first + "/") for n in names[i:-5])
     assert names[-5:] == ["附件2推荐汇总表.xlsx", "推荐文件（盖章件）.pdf", "推荐文件（草稿）.docx", "清单.xlsx", "manifest.csv"]
@@ -153,7 +155,12 @@ def test_layout_order_and_original_chinese_names(built, formal, round_open):
         assert z.read("推荐文件（盖章件）.pdf") == LETTER
         assert z.read(f"{first}/附件1申报表.pdf").startswith(b"%PDF")
         assert z.read(f"{first}/附件1申报表.docx")[:2] == b"PK"
+        reference = z.read(f"{first}/审核参考.pdf")
         load_workbook(io.BytesIO(z.read("附件2推荐汇总表.xlsx")))
+    (tmp_path / "reference.pdf").write_bytes(reference)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "reference.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "审核参考" in text and dunhua.number in text and "SHA-256" in text
     assert result.files == len(names)
 
 
@@ -458,6 +465,7 @@ def test_province_packages_the_national_list(formal, accounts, round_open, tmp_p
         names = z.namelist()
     assert names[0].startswith(f"01-{formal[1].number}-") and any(n.startswith(f"02-{formal[0].number}-") for n in names)
     assert "推荐文件（盖章件）.pdf" not in names
+    assert not any(n.endswith("/审核参考.pdf") for n in names)  # the ministry gets the forms, not the self-check
     assert names[-4:] == ["附件2推荐汇总表.xlsx", "推荐文件（草稿）.docx", "清单.xlsx", "manifest.csv"]
     assert package.download_name(round_open, accounts["province"].org) == "吉林省-2025年度国家级推荐材料包.zip"
 
@@ -493,8 +501,8 @@ def test_prepared_package_holds_no_copy_of_the_evidence(formal, accounts, round_
     login(accounts["yanbian"]).post(reverse("package_page", args=[round_open.pk]))
     job = PackageJob.objects.get()
     kept = sorted(p.name for p in private_path(job.folder).iterdir())
-    # 附件1 PDF and Word for each of 2 applications, 附件2, the draft letter, 2 manifests, members.json
-    assert len(kept) == 2 * 2 + 2 + 2 + 1 and "members.json" in kept and "manifest.csv" in kept
+    # 附件1 PDF and Word and 审核参考 for each of 2 applications, 附件2, the draft letter, 2 manifests, members.json
+    assert len(kept) == 2 * 3 + 2 + 2 + 1 and "members.json" in kept and "manifest.csv" in kept
     evidence = {e.sha256 for e in EvidenceFile.objects.all()}
     kept_hashes = {hashlib.sha256(p.read_bytes()).hexdigest() for p in private_path(job.folder).iterdir()}
     assert evidence and not evidence & kept_hashes
