@@ -437,7 +437,7 @@ def render_pdf(application: Application, version: ApplicationVersion | None = No
 
 def render_docx(application: Application, version: ApplicationVersion | None = None) -> bytes:
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm, Pt, RGBColor
@@ -459,8 +459,11 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
         d.set_font(header.add_run(c["version"]["label"]), d.SONG, size=9)
     d.add_page_numbers(doc)
 
-    def page_break():
-        doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    def new_page(paragraph):
+        """Start ``paragraph`` on a new page. A break before the paragraph, not an empty paragraph
+        holding a break: that one spills onto a blank page when the page above is full."""
+        paragraph.paragraph_format.page_break_before = True
+        return paragraph
 
     def no_borders(t):
         borders = OxmlElement("w:tblBorders")
@@ -526,14 +529,12 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
         caption = right.add_paragraph()
         caption.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         d.set_font(caption.add_run(f"{c['number']}\n{c['version']['digest_short']}"), size=7)
-    page_break()
 
     # 填报说明
-    d.heading(doc, "填报说明", 1, align=WD_ALIGN_PARAGRAPH.CENTER)
+    new_page(d.heading(doc, "填报说明", 1, align=WD_ALIGN_PARAGRAPH.CENTER))
     for i, text in enumerate(c["instructions"], start=1):
         p = d.paragraph(doc, f"{i}. {text}", size=12, indent_first=True)
         p.paragraph_format.line_spacing = 1.5
-    page_break()
 
     def heading(index: int):
         return d.heading(doc, c["sections"][index], 1)
@@ -550,7 +551,7 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
     # 一、基本情况
-    heading(0)
+    new_page(heading(0))
     d.label_table(doc, c["basic"])
 
     # 二、联系人
@@ -565,7 +566,7 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
     t = repeat_header(d.table(doc, ind["headers"], [[row["label"], *row["cells"]] for row in ind["rows"]], size=9))
     align_numbers(t, 1)
     sme = f"{ind['sme_count']} 家（截至{ind['sme_count_year']}年末）" if ind["sme_count"] is not None else "未填写"
-    d.paragraph(doc, f"集群内中小企业数量：{sme}。", size=10)
+    d.paragraph(doc, f"集群内中小企业数量：{sme}。", size=10).paragraph_format.space_before = Pt(6)
     d.paragraph(doc, f"年均产值增速：{ind['growth']}。{ind['growth_formula']}；{ind['share_formula']}。"
                      "占比和增速根据所填产值计算，不单独填写。", size=10)
 
@@ -574,8 +575,9 @@ def render_docx(application: Application, version: ApplicationVersion | None = N
     ent = c["enterprises"]
     repeat_header(d.table(doc, ent["headers"],
                           [[r["index"], r["name"], r["uscc"], "\n".join(r["qualification_lines"]), r["in_leading"]]
-                           for r in ent["rows"]] or [["", "未填写", "", "", ""]], size=9))
-    d.paragraph(doc, ent["summary"], size=10)
+                           for r in ent["rows"]] or [["", "未填写", "", "", ""]], size=9,
+                          widths_mm=(12, 44, 40, 46, 18)))  # the 18-character credit code on one line
+    d.paragraph(doc, ent["summary"], size=10).paragraph_format.space_before = Pt(4)
 
     # 五、发展情况
     heading(4)

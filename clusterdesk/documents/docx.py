@@ -101,14 +101,29 @@ def paragraph(doc: Document, text: str = "", *, east_asia: str = SONG, size: flo
     return p
 
 
-def table(doc: Document, headers: list[str], rows: list[list], *, east_asia: str = SONG, size: float = 10.5):
+def table(doc: Document, headers: list[str], rows: list[list], *, east_asia: str = SONG, size: float = 10.5,
+          widths_mm: tuple | None = None):
+    """A grid table with a bold header row; ``widths_mm`` fixes each column's width."""
+    from docx.shared import Mm
+
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
-    for cell, text in zip(t.rows[0].cells, headers):
+    if widths_mm:  # the grid (LibreOffice reads it) and every cell (Word and WPS read those)
+        t.autofit = False
+        for column, width in zip(t.columns, widths_mm):
+            column.width = Mm(width)
+
+    def sized(cells):
+        if widths_mm:
+            for cell, width in zip(cells, widths_mm):
+                cell.width = Mm(width)
+        return cells
+
+    for cell, text in zip(sized(t.rows[0].cells), headers):
         cell.text = ""
         set_font(cell.paragraphs[0].add_run(str(text)), east_asia, size=size, bold=True)
     for values in rows:
-        cells = t.add_row().cells
+        cells = sized(t.add_row().cells)
         for cell, value in zip(cells, values):
             cell.text = ""
             set_font(cell.paragraphs[0].add_run("" if value is None else str(value)), east_asia, size=size)

@@ -255,9 +255,12 @@ def rereview_letter_context(round_: Round) -> Letter:
                   for i, t in enumerate(failed, 1)]
     more = [(f"二、初审未通过的集群（{len(fail_items)}个）：", fail_items)] if fail_items else []
     lead = f"一、初审通过的集群（{len(pass_items)}个）：" if pass_items else "一、初审通过的集群：无。"
-    after = [f"初审通过集群的复核申报表及佐证材料已经{we}审核，复核情况汇总表见附件。", "请予审核。"]
-    attachments = [rdocs.attachment4_title(round_, passed + failed),
-                   f"中小企业特色产业集群复核申报表（{len(passed)}份）"]
+    # With no cluster passed there is no 复核申报表 to send: the summary alone is attached.
+    after = ([f"初审通过集群的复核申报表及佐证材料已经{we}审核，复核情况汇总表见附件。"] if passed
+             else ["复核情况汇总表见附件。"]) + ["请予审核。"]
+    attachments = [rdocs.attachment4_title(round_, passed + failed)]
+    if passed:
+        attachments.append(f"中小企业特色产业集群复核申报表（{len(passed)}份）")
     title_lines = [f"关于报送{batch}国家级中小企业", "特色产业集群复核初审结果的函"]
     return _letter(kind="rereview", round_=round_, org=org, fmt=LETTER, title_lines=title_lines,
                    addressee=f"{MINISTRY}：", intro=intro, lead=lead, items=pass_items, after=after,

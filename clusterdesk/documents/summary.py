@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clusterdesk.applications.computed import compute
+from clusterdesk.core.sheets import fit_rows
 from clusterdesk.criteria.service import round_growth_method
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError, NotAllowed
@@ -499,6 +500,8 @@ def summary_xlsx(round_: Round, applications, *, title: str, unit_name: str, not
 
     for k, col in enumerate(cols, 1):
         ws.column_dimensions[get_column_letter(k)].width = col["width"]
+    if rows:
+        fit_rows(ws, FIRST_DATA_ROW, FIRST_DATA_ROW + len(rows) - 1)  # wrapped names and remarks stay readable
 
     # frozen header (and the columns up to the cluster name), A4 landscape, headers repeated
     ws.freeze_panes = f"E{FIRST_DATA_ROW}"

@@ -25,6 +25,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from clusterdesk.core.sheets import fit_rows
 from clusterdesk.applications.validation import QUALIFICATIONS
 from clusterdesk.rounds.models import SHANGHAI
 
@@ -586,6 +587,8 @@ def attachment4_xlsx(round_, tasks, *, unit=None) -> bytes:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    if tasks:
+        fit_rows(ws, FIRST_ROW, FIRST_ROW + len(tasks) - 1)  # wrapped reasons stay readable
     ws.print_title_rows = f"{HEAD_ROW}:{HEAD_ROW}"
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "第 &P 页 共 &N 页"

@@ -237,6 +237,8 @@ def test_rereview_results_letter_to_the_ministry(client, accounts, forwarded, tm
     assert "关于报送2022年度国家级中小企业特色产业集群复核初审结果的函" in lines
     assert "吉工信函〔2025〕\u3000\u3000号" in lines and "签发人：李四" in lines
     assert "一、初审通过的集群：无。" in lines and "二、初审未通过的集群（1个）：" in lines
+    assert not any("复核申报表（0份）" in t for t in lines)  # nothing passed: no forms to attach
+    assert "复核情况汇总表见附件。" in lines
     failed = next(t for t in lines if t.startswith("1.敦化市医药产业集群"))
     assert f"未通过原因：{FAIL_REASON}" in failed
     assert any("（工信厅企业函〔2025〕77号）" in t for t in lines)
