@@ -30,6 +30,7 @@ from .domain import editing_stage
 
 from .filetypes import KIND_DESCRIPTIONS, sniff
 from .models import Application, EvidenceFile
+from clusterdesk.core.middleware import mark_audited
 
 
 # File-name extensions that agree with each content kind.
@@ -306,7 +307,7 @@ def evidence_response(*, actor, application: Application, evidence: EvidenceFile
         content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"),
     )
     response["Cache-Control"] = "private, no-store"
-    return response
+    return mark_audited(response)
 
 
 @dataclass

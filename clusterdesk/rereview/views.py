@@ -30,6 +30,7 @@ from . import docs
 from . import domain as rr
 from .models import CheckDecision, RereviewEvidence, RereviewStatus, RereviewTask
 from .workflow import MACHINE, check
+from clusterdesk.core.middleware import mark_audited
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BLANK_ROWS = 2
@@ -521,7 +522,7 @@ def rereview_evidence_download(request, pk, evidence_id):
     response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
                             content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"))
     response["Cache-Control"] = "private, no-store"
-    return response
+    return mark_audited(response)
 
 
 # --- the city ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from clusterdesk.core.workflow import require
 from .. import workflow
 from ..models import ChangeEvidence, ChangeFiling, ChangeKind, Cluster, EventKind
 from .common import CHANGE_FIELDS, CHANGE_LABELS, _event, _notify, _province_users, _text, _url, visible
+from clusterdesk.core.middleware import mark_audited
 
 MAX_CHANGE_FILES = 10
 CHANGE_KINDS = ("pdf", "jpg", "png", "docx", "xlsx", "ofd")
@@ -157,4 +158,4 @@ def change_evidence_response(*, actor, evidence: ChangeEvidence, request=None) -
     response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
                             content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"))
     response["Cache-Control"] = "private, no-store"
-    return response
+    return mark_audited(response)
