@@ -24,13 +24,13 @@ from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem
 
 from clusterdesk.core.files import Stored, private_path, store_upload
+from clusterdesk.core.middleware import mark_audited
 
 from . import rules
 from .domain import editing_stage
 
 from .filetypes import KIND_DESCRIPTIONS, sniff
 from .models import Application, EvidenceFile
-from clusterdesk.core.middleware import mark_audited
 
 
 # File-name extensions that agree with each content kind.

@@ -84,7 +84,7 @@ class DownloadAuditMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if (response.status_code == 200 and is_file_response(response)
+        if (response.status_code == 200 and request.method != "HEAD" and is_file_response(response)
                 and not getattr(response, _AUDITED, False)):
             self.record(request, response)
         return response
@@ -134,7 +134,8 @@ def refusal_response(request, exc: DomainError):
       ``{"detail", "field"}`` with the status;
     - an htmx request: the message as a fragment with the status; ``js/app.js`` swaps refusal
       fragments into the target like any answer (``HX-Reswap`` says how);
-    - a page that named where to go back (``back_on_refusal``): a redirect there with the message;
+    - a page that named where to go back (``back_on_refusal``): a redirect there with the message,
+      unless the refusal is 403 or 404 (not the user's to do / not there: no form fixes that);
     - anything else: the error page with the status and the message.
     """
     status = exc.status or 400
@@ -151,7 +152,7 @@ def refusal_response(request, exc: DomainError):
         response["HX-Reswap"] = "innerHTML"
         return response
     back = getattr(request, _BACK, None)
-    if back:
+    if back and status not in (403, 404):  # "not yours" and "not there" are not fixed on the form
         messages.error(request, getattr(request, _PREFIX, "") + exc.message)
         for error in exc.errors[:MAX_LISTED_ERRORS]:
             if error.get("message") and error["message"] != exc.message:

@@ -12,12 +12,12 @@ from django.utils import timezone
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.core.files import private_path, store_upload
+from clusterdesk.core.middleware import mark_audited
 from clusterdesk.core.workflow import require
 
 from .. import workflow
 from ..models import ChangeEvidence, ChangeFiling, ChangeKind, Cluster, EventKind
 from .common import CHANGE_FIELDS, CHANGE_LABELS, _event, _notify, _province_users, _text, _url, visible
-from clusterdesk.core.middleware import mark_audited
 
 MAX_CHANGE_FILES = 10
 CHANGE_KINDS = ("pdf", "jpg", "png", "docx", "xlsx", "ofd")
