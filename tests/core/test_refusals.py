@@ -69,3 +69,15 @@ def test_real_form_post_refusal_goes_back_with_message(accounts, draft, client):
 
     assert response.status_code == 302 and response.url == f"/applications/{draft.pk}/"
     assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["error"]
+
+
+def test_real_not_allowed_on_a_form_post_is_the_403_page(accounts, client):
+    client.force_login(accounts["province"])  # nobody disables their own account here
+
+    response = client.post(f"/accounts/{accounts['province'].pk}/disable/")
+
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "无权访问" in text and "不能在这里停用或重置自己的账号" in text
+    accounts["province"].refresh_from_db()
+    assert accounts["province"].is_active
