@@ -100,6 +100,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # CSP and Cache-Control on every response the app makes (static files are answered above).
+    "clusterdesk.core.middleware.SecurityHeadersMiddleware",
+    # Every file download is audited; a DomainError a page raises becomes the one error response.
+    "clusterdesk.core.middleware.DownloadAuditMiddleware",
+    "clusterdesk.core.middleware.DomainErrorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clusterdesk.orgs.middleware.PasswordChangeRequiredMiddleware",
     # Axes last: it turns a locked-out login into the lockout response.
@@ -241,3 +246,23 @@ LOGGING = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy, set by clusterdesk.core.middleware.SecurityHeadersMiddleware: every
+# script and stylesheet is a file served by the app (no inline script, no inline style, no CDN).
+CONTENT_SECURITY_POLICY = os.environ.get("DJANGO_CSP") or (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+# Behind HTTPS (DJANGO_SECURE_COOKIES=1): redirect plain HTTP, send HSTS, and trust the proxy's
+# X-Forwarded-Proto (nginx must set it on every request: docs/operations.md, "HTTPS behind nginx").
+if SESSION_COOKIE_SECURE:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    # The host is the system's own name (e.g. cluster.gxt.jl.gov.cn): its subdomains are its own.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Harmless unless the host is submitted to the browsers' preload list, which an intranet host is not.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    if env_bool("DJANGO_PROXY_SSL_HEADER", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

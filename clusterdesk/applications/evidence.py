@@ -24,6 +24,7 @@ from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem
 
 from clusterdesk.core.files import Stored, private_path, store_upload
+from clusterdesk.core.middleware import mark_audited
 
 from . import rules
 from .domain import editing_stage
@@ -306,7 +307,7 @@ def evidence_response(*, actor, application: Application, evidence: EvidenceFile
         content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"),
     )
     response["Cache-Control"] = "private, no-store"
-    return response
+    return mark_audited(response)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clusterdesk.catalog.models import Industry, SubCluster
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel
 from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
@@ -81,11 +82,8 @@ def application_list(request):
 @require_POST
 def application_create(request):
     round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=request.POST.get("round"))
-    try:
-        application = domain.create_application(actor=request.user, round_=round_, request=request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("application_list")
+    back_on_refusal(request, reverse("application_list"))
+    application = domain.create_application(actor=request.user, round_=round_, request=request)
     messages.success(request, f"已新建申报 {application.number}，请逐项填写；内容会自动保存")
     return redirect("application_edit", pk=application.pk)
 
@@ -242,14 +240,9 @@ def application_check(request, pk):
 @require_POST
 def application_submit(request, pk):
     application = _visible(request, pk)
-    try:
-        version = domain.submit(actor=request.user, application=application, request=request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        for error in exc.errors[:30]:
-            messages.warning(request, error["message"])
-    else:
-        messages.success(request, f"已提交市（州）审核（第 {version.number} 版，{timezone.localtime(version.submitted_at):%Y-%m-%d %H:%M:%S}）。提交后不能修改；市州处理前可以撤回。")
+    back_on_refusal(request, reverse("application_detail", args=[pk]))  # the reasons follow as warnings
+    version = domain.submit(actor=request.user, application=application, request=request)
+    messages.success(request, f"已提交市（州）审核（第 {version.number} 版，{timezone.localtime(version.submitted_at):%Y-%m-%d %H:%M:%S}）。提交后不能修改；市州处理前可以撤回。")
     return redirect("application_detail", pk=pk)
 
 
@@ -257,12 +250,9 @@ def application_submit(request, pk):
 @require_POST
 def application_withdraw(request, pk):
     application = _visible(request, pk)
-    try:
-        domain.withdraw(actor=request.user, application=application, request=request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已撤回，可以继续修改后重新提交。已提交的版本仍可查看。")
+    back_on_refusal(request, reverse("application_detail", args=[pk]))
+    domain.withdraw(actor=request.user, application=application, request=request)
+    messages.success(request, "已撤回，可以继续修改后重新提交。已提交的版本仍可查看。")
     return redirect("application_detail", pk=pk)
 
 
@@ -341,12 +331,10 @@ def judgement_save(request, pk):
 
     application = _visible(request, pk)
     code = request.POST.get("criteria", "")
-    try:
-        record_judgement(actor=request.user, application=application, set_code=code,
-                         rule_code=request.POST.get("rule", ""), decision=request.POST.get("decision", ""),
-                         reason=request.POST.get("reason", ""), request=request)
-    except DomainError as exc:
-        messages.error(request, f"评审判断未保存：{exc.message}")
-    else:
-        messages.success(request, "评审判断已保存")
-    return redirect(reverse("application_detail", args=[pk]) + f"?criteria={code}#criteria")
+    back = reverse("application_detail", args=[pk]) + f"?criteria={code}#criteria"
+    back_on_refusal(request, back, prefix="评审判断未保存：")
+    record_judgement(actor=request.user, application=application, set_code=code,
+                     rule_code=request.POST.get("rule", ""), decision=request.POST.get("decision", ""),
+                     reason=request.POST.get("reason", ""), request=request)
+    messages.success(request, "评审判断已保存")
+    return redirect(back)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clusterdesk.core.errors import Conflict, DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.rounds.domain import check_open
 
 from .domain import editing_stage
@@ -121,11 +122,8 @@ def evidence_upload(request, pk):
 def evidence_download(request, pk, evidence_id):
     application = _application(request, pk)
     evidence = get_object_or_404(EvidenceFile, pk=evidence_id, application=application)
-    try:
-        return ev.evidence_response(actor=request.user, application=application, evidence=evidence, request=request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(_page_url(application))
+    back_on_refusal(request, _page_url(application))
+    return ev.evidence_response(actor=request.user, application=application, evidence=evidence, request=request)
 
 
 @login_required
@@ -133,14 +131,9 @@ def evidence_download(request, pk, evidence_id):
 def evidence_remove(request, pk, evidence_id):
     application = _application(request, pk)
     evidence = get_object_or_404(EvidenceFile, pk=evidence_id, application=application)
-    try:
-        ev.remove_evidence(actor=request.user, application=application, evidence=evidence, request=request)
-    except DomainError as exc:
-        if _wants_json(request):
-            return JsonResponse({"detail": exc.message}, status=exc.status)
-        messages.error(request, exc.message)
-    else:
-        if _wants_json(request):
-            return JsonResponse({}, status=200)
-        messages.success(request, f"{evidence.item_code}：已删除“{evidence.original_name}”")
+    back_on_refusal(request, _page_url(application))  # a script (X-Requested-With) gets {"detail"} instead
+    ev.remove_evidence(actor=request.user, application=application, evidence=evidence, request=request)
+    if _wants_json(request):
+        return JsonResponse({}, status=200)
+    messages.success(request, f"{evidence.item_code}：已删除“{evidence.original_name}”")
     return redirect(_page_url(application))

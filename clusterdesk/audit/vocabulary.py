@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "evidence.uploaded": "上传佐证材料",
     "evidence.removed": "删除佐证材料",
     "evidence.downloaded": "下载佐证材料",
+    "document.downloaded": "下载文件",
     "criteria.imported": "导入认定标准",
     "criteria.edited": "修改认定标准",
     "criteria.status_changed": "启用/停用认定标准",

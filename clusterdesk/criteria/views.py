@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.orgs.models import Role
 
 from . import domain
@@ -165,9 +167,9 @@ def criteria_edit(request, code, version):
             target = domain.edit_set(actor=request.user, cset=cset, changes=form.changes(),
                                      placeholder=form.placeholder(), name=form.cleaned_data["name"],
                                      settings=form.settings(), request=request)
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from None
         except DomainError as exc:
+            if exc.status == 403:
+                raise  # the 403 page (core.middleware)
             form.add_domain_error(exc)
         else:
             if target.pk != cset.pk:
@@ -188,20 +190,15 @@ def criteria_status(request, code, version):
     _require_manager(request.user)
     cset = _get(code, version)
     status = request.POST.get("status", "")
-    try:
-        domain.set_status(actor=request.user, cset=cset, status=status, request=request)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        text = STATUS_ACTIONS[status][1].format(version=cset.version)
-        others = list(CriteriaSet.objects.filter(code=cset.code, status=SetStatus.ACTIVE)
-                      .exclude(pk=cset.pk).order_by("version").values_list("version", flat=True))
-        if status == SetStatus.ACTIVE and others:
-            listed = "、".join(f"第{v}版" for v in others)
-            text += f"。{listed}仍处于启用状态；如不再使用，请打开该版本点击“停用此版本”"
-        messages.success(request, text)
+    back_on_refusal(request, reverse("criteria_detail", args=[cset.code, cset.version]))
+    domain.set_status(actor=request.user, cset=cset, status=status, request=request)
+    text = STATUS_ACTIONS[status][1].format(version=cset.version)
+    others = list(CriteriaSet.objects.filter(code=cset.code, status=SetStatus.ACTIVE)
+                  .exclude(pk=cset.pk).order_by("version").values_list("version", flat=True))
+    if status == SetStatus.ACTIVE and others:
+        listed = "、".join(f"第{v}版" for v in others)
+        text += f"。{listed}仍处于启用状态；如不再使用，请打开该版本点击“停用此版本”"
+    messages.success(request, text)
     return redirect("criteria_detail", code=cset.code, version=cset.version)
 
 
@@ -212,9 +209,9 @@ def criteria_import(request):
     if request.method == "POST" and form.is_valid():
         try:
             cset = domain.import_set(actor=request.user, text=form.cleaned_data["content"], request=request)
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from None
         except DomainError as exc:
+            if exc.status == 403:
+                raise  # the 403 page (core.middleware)
             form.add_domain_error(exc)
         else:
             messages.success(request, f"已导入“{cset.name}”第{cset.version}版（草稿）。请核对各项规则和阈值，"

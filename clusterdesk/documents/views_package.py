@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.rounds.models import Round
 
 from . import package
@@ -53,19 +54,16 @@ def package_page(request, round_id):
     """GET: the unit's package jobs with progress and downloads. POST: start (or reuse) a build."""
     round_, org = _round_and_org(request, round_id)
     if request.method == "POST":
-        try:
-            job, created = package.start_job(actor=request.user, round_=round_, org=org)
-        except DomainError as exc:
-            messages.error(request, f"材料包未生成：{exc.message}")
+        back_on_refusal(request, _page_url(round_, org, request.user), prefix="材料包未生成：")
+        job, created = package.start_job(actor=request.user, round_=round_, org=org)
+        if not created:
+            messages.info(request, "材料包正在生成中，请等待完成（没有重复生成）。")
+        elif job.status == "failed":
+            messages.error(request, f"材料包生成失败：{job.error}")
+        elif job.status == "done":
+            messages.success(request, "材料包已生成，可以下载。")
         else:
-            if not created:
-                messages.info(request, "材料包正在生成中，请等待完成（没有重复生成）。")
-            elif job.status == "failed":
-                messages.error(request, f"材料包生成失败：{job.error}")
-            elif job.status == "done":
-                messages.success(request, "材料包已生成，可以下载。")
-            else:
-                messages.success(request, "已开始生成材料包，完成后此页面会出现下载链接。")
+            messages.success(request, "已开始生成材料包，完成后此页面会出现下载链接。")
         return redirect(_page_url(round_, org, request.user))
 
     plan_error = None
@@ -100,11 +98,8 @@ def package_status(request, job_id):
 @require_GET
 def package_download(request, job_id):
     job = _job(request, job_id)
-    try:
-        return package.download(job)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(_page_url(job.round, job.org, request.user))
+    back_on_refusal(request, _page_url(job.round, job.org, request.user))
+    return package.download(job)
 
 
 @login_required
@@ -112,14 +107,11 @@ def package_download(request, job_id):
 def package_stream(request, round_id):
     """A small package straight from storage into the response, without a background job."""
     round_, org = _round_and_org(request, round_id)
-    try:
-        entries = package.plan(round_, org)
-        limit = package.stream_limit_bytes()
-        if package.planned_size(entries) > limit:
-            raise DomainError(f"材料包超过 {limit // (1024 * 1024)} MB，不能直接下载：请点击“生成材料包”在后台生成后下载",
-                              status=409)
-        return package.stream(entries, package.download_name(round_, org),
-                              title=package.download_name(round_, org).removesuffix(".zip"))
-    except DomainError as exc:
-        messages.error(request, f"材料包未生成：{exc.message}")
-        return redirect(_page_url(round_, org, request.user))
+    back_on_refusal(request, _page_url(round_, org, request.user), prefix="材料包未生成：")
+    entries = package.plan(round_, org)
+    limit = package.stream_limit_bytes()
+    if package.planned_size(entries) > limit:
+        raise DomainError(f"材料包超过 {limit // (1024 * 1024)} MB，不能直接下载：请点击“生成材料包”在后台生成后下载",
+                          status=409)
+    return package.stream(entries, package.download_name(round_, org),
+                          title=package.download_name(round_, org).removesuffix(".zip"))

@@ -9,16 +9,13 @@ role a 403 with the reason. The summary takes the filters of the page it is link
 recommend, an unknown filter) sends the user back to the page with the reason.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.middleware import back_on_refusal
 
 from . import briefing, letter, summary
 
@@ -35,10 +32,7 @@ def file_response(body: bytes, filename: str, content_type: str) -> HttpResponse
 
 
 def _scope(request, round_id: int, purpose: str) -> summary.DocumentScope:
-    try:
-        return summary.document_scope(request.user, round_id, purpose)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
+    return summary.document_scope(request.user, round_id, purpose)  # NotAllowed: the 403 page
 
 
 def _back(scope: summary.DocumentScope, purpose: str) -> str:
@@ -51,33 +45,20 @@ def _back(scope: summary.DocumentScope, purpose: str) -> str:
     return reverse("province_overview", args=[scope.round.pk])
 
 
-def _refused(request, scope, purpose: str, exc: DomainError):
-    if exc.status == 404:
-        raise Http404(exc.message)
-    if exc.status == 403:
-        raise PermissionDenied(exc.message)
-    messages.error(request, exc.message)
-    return redirect(_back(scope, purpose))
-
-
 @login_required
 @require_safe
 def summary_xlsx(request, round_id):
     scope = _scope(request, round_id, "summary")
-    try:
-        body, filename = summary.summary_document(scope, request.GET)
-    except DomainError as exc:
-        return _refused(request, scope, "summary", exc)
+    back_on_refusal(request, _back(scope, "summary"))
+    body, filename = summary.summary_document(scope, request.GET)
     return file_response(body, filename, summary.XLSX_CONTENT_TYPE)
 
 
 def _letter(request, round_id, ext: str):
     scope = _scope(request, round_id, "letter")
     make = letter.letter_docx if ext == "docx" else letter.letter_pdf
-    try:
-        body = make(scope.round, scope.org)
-    except DomainError as exc:
-        return _refused(request, scope, "letter", exc)
+    back_on_refusal(request, _back(scope, "letter"))
+    body = make(scope.round, scope.org)
     return file_response(body, letter.letter_filename(scope.round, scope.org, ext),
                          DOCX_CONTENT_TYPE if ext == "docx" else PDF_CONTENT_TYPE)
 
@@ -98,8 +79,6 @@ def letter_pdf(request, round_id):
 @require_safe
 def briefing_pdf(request, round_id):
     scope = _scope(request, round_id, "briefing")
-    try:
-        body = briefing.briefing_pdf(scope.round, scope.org)
-    except DomainError as exc:
-        return _refused(request, scope, "briefing", exc)
+    back_on_refusal(request, _back(scope, "briefing"))
+    body = briefing.briefing_pdf(scope.round, scope.org)
     return file_response(body, briefing.briefing_filename(scope.round, scope.org), PDF_CONTENT_TYPE)

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.orgs.models import User
 from clusterdesk.rounds.domain import format_deadline
 from clusterdesk.rounds.home import countdown
@@ -181,40 +182,37 @@ def assignments_admin(request, round_id):
     auto_form = AutoAssignForm(initial={"per_application": 3})
     if request.method == "POST":
         action = request.POST.get("action")
-        try:
-            if action == "auto":
-                auto_form = AutoAssignForm(request.POST)
-                if auto_form.is_valid():
-                    result = domain.auto_assign(actor=request.user, round_=round_,
-                                                per_application=auto_form.cleaned_data["per_application"],
-                                                request=request)
-                    messages.success(request, f"自动分配完成：{result.applications} 份申报，新增 {len(result.created)} 项评审任务")
-                    for short in result.short:
-                        messages.warning(request, short.message)
-                    return redirect("expert_assign", round_id=round_.pk)
-            elif action == "add":
-                application = get_object_or_404(Application.objects.visible_to(request.user),
-                                                pk=request.POST.get("application") or 0, round=round_)
-                expert_id = request.POST.get("expert") or ""
-                if not expert_id.isdigit():
-                    raise DomainError(f"请为 {application.number} 选择一位专家", field="expert")
-                expert = User.objects.filter(pk=expert_id).select_related("org").first()
-                assignment = domain.assign(actor=request.user, application=application, expert=expert, request=request)
-                who = assignment.expert.display_name or assignment.expert.username
-                messages.success(request, f"已分配 {who} 评审 {application.number}")
-                return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{application.pk}")
-            elif action == "remove":
-                assignment = get_object_or_404(ExpertAssignment.objects.select_related("expert", "application"),
-                                               pk=request.POST.get("assignment") or 0, application__round=round_)
-                domain.unassign(actor=request.user, assignment=assignment, request=request)
-                who = assignment.expert.display_name or assignment.expert.username
-                messages.success(request, f"已取消 {who} 对 {assignment.application.number} 的评审")
-                return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{assignment.application_id}")
-            else:
-                messages.error(request, "未知操作，请刷新页面后重试")
+        back_on_refusal(request, reverse("expert_assign", args=[round_.pk]))
+        if action == "auto":
+            auto_form = AutoAssignForm(request.POST)
+            if auto_form.is_valid():
+                result = domain.auto_assign(actor=request.user, round_=round_,
+                                            per_application=auto_form.cleaned_data["per_application"],
+                                            request=request)
+                messages.success(request, f"自动分配完成：{result.applications} 份申报，新增 {len(result.created)} 项评审任务")
+                for short in result.short:
+                    messages.warning(request, short.message)
                 return redirect("expert_assign", round_id=round_.pk)
-        except DomainError as exc:
-            messages.error(request, exc.message)
+        elif action == "add":
+            application = get_object_or_404(Application.objects.visible_to(request.user),
+                                            pk=request.POST.get("application") or 0, round=round_)
+            expert_id = request.POST.get("expert") or ""
+            if not expert_id.isdigit():
+                raise DomainError(f"请为 {application.number} 选择一位专家", field="expert")
+            expert = User.objects.filter(pk=expert_id).select_related("org").first()
+            assignment = domain.assign(actor=request.user, application=application, expert=expert, request=request)
+            who = assignment.expert.display_name or assignment.expert.username
+            messages.success(request, f"已分配 {who} 评审 {application.number}")
+            return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{application.pk}")
+        elif action == "remove":
+            assignment = get_object_or_404(ExpertAssignment.objects.select_related("expert", "application"),
+                                           pk=request.POST.get("assignment") or 0, application__round=round_)
+            domain.unassign(actor=request.user, assignment=assignment, request=request)
+            who = assignment.expert.display_name or assignment.expert.username
+            messages.success(request, f"已取消 {who} 对 {assignment.application.number} 的评审")
+            return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{assignment.application_id}")
+        else:
+            messages.error(request, "未知操作，请刷新页面后重试")
             return redirect("expert_assign", round_id=round_.pk)
     return render(request, "experts/assign.html", {
         "round": round_, "rows": domain.assignment_rows(round_), "loads": domain.expert_loads(round_),

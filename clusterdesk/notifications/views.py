@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 
 from . import domain
 from .models import EmailStatus, Message
@@ -88,15 +88,12 @@ def outbox_retry(request, pk):
     if not allowed:
         raise PermissionDenied(reason)
     email = get_object_or_404(domain.outbox_for(request.user), pk=pk)
-    try:
-        email = domain.retry(request.user, email)
-    except DomainError as exc:
-        flash.error(request, exc.message)
+    back_on_refusal(request, _back(request, "notification_outbox").url)
+    email = domain.retry(request.user, email)
+    if email.status == EmailStatus.SENT:
+        flash.success(request, f"已重新发送给 {email.to}")
+    elif email.status == EmailStatus.FAILED:
+        flash.error(request, f"重新发送给 {email.to} 仍然失败：{email.error}")
     else:
-        if email.status == EmailStatus.SENT:
-            flash.success(request, f"已重新发送给 {email.to}")
-        elif email.status == EmailStatus.FAILED:
-            flash.error(request, f"重新发送给 {email.to} 仍然失败：{email.error}")
-        else:
-            flash.success(request, f"已重新加入发送队列：{email.to}")
+        flash.success(request, f"已重新加入发送队列：{email.to}")
     return _back(request, "notification_outbox")

@@ -9,9 +9,11 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 
 from . import domain, rules
 from .auth import LOCKOUT_MESSAGE, LoginForm
@@ -161,18 +163,16 @@ def account_detail(request, pk):
 @require_POST
 def account_action(request, pk, action):
     account = _visible_account(request, pk)
-    try:
-        if action == "disable":
-            domain.set_account_active(actor=request.user, target=account, active=False, request=request)
-            messages.success(request, f"账号 {account.username} 已停用")
-        elif action == "enable":
-            domain.set_account_active(actor=request.user, target=account, active=True, request=request)
-            messages.success(request, f"账号 {account.username} 已启用")
-        elif action == "reset-password":
-            password = domain.reset_password(actor=request.user, target=account, request=request)
-            return render(request, "orgs/account_password.html", {"account": account, "password": password})
-        else:
-            raise DomainError("未知操作")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    back_on_refusal(request, reverse("account_detail", args=[account.pk]))
+    if action == "disable":
+        domain.set_account_active(actor=request.user, target=account, active=False, request=request)
+        messages.success(request, f"账号 {account.username} 已停用")
+    elif action == "enable":
+        domain.set_account_active(actor=request.user, target=account, active=True, request=request)
+        messages.success(request, f"账号 {account.username} 已启用")
+    elif action == "reset-password":
+        password = domain.reset_password(actor=request.user, target=account, request=request)
+        return render(request, "orgs/account_password.html", {"account": account, "password": password})
+    else:
+        raise DomainError("未知操作")
     return redirect("account_detail", pk=account.pk)

@@ -22,6 +22,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -29,6 +30,7 @@ from clusterdesk.applications.computed import percent, share
 from clusterdesk.applications.validation import INDICATOR_FIELDS
 from clusterdesk.catalog.models import Industry
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
 from . import domain, workflow
@@ -138,15 +140,12 @@ def registry_import(request):
     if not domain.is_province_admin(request.user):
         raise PermissionDenied("只有省厅管理员可以导入集群名录")
     upload = request.FILES.get("file")
-    try:
-        if upload is None:
-            raise DomainError("请选择要导入的名录文件（CSV 或 Excel .xlsx）", field="file")
-        result = domain.import_clusters(actor=request.user, content=upload.read(), request=request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"名录已导入：新增 {len(result.created)} 个，更新 {len(result.updated)} 个，"
-                                  f"未变 {len(result.unchanged)} 个")
+    back_on_refusal(request, reverse("cluster_registry"))
+    if upload is None:
+        raise DomainError("请选择要导入的名录文件（CSV 或 Excel .xlsx）", field="file")
+    result = domain.import_clusters(actor=request.user, content=upload.read(), request=request)
+    messages.success(request, f"名录已导入：新增 {len(result.created)} 个，更新 {len(result.updated)} 个，"
+                              f"未变 {len(result.unchanged)} 个")
     return redirect("cluster_registry")
 
 
@@ -204,12 +203,8 @@ def cluster_detail(request, pk):
 @require_POST
 def report_start(request, pk):
     cluster = _cluster(request, pk)
-    try:
-        report = domain.start_report(actor=request.user, cluster=cluster, year=request.POST.get("year"), request=request)
-    except DomainError as exc:
-        _raise(exc)
-        messages.error(request, exc.message)
-        return redirect("registry_cluster", pk=pk)
+    back_on_refusal(request, reverse("registry_cluster", args=[pk]))
+    report = domain.start_report(actor=request.user, cluster=cluster, year=request.POST.get("year"), request=request)
     return redirect("registry_report", pk=report.pk)
 
 

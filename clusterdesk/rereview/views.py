@@ -23,6 +23,7 @@ from clusterdesk.applications.validation import INDICATOR_FIELDS, QUALIFICATIONS
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.files import private_path
 from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.core.middleware import back_on_refusal, mark_audited
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.rounds.models import Round, StageCode
 
@@ -244,11 +245,8 @@ def _rereview_letter(request, round_id, ext: str) -> HttpResponse:
     from clusterdesk.documents import letter
 
     round_ = _round_for_province(request, round_id)
-    try:
-        context = letter.rereview_letter_context(round_)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("rereview_round", round_id=round_.pk)
+    back_on_refusal(request, reverse("rereview_round", args=[round_.pk]))
+    context = letter.rereview_letter_context(round_)
     if ext == "docx":
         body, content_type = letter.render_letter_docx(context), DOCX_TYPE
     else:
@@ -464,11 +462,9 @@ def rereview_submit(request, pk):
     task = _task(request, pk)
     if not rr.is_county_of(request.user, task):
         raise Http404("页面不存在")
-    try:
-        rr.submit_task(actor=request.user, task=task, request=request)
-        messages.success(request, "复核申报已提交市（州）审核")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    back_on_refusal(request, reverse("rereview_task", args=[pk]))
+    rr.submit_task(actor=request.user, task=task, request=request)
+    messages.success(request, "复核申报已提交市（州）审核")
     return redirect("rereview_task", pk=pk)
 
 
@@ -498,11 +494,9 @@ def rereview_evidence_remove(request, pk, evidence_id):
     if not rr.is_county_of(request.user, task):
         raise Http404("页面不存在")
     evidence = get_object_or_404(RereviewEvidence, pk=evidence_id, task=task)
-    try:
-        rr.remove_evidence(actor=request.user, task=task, evidence=evidence, request=request)
-        messages.success(request, f"已删除“{evidence.original_name}”")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    back_on_refusal(request, reverse("rereview_edit", args=[pk]) + "#evidence")
+    rr.remove_evidence(actor=request.user, task=task, evidence=evidence, request=request)
+    messages.success(request, f"已删除“{evidence.original_name}”")
     return redirect(reverse("rereview_edit", args=[pk]) + "#evidence")
 
 
@@ -521,7 +515,7 @@ def rereview_evidence_download(request, pk, evidence_id):
     response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
                             content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"))
     response["Cache-Control"] = "private, no-store"
-    return response
+    return mark_audited(response)
 
 
 # --- the city ------------------------------------------------------------------------------------
@@ -617,11 +611,9 @@ def rereview_confirm(request, pk):
     task = _task(request, pk)
     if not rr.is_province_of(request.user, task.round):
         raise Http404("页面不存在")
-    try:
-        rr.confirm_revocation(actor=request.user, task=task, note=request.POST.get("note", ""), request=request)
-        messages.success(request, f"已确认撤销“{task.cluster.name}”的认定")
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    back_on_refusal(request, reverse("rereview_round", args=[task.round_id]))
+    rr.confirm_revocation(actor=request.user, task=task, note=request.POST.get("note", ""), request=request)
+    messages.success(request, f"已确认撤销“{task.cluster.name}”的认定")
     return redirect("rereview_round", round_id=task.round_id)
 
 

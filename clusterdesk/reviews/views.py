@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from clusterdesk.applications.diff import diff, evidence_diff
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.core.files import private_path
 from clusterdesk.orgs.models import Role
 from clusterdesk.rounds.domain import closes_at
@@ -99,12 +100,9 @@ def city_lists(request, round_id):
 @require_POST
 def name_list_submit(request, round_id):
     round_ = _city_round(request, round_id)
-    try:
-        lst = domain.submit_name_list(actor=request.user, round_=round_, request=request)
-    except DomainError as exc:
-        messages.error(request, f"推荐名单未报送：{exc.message}")
-    else:
-        messages.success(request, f"推荐名单已报送省厅（{len(lst.entries)} 个集群）。截止前可以修改后重新报送。")
+    back_on_refusal(request, reverse("city_lists", args=[round_id]), prefix="推荐名单未报送：")
+    lst = domain.submit_name_list(actor=request.user, round_=round_, request=request)
+    messages.success(request, f"推荐名单已报送省厅（{len(lst.entries)} 个集群）。截止前可以修改后重新报送。")
     return redirect("city_lists", round_id=round_id)
 
 
@@ -156,25 +154,18 @@ def parse_field_comments(text: str) -> dict:
 @require_POST
 def application_action(request, pk, action):
     application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
-    try:
-        machine = machine_of(action)
-        transition = machine.get(action)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(reverse("application_detail", args=[pk]) + "#review")
+    back_on_refusal(request, reverse("application_detail", args=[pk]) + "#review")
+    machine = machine_of(action)
+    transition = machine.get(action)
     # The inputs the table declares for this action, read from the form by name.
     inputs = {i.name: (parse_field_comments(request.POST.get(i.name, "")) if i.kind == "fields"
                        else request.POST.get(i.name, "")) for i in transition.inputs}
     expected = request.POST.get("state_version")
-    try:
-        domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
-                       expected_state_version=int(expected) if expected and expected.isdigit() else None,
-                       require_version=True, request=request)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        application.refresh_from_db()
-        messages.success(request, f"已{transition.label}：{machine.state_label(machine.state_of(application))}")
+    domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
+                   expected_state_version=int(expected) if expected and expected.isdigit() else None,
+                   require_version=True, request=request)
+    application.refresh_from_db()
+    messages.success(request, f"已{transition.label}：{machine.state_label(machine.state_of(application))}")
     return redirect(reverse("application_detail", args=[pk]) + "#review")
 
 

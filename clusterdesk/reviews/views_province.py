@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clusterdesk.applications.models import Application, NationalStatus, Status
-from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.rounds.domain import closes_at, format_deadline
 from clusterdesk.rounds.home import countdown, stage_rows
 from clusterdesk.rounds.models import SHANGHAI, Round, StageCode
@@ -141,15 +142,11 @@ def receive_list(request, list_id):
     lst = get_object_or_404(RecommendationList.objects.select_related("round", "org"), pk=list_id)
     if not province.can_view(request.user, lst.round):
         raise PermissionDenied("只有组织本批次的省厅可以确认收到")
-    try:
-        domain.receive_list(actor=request.user, lst=lst, request=request)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"已确认收到{lst.org.name}的{lst.get_kind_display()}")
-    return redirect(f"{reverse('province_overview', args=[lst.round_id])}#unit-{lst.org.code}")
+    back = f"{reverse('province_overview', args=[lst.round_id])}#unit-{lst.org.code}"
+    back_on_refusal(request, back)
+    domain.receive_list(actor=request.user, lst=lst, request=request)
+    messages.success(request, f"已确认收到{lst.org.name}的{lst.get_kind_display()}")
+    return redirect(back)
 
 
 # --- publicity and recognition -------------------------------------------------------------------
@@ -241,9 +238,9 @@ def publicity(request, round_id):
             anchor = f"batch-{batch.pk}"
         else:
             raise DomainError("未知操作，请刷新页面后重试")
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
     except DomainError as exc:
+        if exc.status == 403:
+            raise
         error = {"action": action, "target": target, "message": exc.message, "field": exc.field}
         return render(request, "reviews/province_publicity.html", _publicity_context(request, round_, error),
                       status=exc.status)
@@ -318,9 +315,9 @@ def selection(request, round_id):
             messages.success(request, f"已标记国家级推荐名单（{len(picks)} 个）报送工信部")
         else:
             raise DomainError("未知操作，请刷新页面后重试")
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
     except DomainError as exc:
+        if exc.status == 403:
+            raise
         error = {"action": action, "message": exc.message, "field": exc.field}
         posted = request.POST if action == "select" else None
         return render(request, "reviews/province_selection.html", _selection_context(request, round_, error, posted),
@@ -356,9 +353,9 @@ def spot_checks(request, pk):
                 people=request.POST.get("people", ""), findings=request.POST.get("findings", ""),
                 files=request.FILES.getlist("files"), request=request,
             )
-        except NotAllowed as exc:
-            raise PermissionDenied(exc.message) from None
         except DomainError as exc:
+            if exc.status == 403:
+                raise
             error = {"message": exc.message, "field": exc.field}
             return render(request, "reviews/province_spot_checks.html", _spot_context(request, application, error),
                           status=exc.status)
@@ -373,10 +370,5 @@ def spot_checks(request, pk):
 @require_GET
 def spot_check_file(request, file_id):
     file = get_object_or_404(SpotCheckFile.objects.select_related("spot_check__application__round"), pk=file_id)
-    try:
-        return province.spot_check_file_response(actor=request.user, file=file)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("spot_checks", pk=file.spot_check.application_id)
+    back_on_refusal(request, reverse("spot_checks", args=[file.spot_check.application_id]))
+    return province.spot_check_file_response(actor=request.user, file=file)

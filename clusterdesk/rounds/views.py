@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from clusterdesk.catalog.domain import import_subclusters
 from clusterdesk.catalog.models import SubCluster
 from clusterdesk.core.errors import DomainError
+from clusterdesk.core.middleware import back_on_refusal
 
 from . import domain
 from .forms import ChecklistItemForm, CityExtensionForm, CountyDeadlineForm, ExtensionForm, RoundForm, SubClusterUploadForm
@@ -156,14 +158,11 @@ def checklist_edit(request, pk):
     _require_manager(request.user, round_)
     editing = None
     if request.method == "POST" and request.POST.get("action") == "remove":
-        try:
-            domain.remove_checklist_item(
-                actor=request.user, round_=round_, code=request.POST.get("code", ""), request=request,
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, f"已从清单中删除 {request.POST.get('code')}")
+        back_on_refusal(request, reverse("checklist_edit", args=[round_.pk]))
+        domain.remove_checklist_item(
+            actor=request.user, round_=round_, code=request.POST.get("code", ""), request=request,
+        )
+        messages.success(request, f"已从清单中删除 {request.POST.get('code')}")
         return redirect("checklist_edit", pk=round_.pk)
     if request.method == "POST":
         form = ChecklistItemForm(request.POST)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError
 from clusterdesk.core.files import private_path, store_upload
+from clusterdesk.core.middleware import mark_audited
 from clusterdesk.core.workflow import require
 
 from .. import workflow
@@ -157,4 +158,4 @@ def change_evidence_response(*, actor, evidence: ChangeEvidence, request=None) -
     response = FileResponse(handle, as_attachment=True, filename=evidence.original_name,
                             content_type=CONTENT_TYPES.get(evidence.kind, "application/octet-stream"))
     response["Cache-Control"] = "private, no-store"
-    return response
+    return mark_audited(response)

@@ -11,4 +11,18 @@
     var message = e.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { e.preventDefault(); e.stopImmediatePropagation(); }
   }, true);
+  // data-print on a button prints the page (no inline handlers: the Content-Security-Policy forbids them).
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest && e.target.closest("[data-print]");
+    if (button) { e.preventDefault(); window.print(); }
+  });
+  // A refusal answered to an htmx request (core/_refusal.html, status 400-409) is shown in the
+  // request's target like any answer, instead of being dropped.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Reswap")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
 })();
