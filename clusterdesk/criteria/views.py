@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from clusterdesk.core.errors import DomainError, NotAllowed
-from clusterdesk.orgs.models import Role
+from clusterdesk.orgs import roles
 
 from . import domain
 from .definition import DECLARATION_FIELDS, FIELDS, INDICATORS, RULE_KINDS, SEVERITIES, SYMBOLS
@@ -28,7 +28,7 @@ STATUS_ACTIONS = {
 
 
 def can_manage(user) -> bool:
-    return bool(user.is_authenticated and user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN))
+    return roles.is_province_manager(user)
 
 
 def _require_manager(user) -> None:

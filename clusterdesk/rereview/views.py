@@ -23,6 +23,7 @@ from clusterdesk.applications.validation import INDICATOR_FIELDS, QUALIFICATIONS
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.files import private_path
 from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.rounds.models import Round, StageCode
 
@@ -45,8 +46,7 @@ def _task(request, pk) -> RereviewTask:
 
 
 def _is_province_staff(user, round_: Round) -> bool:
-    return (user.is_authenticated and user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
-            and user.org_id == round_.province_id)
+    return roles.is_province_staff(user, round_.province_id)
 
 
 def _round_for_province(request, round_id) -> Round:
@@ -124,9 +124,9 @@ def rereview_index(request):
     tasks = (RereviewTask.objects.visible_to(request.user)
              .select_related("round", "org", "org__recommender", "cluster").order_by("-round__year", "org__path"))
     rounds = []
-    if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
+    if roles.is_province_staff(request.user):
         rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
-    can_start = request.user.role == Role.PROVINCE_ADMIN and request.user.org.kind == OrgKind.PROVINCE
+    can_start = roles.is_province_admin(request.user)
     own_exports = []  # a county or city exports 附件4 of its own rows, per round it has tasks in
     if request.user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER):
         seen = {}
@@ -186,7 +186,7 @@ def rereview_start(request):
     from django.utils import timezone
 
     user = request.user
-    if user.role != Role.PROVINCE_ADMIN or user.org.kind != OrgKind.PROVINCE:
+    if not roles.is_province_admin(user):
         raise Http404("页面不存在")
     this_year = timezone.now().astimezone(SHANGHAI).year
     source = request.POST if request.method == "POST" else request.GET

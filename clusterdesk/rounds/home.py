@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 
 from .domain import format_deadline
@@ -79,7 +80,7 @@ def rounds_panel(user):
     if not panels:
         empty = "当前没有筹备中或进行中的申报批次。"
         items = []
-        if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+        if roles.is_province_manager(user):
             items = [Item("新建申报批次", "", reverse("round_create"))]
         panels.append(Panel("申报批次", items, empty=empty, order=20))
     return panels
