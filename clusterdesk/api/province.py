@@ -360,8 +360,7 @@ def add_spot_check(request, application_id: int, checked_on: Form[str] = "", peo
 def spot_check_file(request, file_id: int):
     """下载实地抽查文件（只有省级账号）。"""
     file = get_object_or_404(
-        SpotCheckFile.objects.select_related("spot_check__application__round")
-        .filter(spot_check__application__in=Application.objects.visible_to(request.user)), pk=file_id)
+        SpotCheckFile.objects.visible_to(request.user).select_related("spot_check__application__round"), pk=file_id)
     return province.spot_check_file_response(actor=request.user, file=file)
 
 

@@ -138,7 +138,7 @@ def overview(request, round_id):
 @login_required
 @require_POST
 def receive_list(request, list_id):
-    lst = get_object_or_404(RecommendationList.objects.select_related("round", "org"), pk=list_id)
+    lst = get_object_or_404(RecommendationList.objects.visible_to(request.user).select_related("round", "org"), pk=list_id)
     if not province.can_view(request.user, lst.round):
         raise PermissionDenied("只有组织本批次的省厅可以确认收到")
     try:
@@ -331,7 +331,7 @@ def selection(request, round_id):
 # --- spot checks ------------------------------------------------------------------------------
 
 def _application(request, pk) -> Application:
-    application = get_object_or_404(Application.objects.select_related("round", "org"), pk=pk)
+    application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
     if not province.can_view(request.user, application.round):
         raise PermissionDenied("实地抽查记录只有省厅可以查看")
     return application
@@ -372,7 +372,8 @@ def spot_checks(request, pk):
 @login_required
 @require_GET
 def spot_check_file(request, file_id):
-    file = get_object_or_404(SpotCheckFile.objects.select_related("spot_check__application__round"), pk=file_id)
+    file = get_object_or_404(SpotCheckFile.objects.visible_to(request.user).select_related("spot_check__application__round"),
+                             pk=file_id)
     try:
         return province.spot_check_file_response(actor=request.user, file=file)
     except NotAllowed as exc:
