@@ -290,7 +290,7 @@ def _check_versions(request, round_: Round, state_versions: dict | None, *, doin
     """Lock the listed applications and refuse (409) when any ``state_version`` differs from
     what the caller read. Call inside the operation's transaction. Only the round's province
     administrator gets this far (anyone else is refused by the operation itself, with 403)."""
-    if not state_versions or not province.is_province_admin(request.user, round_):
+    if not state_versions or not province.acts_for_round(request.user, round_):
         return
     found = {a.pk: a for a in Application.objects.select_for_update().select_related("org")
              .filter(round=round_, pk__in=list(state_versions))}

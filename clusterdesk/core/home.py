@@ -56,7 +56,7 @@ def panels_for(user) -> dict:
 
 @panel_provider
 def accounts_panel(user):
-    if user.role not in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.CITY_REVIEWER):
+    if not (roles.is_province_manager(user) or roles.is_city_reviewer(user)):
         return []
     accounts = User.objects.visible_to(user)
     if user.role == Role.CITY_REVIEWER:

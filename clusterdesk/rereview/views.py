@@ -45,13 +45,9 @@ def _task(request, pk) -> RereviewTask:
         pk=pk)
 
 
-def _is_province_staff(user, round_: Round) -> bool:
-    return roles.is_province_staff(user, round_.province_id)
-
-
 def _round_for_province(request, round_id) -> Round:
     round_ = get_object_or_404(Round.objects.visible_to(request.user).select_related("province"), pk=round_id)
-    if not _is_province_staff(request.user, round_):
+    if not roles.is_province_staff(request.user, round_.province_id):
         raise Http404("页面不存在")
     return round_
 
@@ -221,7 +217,7 @@ def rereview_attachment4(request, round_id):
     round_ = get_object_or_404(Round.objects.visible_to(user).select_related("province"), pk=round_id)
     rr.mark_missed(round_=round_)
     tasks = RereviewTask.objects.filter(round=round_)
-    if _is_province_staff(user, round_):
+    if roles.is_province_staff(user, round_.province_id):
         unit = round_.province
     elif user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER) and user.org_id:
         unit = user.org
@@ -297,7 +293,7 @@ def _task_context(request, task: RereviewTask) -> dict:
         "can_report": bool(check(user, task, "report_to_ministry")),
         "can_ministry": bool(check(user, task, "ministry_pass")),
         "national": task.is_national,
-        "is_province": _is_province_staff(user, task.round),
+        "is_province": roles.is_province_staff(user, task.round.province_id),
         "missing": rr.readiness_messages(task) if task.status in rr.EDITABLE else [],
         "events": _events(task),
         "evidence": _evidence_rows(task),
@@ -632,7 +628,7 @@ def _attachment3(request, pk, fmt: str) -> HttpResponse:
     no province decision, no checks); the province's copy adds its decision and its per-criterion
     checks on a separate page."""
     task = _task(request, pk)
-    province = _is_province_staff(request.user, task.round)
+    province = roles.is_province_staff(request.user, task.round.province_id)
     body = (docs.attachment3_pdf(task, province=province) if fmt == "pdf"
             else docs.attachment3_docx(task, province=province))
     response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else DOCX_TYPE)

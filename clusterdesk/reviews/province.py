@@ -65,7 +65,7 @@ SELECTABLE_STATUSES = NATIONAL.group("selectable")
 
 # --- permissions -----------------------------------------------------------------------------
 
-def is_province_admin(user, round_: Round) -> bool:
+def acts_for_round(user, round_: Round) -> bool:
     """The province administrator of the province that runs ``round_``."""
     return roles.is_province_admin(user, round_.province_id)
 
@@ -77,7 +77,7 @@ def can_view(user, round_: Round) -> bool:
 
 
 def _require_admin(actor, round_: Round, doing: str) -> None:
-    if not is_province_admin(actor, round_):
+    if not acts_for_round(actor, round_):
         raise NotAllowed(f"只有组织本批次的省厅管理员可以{doing}")
 
 
@@ -736,5 +736,5 @@ def spot_check_context(user, application: Application) -> dict:
     return {
         "show_spot_checks": visible,
         "spot_checks": list(application.spot_checks.prefetch_related("files")) if visible else [],
-        "can_add_spot_check": is_province_admin(user, application.round) and application.status != Status.DRAFT,
+        "can_add_spot_check": acts_for_round(user, application.round) and application.status != Status.DRAFT,
     }

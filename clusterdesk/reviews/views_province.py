@@ -131,7 +131,7 @@ def overview(request, round_id):
         "round": round_, "ptabs": _nav(round_, "province_overview"), "cards": cards,
         "pipeline": _pipeline(totals, national), "stages": stage_rows(round_, None, now), "summary": summary.values(),
         "awaiting_initial": totals.get(Status.FORMAL, 0),
-        "can_act": province.is_province_admin(request.user, round_), "now": _local(now),
+        "can_act": province.acts_for_round(request.user, round_), "now": _local(now),
     })
 
 
@@ -182,7 +182,7 @@ def _publicity_context(request, round_: Round, error=None) -> dict:
     posted = request.POST if request.method == "POST" else None
     return {
         "round": round_, "ptabs": _nav(round_, "publicity"), "eligible": eligible, "batches": _batches(round_),
-        "can_act": province.is_province_admin(request.user, round_), "error": error, "posted": posted or {},
+        "can_act": province.acts_for_round(request.user, round_), "error": error, "posted": posted or {},
         "posted_ids": [int(i) for i in posted.getlist("applications") if i.isdigit()] if posted else [],
         "default_title": f"{round_.year}年度{round_.province.name}中小企业特色产业集群拟认定名单公示",
         "today": today.isoformat(), "max_days": province.MAX_WORKING_DAYS,
@@ -293,7 +293,7 @@ def _selection_context(request, round_: Round, error=None, posted=None) -> dict:
         "quota": round_.national_quota, "checked": sum(1 for r in rows if r["checked"]),
         "sent_at": _local(sent_at), "deadline": format_deadline(deadline) if deadline else "未设置",
         "countdown": cd_text, "countdown_tone": cd_tone, "past": bool(deadline and timezone.now() > deadline),
-        "can_act": province.is_province_admin(request.user, round_), "error": error,
+        "can_act": province.acts_for_round(request.user, round_), "error": error,
         "row_error": bool(error and any(r["error"] for r in rows)),
         "scored": any(r["c"].score is not None for r in rows),
     }

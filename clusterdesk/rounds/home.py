@@ -15,7 +15,7 @@ from clusterdesk.orgs.models import Role
 from .domain import format_deadline
 from .models import SHANGHAI, STAGE_ORDER, Round, RoundStatus
 
-PANEL_ROLES = (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.LEADER)
+PANEL_ROLES = roles.PROVINCE_STAFF_ROLES
 
 
 def countdown(moment: datetime | None, now: datetime | None = None) -> tuple[str, str]:
