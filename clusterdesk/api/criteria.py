@@ -152,8 +152,8 @@ def set_out(cset: CriteriaSet) -> dict:
 class _Errors(list):
     """Collects FieldErrors the way ``applications.validation`` does."""
 
-    def add(self, field: str, message: str) -> None:
-        self.append(FieldError(field, message))
+    def add(self, field: str, message: str, code: str = "") -> None:
+        self.append(FieldError(field, message, code))
 
 
 def clean_what_if(data: dict) -> dict:
