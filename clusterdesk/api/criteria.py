@@ -12,6 +12,7 @@ from pydantic import ConfigDict
 
 from clusterdesk.applications.domain import ValidationFailed
 from clusterdesk.applications.validation import (
+    YEARS_GAP,
     Context,
     FieldError,
     clean_enterprises,
@@ -151,8 +152,8 @@ def set_out(cset: CriteriaSet) -> dict:
 class _Errors(list):
     """Collects FieldErrors the way ``applications.validation`` does."""
 
-    def add(self, field: str, message: str) -> None:
-        self.append(FieldError(field, message))
+    def add(self, field: str, message: str, code: str = "") -> None:
+        self.append(FieldError(field, message, code))
 
 
 def clean_what_if(data: dict) -> dict:
@@ -174,7 +175,7 @@ def clean_what_if(data: dict) -> dict:
     ctx = Context(round=round_, org=None)
     used = [{} if y is not None and y < round_.base_year else r for r, y in zip(rows, years)]
     out = {"indicators": clean_indicators(used, ctx, errors)}
-    errors[:] = [e for e in errors if e.field != "indicators" or "应连续" not in e.message]
+    errors[:] = [e for e in errors if e.code != YEARS_GAP]
     out["quality_enterprises"] = clean_enterprises(data.get("quality_enterprises"), ctx, errors)
     out["area_km2"] = parse_decimal(data.get("area_km2"), "area_km2", "集群面积", errors, unit="平方公里")
     out["negative_list_clear"] = parse_bool(data.get("negative_list_clear"), "negative_list_clear", "负面清单声明", errors)

@@ -290,7 +290,7 @@ def _check_versions(request, round_: Round, state_versions: dict | None, *, doin
     """Lock the listed applications and refuse (409) when any ``state_version`` differs from
     what the caller read. Call inside the operation's transaction. Only the round's province
     administrator gets this far (anyone else is refused by the operation itself, with 403)."""
-    if not state_versions or not province.is_province_admin(request.user, round_):
+    if not state_versions or not province.acts_for_round(request.user, round_):
         return
     found = {a.pk: a for a in Application.objects.select_for_update().select_related("org")
              .filter(round=round_, pk__in=list(state_versions))}
@@ -360,8 +360,7 @@ def add_spot_check(request, application_id: int, checked_on: Form[str] = "", peo
 def spot_check_file(request, file_id: int):
     """下载实地抽查文件（只有省级账号）。"""
     file = get_object_or_404(
-        SpotCheckFile.objects.select_related("spot_check__application__round")
-        .filter(spot_check__application__in=Application.objects.visible_to(request.user)), pk=file_id)
+        SpotCheckFile.objects.visible_to(request.user).select_related("spot_check__application__round"), pk=file_id)
     return province.spot_check_file_response(actor=request.user, file=file)
 
 

@@ -197,7 +197,7 @@ def open_round(request, round_id: int, payload: OpenIn | None = None):
     round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=round_id)
     cluster = None
     if payload is not None and payload.cluster_id is not None:
-        cluster = Cluster.objects.filter(pk=payload.cluster_id).select_related("org").first()
+        cluster = Cluster.objects.visible_to(request.user).filter(pk=payload.cluster_id).select_related("org").first()
         if cluster is None:
             raise DomainError(f"集群 {payload.cluster_id} 不存在", field="cluster_id", status=404)
     created = rr.open_rereview(actor=request.user, round_=round_, cluster=cluster, request=request)

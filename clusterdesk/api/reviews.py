@@ -9,7 +9,7 @@ from pydantic import ConfigDict
 
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import NotAllowed
-from clusterdesk.orgs.models import Role
+from clusterdesk.orgs import roles
 from clusterdesk.reviews import domain
 from clusterdesk.reviews.workflow import MACHINES
 from clusterdesk.rounds.models import SHANGHAI, Round
@@ -184,9 +184,9 @@ def submit_formal(request, round_id: int, letter: File[UploadedFile] = None, con
 @router.get("/rounds/{round_id}/progress")
 def progress(request, round_id: int):
     """各推荐单位的进度：按状态计数、推荐名单和正式推荐相对截止时间的情况。"""
-    if request.user.role not in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN):
-        raise NotAllowed("只有省厅可以查看各市州进度")
     round_ = _round(request, round_id)
+    if not roles.is_province_staff(request.user, round_.province_id):  # a county's or city's leader too
+        raise NotAllowed("只有省厅可以查看各市州进度")
     return {
         "round": {"id": round_.pk, "name": round_.name},
         "units": [

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
+from clusterdesk.core.workflow import require
 from clusterdesk.orgs.models import KIND_LEVEL, OrgLevel
 from clusterdesk.rounds.domain import check_open, format_deadline
 from clusterdesk.rounds.models import ChecklistItem, Round, RoundStatus, StageCode
@@ -40,10 +41,7 @@ def editing_stage(application: Application) -> str:
     return STAGE
 
 
-def _require(verdict: tuple[bool, str], error=NotAllowed) -> None:
-    allowed, reason = verdict
-    if not allowed:
-        raise error(reason)
+_require = require  # the one ``core.workflow.require``: the verdict's kind chooses 403 or 409
 
 
 @transaction.atomic
@@ -102,7 +100,7 @@ def save_fields(*, actor, application: Application, data: dict, expected_version
     Returns the new section versions. Side effects: one audit event with the changed fields.
     """
     application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
-    _require(rules.can_edit(actor, application), Conflict)
+    _require(rules.can_edit(actor, application))
     check_open(application.round, editing_stage(application), application.org)
     unknown = [k for k in data if k not in FIELD_SECTION]
     from .form_extra import EXTRA_FIELDS, clean_extra
@@ -217,7 +215,7 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
     application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
     if not application.editable and application.current_version and rules.is_applicant_of(actor, application):
         return application.versions.get(number=application.current_version)  # a double click: harmless
-    _require(rules.can_submit(actor, application), Conflict)
+    _require(rules.can_submit(actor, application))
     check_open(application.round, editing_stage(application), application.org)
     data = load_data(application)
     ready = readiness(application, data)
@@ -255,11 +253,8 @@ def withdraw(*, actor, application: Application, request=None) -> Application:
     stays readable. Side effects: ``application.withdrawn`` audit event.
     """
     application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
-    _require(rules.can_withdraw(actor, application), Conflict)
-    try:
-        check_open(application.round, STAGE, application.org)
-    except Conflict as exc:
-        raise Conflict(exc.message.replace("逾期不予受理", "撤回后将无法再次提交，因此不能撤回；如需修改请联系市州")) from None
+    _require(rules.can_withdraw(actor, application))
+    check_open(application.round, STAGE, application.org, late="撤回后将无法再次提交，因此不能撤回；如需修改请联系市州")
     version = application.versions.get(number=application.current_version)
     version.withdrawn_at = timezone.now()
     version.save(update_fields=["withdrawn_at"])

@@ -19,7 +19,8 @@ from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from clusterdesk.audit.domain import record
-from clusterdesk.core.errors import Conflict, DomainError
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.workflow import require
 from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem
 
@@ -117,9 +118,7 @@ def stored_path(evidence: EvidenceFile) -> Path:
 
 
 def _check_editable(actor, application: Application) -> None:
-    allowed, reason = rules.can_edit(actor, application)
-    if not allowed:
-        raise Conflict(reason)
+    require(rules.can_edit(actor, application))
     check_open(application.round, editing_stage(application), application.org)
 
 

@@ -134,6 +134,12 @@ class Section(models.Model):
         constraints = [models.UniqueConstraint(fields=["application", "key"], name="section_unique")]
 
 
+class EvidenceFileQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Evidence of the applications the user sees (``Application.objects.visible_to``)."""
+        return self.filter(application__in=Application.objects.visible_to(user))
+
+
 class EvidenceFile(models.Model):
     """One uploaded evidence file for one checklist item. Stored privately under a random name."""
 
@@ -151,6 +157,8 @@ class EvidenceFile(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # Removing a file from a draft hides it; the bytes stay while a submitted version refers to them.
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EvidenceFileQuerySet.as_manager()
 
     class Meta:
         verbose_name = "佐证材料"

@@ -44,12 +44,14 @@ ASPECT_TITLES = {  # the published aspect titles of the criteria (工信部企�
 MAX_AMOUNT = Decimal("100000")
 MAX_ENTERPRISES = 1000
 PHONE_RE = re.compile(r"^[0-9+\-（）() 转]{5,30}$")
+YEARS_GAP = "years_gap"  # the indicator years are not consecutive
 
 
 @dataclass(frozen=True)
 class FieldError:
     field: str
     message: str
+    code: str = ""  # a stable name for callers that treat one kind of error specially
 
     def as_dict(self) -> dict:
         return {"field": self.field, "message": self.message}
@@ -64,8 +66,8 @@ class Context:
 
 
 class _Errors(list):
-    def add(self, field: str, message: str) -> None:
-        self.append(FieldError(field, message))
+    def add(self, field: str, message: str, code: str = "") -> None:
+        self.append(FieldError(field, message, code))
 
 
 def _text(value, field: str, label: str, errors: _Errors, max_length: int) -> str:
@@ -279,7 +281,7 @@ def clean_indicators(value, ctx: Context, errors: _Errors) -> list:
     unique = sorted(set(years))
     if unique and unique != list(range(unique[0], unique[-1] + 1)):
         missing = sorted(set(range(unique[0], unique[-1] + 1)) - set(unique))
-        errors.add("indicators", f"主要指标的年份应连续，缺少 {'、'.join(map(str, missing))} 年")
+        errors.add("indicators", f"主要指标的年份应连续，缺少 {'、'.join(map(str, missing))} 年", code=YEARS_GAP)
     rows = [r for r in rows if any(r[k] is not None for k in INDICATOR_FIELDS)]
     return sorted(rows, key=lambda r: r["year"])
 

@@ -58,7 +58,7 @@ def application_list(request):
         applications = applications.filter(round_id=round_id)
     page = Paginator(applications.order_by("-round__year", "org__path", "number"), 50).get_page(request.GET.get("page"))
     open_rounds = []
-    if rules.can_create(request.user)[0]:
+    if rules.can_create(request.user):
         for round_ in Round.objects.visible_to(request.user).filter(status=RoundStatus.OPEN):
             text, tone = countdown(closes_at(round_, StageCode.COUNTY_SUBMISSION, request.user.org))
             open_rounds.append({"round": round_, "countdown": text, "tone": tone})
@@ -142,7 +142,7 @@ def _context(application: Application, user) -> dict:
 @login_required
 def application_edit(request, pk):
     application = _visible(request, pk)
-    if not rules.can_edit(request.user, application)[0]:
+    if not rules.can_edit(request.user, application):
         return redirect("application_detail", pk=pk)
     return render(request, "applications/edit.html", _context(application, request.user))
 

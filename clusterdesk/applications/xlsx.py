@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from clusterdesk.core.errors import Conflict, DomainError
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.workflow import require
 
 from . import domain, rules
 from .form_extra import SME_COUNT_LABEL
@@ -557,9 +558,7 @@ def import_workbook(*, actor, application: Application, raw: bytes, request=None
     Returns {"years": rows with figures, "enterprises": enterprises}. Side effects: one
     ``application.imported`` audit event (by ``save_fields``) when something changed.
     """
-    allowed, reason = rules.can_edit(actor, application)
-    if not allowed:
-        raise Conflict(reason)
+    require(rules.can_edit(actor, application))
     parsed = _parse(raw, application.round)
     try:
         domain.save_fields(actor=actor, application=application, data=parsed.data, request=request,

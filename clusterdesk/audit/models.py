@@ -22,9 +22,9 @@ class AuditEventQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Province administrators and system administrators read the whole log."""
-        from clusterdesk.orgs.models import Role
+        from clusterdesk.orgs import roles
 
-        if user.is_authenticated and user.is_active and user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+        if roles.is_province_manager(user):
             return self.all()
         return self.none()
 

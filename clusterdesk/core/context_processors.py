@@ -6,6 +6,7 @@ An entry is ``(url_name, label)``, or ``(url_name, label, children)`` for a smal
 
 from django.utils.functional import SimpleLazyObject
 
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 
 
@@ -18,7 +19,7 @@ def navigation(request):
         nav.append(("application_list", "申报"))
     if user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER):
         nav.append(("review_inbox", "审核推荐"))
-    if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.LEADER):
+    if user.role in roles.PROVINCE_STAFF_ROLES:
         nav.append(("round_list", "申报批次"))
     if user.role == Role.EXPERT:
         nav.append(("expert_assignments", "评审任务"))
@@ -31,7 +32,7 @@ def navigation(request):
                                                     ("rereview_start", "发起复核")]))
     elif user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.LEADER, Role.SYSADMIN):
         nav.append(("cluster_registry", "集群名录", [("cluster_registry", "集群名录"), ("rereview_index", "集群复核")]))
-    if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+    if roles.is_province_manager(user):
         # One menu for the province's system pages, so that the top bar stays on one line at 1366 px.
         nav.append(("org_tree", "系统管理", [("org_tree", "单位"), ("account_list", "账号管理"),
                                              ("notification_outbox", "发送记录")]))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.urls import reverse
 
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Org, Role, User
 
 ROLE_TITLES = {
@@ -55,7 +56,7 @@ def panels_for(user) -> dict:
 
 @panel_provider
 def accounts_panel(user):
-    if user.role not in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.CITY_REVIEWER):
+    if not (roles.is_province_manager(user) or roles.is_city_reviewer(user)):
         return []
     accounts = User.objects.visible_to(user)
     if user.role == Role.CITY_REVIEWER:
@@ -96,7 +97,7 @@ def audit_panel(user):
     from clusterdesk.audit.models import AuditEvent
     from clusterdesk.audit.vocabulary import ACTIONS
 
-    if user.role not in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+    if not roles.is_province_manager(user):
         return []
     url = reverse("audit_log")
     items = [

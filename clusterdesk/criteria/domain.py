@@ -7,7 +7,7 @@ from django.db.models import Max
 
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
-from clusterdesk.orgs.models import Role
+from clusterdesk.orgs import roles
 
 from .definition import COMPARATORS, SEVERITIES, CriteriaFileError, check_definition, compile_definition, dump_text, load_text
 from .engine import Evaluator, Report, window_from
@@ -29,7 +29,7 @@ def evaluator_for(cset: CriteriaSet) -> Evaluator:
 
 
 def _require_admin(actor) -> None:
-    if not (actor and actor.is_authenticated and actor.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN)):
+    if not roles.is_province_manager(actor):
         raise NotAllowed("只有省厅管理员可以管理认定标准")
 
 
@@ -231,7 +231,7 @@ def snapshot_reports(application, data: dict) -> dict:
 def can_judge(actor, application) -> tuple[bool, str]:
     from clusterdesk.applications.models import Application
 
-    if not actor.is_authenticated or actor.role not in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN):
+    if not (roles.is_city_reviewer(actor) or roles.is_province_admin(actor)):
         return False, "只有市州审核人员和省厅管理员可以作出评审判断"
     if not Application.objects.visible_to(actor).filter(pk=application.pk).exists():
         return False, "该申报不在您的审核范围内"

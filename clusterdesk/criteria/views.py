@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
-from clusterdesk.orgs.models import Role
+from clusterdesk.orgs import roles
 
 from . import domain
 from .definition import DECLARATION_FIELDS, FIELDS, INDICATORS, RULE_KINDS, SEVERITIES, SYMBOLS
@@ -30,7 +30,7 @@ STATUS_ACTIONS = {
 
 
 def can_manage(user) -> bool:
-    return bool(user.is_authenticated and user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN))
+    return roles.is_province_manager(user)
 
 
 def _require_manager(user) -> None:

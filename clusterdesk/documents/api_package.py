@@ -33,10 +33,7 @@ class PackageJobOut(Schema):
 
 
 def _job(request, job_id: int) -> PackageJob:
-    job = get_object_or_404(PackageJob.objects.select_related("round", "org"), pk=job_id)
-    if not package.can_access_job(request.user, job):
-        raise Http404
-    return job
+    return get_object_or_404(PackageJob.objects.visible_to(request.user).select_related("round", "org"), pk=job_id)
 
 
 @router.post("/rounds/{round_id}/package",

@@ -24,6 +24,19 @@ class JobStatus(models.TextChoices):
 ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+class PackageJobQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A package is its unit's: the recommending unit's city reviewer, or the administrator of
+        the round's province (who sees every unit's). Others: 404."""
+        from clusterdesk.orgs import roles
+
+        if roles.is_province_admin(user):
+            return self.filter(round__province_id=user.org_id)
+        if roles.is_city_reviewer(user) and user.org.recommends_to_province:
+            return self.filter(org_id=user.org_id)
+        return self.none()
+
+
 class PackageJob(models.Model):
     """One build of the electronic package of ``org`` in ``round``.
 
@@ -51,6 +64,8 @@ class PackageJob(models.Model):
     # Touched by every progress update: a running job that stops moving is stale (see package_jobs).
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    objects = PackageJobQuerySet.as_manager()
 
     class Meta:
         verbose_name = "电子材料包"

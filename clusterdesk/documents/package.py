@@ -60,6 +60,7 @@ from django.utils.http import content_disposition_header
 
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.files import crc32, private_path
+from clusterdesk.orgs import roles
 
 logger = logging.getLogger(__name__)
 
@@ -685,7 +686,7 @@ def package_org(user, round_, org_code: str | None = None):
     org = user.org
     if user.role == Role.CITY_REVIEWER and org.recommends_to_province:
         return org if org_code in (None, "", org.code) else None
-    if user.role == Role.PROVINCE_ADMIN and user.org_id == round_.province_id:
+    if roles.is_province_admin(user, round_.province_id):
         if org_code in (None, "", org.code):
             return org
         return Org.objects.filter(code=org_code, recommends_to_province=True, path__startswith=org.path).first()
@@ -693,14 +694,11 @@ def package_org(user, round_, org_code: str | None = None):
 
 
 def can_access_job(user, job) -> bool:
-    """The unit the package belongs to (its city reviewer) or the round's province administrator."""
-    from clusterdesk.orgs.models import Role
+    """The unit the package belongs to (its city reviewer) or the round's province administrator
+    (the one rule is ``PackageJob.objects.visible_to``)."""
+    from .models import PackageJob
 
-    if user is None or not user.is_authenticated or not user.is_active or not user.org_id:
-        return False
-    if user.role == Role.PROVINCE_ADMIN and job.round.province_id == user.org_id:
-        return True
-    return user.role == Role.CITY_REVIEWER and user.org_id == job.org_id and user.org.recommends_to_province
+    return PackageJob.objects.visible_to(user).filter(pk=job.pk).exists()
 
 
 def download_name(round_, org) -> str:

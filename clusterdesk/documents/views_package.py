@@ -36,10 +36,7 @@ def _page_url(round_, org, user) -> str:
 
 
 def _job(request, job_id) -> PackageJob:
-    job = get_object_or_404(PackageJob.objects.select_related("round", "org"), pk=job_id)
-    if not package.can_access_job(request.user, job):
-        raise Http404("材料包不存在或不在您的权限范围内")
-    return job
+    return get_object_or_404(PackageJob.objects.visible_to(request.user).select_related("round", "org"), pk=job_id)
 
 
 def _cities_with_formal_lists(round_):

@@ -11,7 +11,8 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from clusterdesk.applications.models import Application
-from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.errors import DomainError
+from clusterdesk.core.workflow import require
 from clusterdesk.orgs.models import User
 from clusterdesk.rounds.models import SHANGHAI, Round
 
@@ -176,9 +177,7 @@ def assignment_out(a: ExpertAssignment, items=None) -> dict:
 
 
 def _expert(request):
-    allowed, reason = rules.is_expert(request.user)
-    if not allowed:
-        raise NotAllowed(reason)
+    require(rules.can_score(request.user))
     return request.user
 
 
@@ -190,9 +189,7 @@ def _mine(request, assignment_id: int) -> ExpertAssignment:
 
 def _province_round(request, round_id: int) -> Round:
     round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=round_id)
-    allowed, reason = rules.is_province_admin(request.user, round_)
-    if not allowed:
-        raise NotAllowed(reason)
+    require(rules.can_manage(request.user, round_))
     return round_
 
 
@@ -243,9 +240,7 @@ def create_assignment(request, payload: AssignIn):
     """分配一位专家评审一份申报（仅省厅管理员）。``expert`` 为账号 id 或用户名。须回避时返回 409 并说明原因。"""
     application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"),
                                      pk=payload.application)
-    allowed, reason = rules.is_province_admin(request.user, application.round)
-    if not allowed:
-        raise NotAllowed(reason)
+    require(rules.can_manage(request.user, application.round))
     lookup = {"pk": payload.expert} if isinstance(payload.expert, int) else {"username": payload.expert.strip()}
     expert = User.objects.filter(**lookup).select_related("org").first()
     if expert is None:

@@ -20,7 +20,8 @@ from django.utils import timezone
 from clusterdesk.applications.models import Application
 from clusterdesk.applications.validation import ASPECT_TITLES
 from clusterdesk.audit.domain import record
-from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
+from clusterdesk.core.errors import Conflict, DomainError
+from clusterdesk.core.workflow import require
 from clusterdesk.orgs.models import Org, OrgKind, Role, User
 from clusterdesk.rounds.domain import closes_at, format_deadline
 from clusterdesk.rounds.models import Round, StageCode
@@ -38,10 +39,7 @@ MAX_COMMENT = 2000
 MAX_PER_APPLICATION = 20
 
 
-def _require(verdict: tuple[bool, str], error=NotAllowed) -> None:
-    allowed, reason = verdict
-    if not allowed:
-        raise error(reason)
+_require = require  # the one ``core.workflow.require``: a refusal's kind chooses the error
 
 
 def two_places(value: Decimal | None) -> Decimal | None:
@@ -105,7 +103,7 @@ def save_rubric(*, actor, round_: Round, items: dict, request=None) -> list[Rubr
 
     Side effects: ``expert.rubric_changed`` audit event with the rubric before and after.
     """
-    _require(rules.is_province_admin(actor, round_))
+    _require(rules.can_manage(actor, round_))
     current = {i.aspect: i for i in rubric(round_)}
     errors = []
     cleaned = {}
@@ -236,7 +234,7 @@ def assign(*, actor, application: Application, expert, request=None) -> ExpertAs
     """
     application = (Application.objects.select_for_update(of=("self",)).select_related("round", "org")
                    .get(pk=application.pk))
-    _require(rules.is_province_admin(actor, application.round))
+    _require(rules.can_manage(actor, application.round))
     if expert is None or expert.role != Role.EXPERT or not expert.is_active or expert.org_id is None:
         name = getattr(expert, "username", "") or "（未指定）"
         raise DomainError(f"账号“{name}”不是可用的专家账号，请从专家名单中选择", field="expert")
@@ -271,7 +269,7 @@ def unassign(*, actor, assignment: ExpertAssignment, request=None) -> None:
     assignment = (ExpertAssignment.objects.select_for_update(of=("self",))
                   .select_related("application__round", "expert__org").get(pk=assignment.pk))
     application = assignment.application
-    _require(rules.is_province_admin(actor, application.round))
+    _require(rules.can_manage(actor, application.round))
     check_scoring_open(application.round, "调整专家分配")
     before = {"assignment": assignment.pk, "expert": assignment.expert.username,
               "submitted_at": assignment.submitted_at.isoformat() if assignment.submitted_at else None,
@@ -313,7 +311,7 @@ def auto_assign(*, actor, round_: Round, per_application: int = 3, request=None)
     Side effects: one ``expert.assigned`` audit event per new assignment; each expert
     notified once; the default rubric created if the round had none.
     """
-    _require(rules.is_province_admin(actor, round_))
+    _require(rules.can_manage(actor, round_))
     if isinstance(per_application, bool) or not isinstance(per_application, int) \
             or not 1 <= per_application <= MAX_PER_APPLICATION:
         raise DomainError(f"每份申报的专家人数应为 1–{MAX_PER_APPLICATION} 的整数，如 3", field="per_application")
@@ -418,7 +416,7 @@ def declare_conflict(*, expert, org: Org, reason: str, request=None) -> ExpertCo
 
     Side effects: ``expert.conflict_declared`` audit event.
     """
-    _require(rules.is_expert(expert))
+    _require(rules.can_score(expert))
     if org is None:
         raise DomainError("请选择需要回避的单位", field="org")
     if org.kind == OrgKind.PROVINCE:
@@ -468,7 +466,7 @@ def save_scores(*, expert, assignment: ExpertAssignment, scores: dict, submit: b
 
     Side effects: ``expert.scored`` audit event with the scores before and after.
     """
-    _require(rules.is_expert(expert))
+    _require(rules.can_score(expert))
     found = (ExpertAssignment.objects.select_for_update(of=("self",))
              .select_related("application__round", "application__org")
              .filter(pk=assignment.pk, expert=expert).first())

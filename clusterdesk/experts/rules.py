@@ -1,6 +1,7 @@
 """Who may do what in expert review, and the conflict-of-interest rule.
 
-Predicates answer ``(allowed, reason)`` with a Chinese reason shown to the user.
+Predicates answer a ``Verdict`` (``core.workflow``: allowed, Chinese reason, kind) built on the
+one set of role predicates (``orgs/roles.py``); ``core.workflow.require`` raises the matching error.
 
 Conflict of interest (回避): an expert never reviews an application of their own city or
 county. Concretely, for an expert whose unit is not the province itself:
@@ -17,6 +18,8 @@ county. Concretely, for an expert whose unit is not the province itself:
 Province-level experts have no automatic conflict; their declared conflicts still apply.
 """
 
+from clusterdesk.core.workflow import ALLOW, Verdict, forbid
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Org, OrgKind, Role
 
 REVIEWABLE_LABEL = "市州正式推荐后的申报（市州正式推荐、省厅初审通过、拟认定公示中、认定为省级集群）"
@@ -28,21 +31,22 @@ def city_code(org: Org) -> str | None:
     return parts[1] if len(parts) >= 2 else None
 
 
-def is_province_admin(actor, round_=None) -> tuple[bool, str]:
-    if not getattr(actor, "is_authenticated", False) or actor.role != Role.PROVINCE_ADMIN \
-            or actor.org is None or actor.org.kind != OrgKind.PROVINCE:
-        return False, "只有省厅管理员可以管理专家评审"
+def can_manage(actor, round_=None) -> Verdict:
+    """May ``actor`` manage expert review (rubric, assignments, results) of ``round_``?"""
+    if not roles.is_province_admin(actor):
+        return forbid("只有省厅管理员可以管理专家评审")
     if round_ is not None and round_.province_id != actor.org_id:
-        return False, "这是其他省份的申报批次"
-    return True, ""
+        return forbid("这是其他省份的申报批次")
+    return ALLOW
 
 
-def is_expert(user) -> tuple[bool, str]:
-    if not getattr(user, "is_authenticated", False) or not user.is_active or user.role != Role.EXPERT:
-        return False, "只有专家账号可以评分"
-    if user.org_id is None:
-        return False, "专家账号未设置所属单位，请联系省厅"
-    return True, ""
+def can_score(user) -> Verdict:
+    """May ``user`` score at all (an expert account with a unit)?"""
+    if roles.is_expert(user):
+        return ALLOW
+    if getattr(user, "is_authenticated", False) and user.is_active and user.role == Role.EXPERT:
+        return forbid("专家账号未设置所属单位，请联系省厅")
+    return forbid("只有专家账号可以评分")
 
 
 def automatic_conflict(expert_org: Org, app_org: Org, city_names: dict[str, str] | None = None) -> str | None:

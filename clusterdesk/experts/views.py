@@ -46,7 +46,7 @@ def _deadline(round_: Round, cache: dict) -> dict:
 
 @login_required
 def assignment_list(request):
-    _require(rules.is_expert(request.user))
+    _require(rules.can_score(request.user))
     assignments = (
         assignments_for(request.user).select_related("application__round", "application__org")
         .annotate(scored=Count("scores", filter=Q(scores__value__isnull=False)))
@@ -84,7 +84,7 @@ def _score_context(request, assignment: ExpertAssignment, form: ScoreForm) -> di
 def score_page(request, pk):
     """The scoring page. GET needs the assignment in the expert's scope (404 otherwise, also
     after scoring closed); POST goes to the domain, which says why it refuses."""
-    _require(rules.is_expert(request.user))
+    _require(rules.can_score(request.user))
     if request.method == "POST":
         assignment = get_object_or_404(ExpertAssignment.objects.select_related("application__round"),
                                        pk=pk, expert=request.user)
@@ -118,7 +118,7 @@ def score_page(request, pk):
 
 @login_required
 def conflicts(request):
-    _require(rules.is_expert(request.user))
+    _require(rules.can_score(request.user))
     form = ConflictForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -137,13 +137,13 @@ def conflicts(request):
 
 def _round(request, round_id) -> Round:
     round_ = get_object_or_404(Round.objects.visible_to(request.user).select_related("province"), pk=round_id)
-    _require(rules.is_province_admin(request.user, round_))
+    _require(rules.can_manage(request.user, round_))
     return round_
 
 
 @login_required
 def admin_index(request):
-    _require(rules.is_province_admin(request.user))
+    _require(rules.can_manage(request.user))
     rounds = list(Round.objects.visible_to(request.user).annotate(
         reviewable=Count("applications", filter=Q(applications__status__in=REVIEWABLE), distinct=True),
         assigned=Count("applications__expert_assignments", distinct=True),

@@ -7,6 +7,14 @@ from django.conf import settings
 from django.db import models
 
 
+class MessageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A message is its recipient's only."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(recipient=user)
+
+
 class Message(models.Model):
     """One in-app message to one account."""
 
@@ -18,6 +26,8 @@ class Message(models.Model):
     url = models.CharField("链接", max_length=500, blank=True)
     created_at = models.DateTimeField("时间", auto_now_add=True)
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
+
+    objects = MessageQuerySet.as_manager()
 
     class Meta:
         verbose_name = "消息"

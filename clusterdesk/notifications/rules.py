@@ -1,14 +1,13 @@
-"""Permission predicates for notifications, each answering ``(allowed, reason)``."""
+"""Permission predicates for notifications, each answering a ``core.workflow.Verdict``."""
 
-from clusterdesk.orgs.models import OrgKind, Role
+from clusterdesk.core.workflow import ALLOW, Verdict, forbid
+from clusterdesk.orgs import roles
 
-OUTBOX_ROLES = (Role.PROVINCE_ADMIN, Role.SYSADMIN)
 
-
-def can_view_outbox(user) -> tuple[bool, str]:
+def can_view_outbox(user) -> Verdict:
     """The outbox (what e-mail was sent and what failed) is for the province's administrators."""
-    if not user.is_authenticated or not user.is_active:
-        return False, "请先登录"
-    if user.role not in OUTBOX_ROLES or user.org_id is None or user.org.kind != OrgKind.PROVINCE:
-        return False, "只有省厅管理员和系统管理员可以查看邮件发送记录"
-    return True, ""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return forbid("请先登录")
+    if not roles.is_province_manager(user):
+        return forbid("只有省厅管理员和系统管理员可以查看邮件发送记录")
+    return ALLOW

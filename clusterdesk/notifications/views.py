@@ -39,7 +39,7 @@ def _back(request, default="message_list"):
 @login_required
 def message_open(request, pk):
     """Open a message's object: marks it read, then goes to the page it links to."""
-    message = get_object_or_404(Message, pk=pk, recipient=request.user)
+    message = get_object_or_404(Message.objects.visible_to(request.user), pk=pk)
     domain.mark_read(request.user, message)
     if message.url and url_has_allowed_host_and_scheme(message.url, allowed_hosts={request.get_host()}):
         return redirect(message.url)
@@ -49,7 +49,7 @@ def message_open(request, pk):
 @login_required
 @require_POST
 def message_read(request, pk):
-    message = get_object_or_404(Message, pk=pk, recipient=request.user)
+    message = get_object_or_404(Message.objects.visible_to(request.user), pk=pk)
     domain.mark_read(request.user, message)
     return _back(request)
 

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from clusterdesk.audit.domain import record, snapshot
 from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.workflow import require
 
 from . import rules
 from .models import Org, OrgKind, Role, User
@@ -276,12 +277,8 @@ def create_account(
     Side effects: ``account.created`` audit event.
     """
     if actor is not None:
-        allowed, reason = rules.can_manage_account_in(actor, org, role)
-        if not allowed:
-            raise NotAllowed(reason)
-    fits, reason = rules.role_fits_org(role, org)
-    if not fits:
-        raise DomainError(reason, field="role")
+        require(rules.can_manage_account_in(actor, org, role))
+    require(rules.role_fits_org(role, org))
     username = (username or "").strip()
     if not re.match(r"^[\w.@+-]{3,150}$", username):
         raise DomainError("用户名须为 3–150 位字母、数字或 . @ + - _", field="username")
@@ -297,9 +294,7 @@ def create_account(
 
 
 def _managed(actor, target: User) -> None:
-    allowed, reason = rules.can_manage_account_in(actor, target.org, target.role)
-    if not allowed:
-        raise NotAllowed(reason)
+    require(rules.can_manage_account_in(actor, target.org, target.role))
     if target.pk == actor.pk:
         raise NotAllowed("不能在这里停用或重置自己的账号，请使用“修改密码”")
 

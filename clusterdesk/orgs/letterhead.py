@@ -15,7 +15,8 @@ from django.db import transaction
 from clusterdesk.audit.domain import record, snapshot
 from clusterdesk.core.errors import DomainError, NotAllowed
 
-from .models import Org, OrgKind, Role
+from . import roles
+from .models import Org
 
 DOC_NUMBER_RE = re.compile(r"^[\u4e00-\u9fff]{1,20}〔(19|20)\d{2}〕[1-9]\d{0,4}号$")
 PREFIX_RE = re.compile(r"^[\u4e00-\u9fff]{1,12}$")
@@ -50,9 +51,7 @@ def clean_signer(value) -> str:
 
 def can_edit_letterhead(user, org: Org) -> bool:
     """The province's administrator or the system administrator, for units of their province."""
-    if not getattr(user, "is_authenticated", False) or not user.org_id:
-        return False
-    if user.role not in (Role.PROVINCE_ADMIN, Role.SYSADMIN) or user.org.kind != OrgKind.PROVINCE:
+    if not roles.is_province_manager(user):
         return False
     return org.path.startswith(user.org.path)
 

@@ -1,8 +1,12 @@
 """Permission predicates for units and accounts.
 
-Each answers ``(allowed, reason)`` so the UI and the API can say in Chinese why not.
+Each answers a ``core.workflow.Verdict`` (allowed, Chinese reason, kind) so the UI and the API can
+say in Chinese why not; roles come from ``orgs/roles.py``.
 """
 
+from clusterdesk.core.workflow import ALLOW, Verdict, forbid, invalid
+
+from . import roles
 from .models import KIND_LEVEL, Org, OrgLevel, Role
 
 # Which unit levels each role fits.
@@ -18,27 +22,26 @@ ROLE_LEVELS: dict[str, set[str]] = {
 # Roles a city reviewer may give to accounts of its own counties.
 CITY_ASSIGNABLE_ROLES = {Role.COUNTY_APPLICANT, Role.LEADER}
 
-Verdict = tuple[bool, str]
-
 
 def role_fits_org(role: str, org: Org) -> Verdict:
+    """Does ``role`` fit a unit of ``org``'s level? A misfit is bad input (400, field ``role``)."""
     if role not in Role.values:
-        return False, f"未知角色：{role}（可选：{'、'.join(Role.values)}）"
+        return invalid(f"未知角色：{role}（可选：{'、'.join(Role.values)}）", field="role")
     label = Role(role).label
     level = KIND_LEVEL[org.kind]
     if level not in ROLE_LEVELS[role]:
-        return False, f"角色“{label}”不适用于{org.get_kind_display()}“{org.name}”"
+        return invalid(f"角色“{label}”不适用于{org.get_kind_display()}“{org.name}”", field="role")
     if role == Role.CITY_REVIEWER and not org.recommends_to_province:
-        return False, f"“{org.name}”不直接向省推荐，不能设置“{label}”账号"
-    return True, ""
+        return invalid(f"“{org.name}”不直接向省推荐，不能设置“{label}”账号", field="role")
+    return ALLOW
 
 
 def can_manage_accounts(actor) -> Verdict:
-    if not actor.is_authenticated or not actor.is_active:
-        return False, "请先登录"
-    if actor.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.CITY_REVIEWER):
-        return True, ""
-    return False, "只有省厅管理员和市州审核人员可以管理账号"
+    if not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        return forbid("请先登录")
+    if roles.is_province_manager(actor) or roles.is_city_reviewer(actor):
+        return ALLOW
+    return forbid("只有省厅管理员和市州审核人员可以管理账号")
 
 
 def can_manage_account_in(actor, org: Org, role: str | None = None) -> Verdict:
@@ -47,21 +50,21 @@ def can_manage_account_in(actor, org: Org, role: str | None = None) -> Verdict:
     Province administrators manage every unit; a city reviewer manages the accounts of
     its own counties (not its own unit's), giving them applicant or leader roles.
     """
-    allowed, reason = can_manage_accounts(actor)
-    if not allowed:
-        return allowed, reason
+    verdict = can_manage_accounts(actor)
+    if not verdict:
+        return verdict
     if not Org.objects.visible_to(actor).filter(pk=org.pk).exists():
-        return False, f"单位“{org.name}”不在您的管理范围内"
+        return forbid(f"单位“{org.name}”不在您的管理范围内")
     if actor.role == Role.CITY_REVIEWER:
         if org.pk == actor.org_id:
-            return False, "本单位的账号由省厅管理员管理"
+            return forbid("本单位的账号由省厅管理员管理")
         if role is not None and role not in CITY_ASSIGNABLE_ROLES:
             labels = "、".join(Role(r).label for r in CITY_ASSIGNABLE_ROLES)
-            return False, f"市州只能为所辖县区设置以下角色：{labels}"
-    return True, ""
+            return forbid(f"市州只能为所辖县区设置以下角色：{labels}")
+    return ALLOW
 
 
 def can_view_audit(actor) -> Verdict:
-    if actor.is_authenticated and actor.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
-        return True, ""
-    return False, "只有省厅管理员可以查看审计日志"
+    if roles.is_province_manager(actor):
+        return ALLOW
+    return forbid("只有省厅管理员可以查看审计日志")

@@ -7,7 +7,6 @@ caller's scope is a 404) and the same permissions as the pages.
 import json
 from datetime import date, datetime
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 
@@ -165,18 +164,13 @@ def _cluster(request, cluster_id: int) -> Cluster:
 
 
 def _report(request, report_id: int) -> AnnualReport:
-    report = get_object_or_404(AnnualReport.objects.select_related("cluster__org"), pk=report_id)
-    if not domain.visible(request.user, report.cluster):
-        raise Http404
-    return report
+    return get_object_or_404(AnnualReport.objects.visible_to(request.user).select_related("cluster__org"),
+                             pk=report_id)
 
 
 def _filing(request, filing_id: int) -> ChangeFiling:
-    filing = get_object_or_404(ChangeFiling.objects.select_related("cluster__org", "filed_by", "decided_by"),
-                               pk=filing_id)
-    if not domain.visible(request.user, filing.cluster):
-        raise Http404
-    return filing
+    return get_object_or_404(ChangeFiling.objects.visible_to(request.user)
+                             .select_related("cluster__org", "filed_by", "decided_by"), pk=filing_id)
 
 
 def _changes(cluster_qs_filter) -> list[dict]:
@@ -290,7 +284,7 @@ def get_change(request, change_id: int):
 @router.get("/registry/changes/{change_id}/evidence/{evidence_id}", response={404: ErrorOut})
 def download_evidence(request, change_id: int, evidence_id: int):
     filing = _filing(request, change_id)
-    evidence = get_object_or_404(ChangeEvidence, pk=evidence_id, filing=filing)
+    evidence = get_object_or_404(ChangeEvidence.objects.visible_to(request.user), pk=evidence_id, filing=filing)
     return domain.change_evidence_response(actor=request.user, evidence=evidence, request=request)
 
 

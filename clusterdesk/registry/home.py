@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 
 from . import domain
@@ -69,7 +70,7 @@ def province_registry_panel(user):
     past = domain.past_validity(clusters, today)
     if past:
         items.append(Item("有效期已过，待复核或办理到期", str(len(past)), url, "danger"))
-    if user.role == Role.PROVINCE_ADMIN:
+    if roles.is_province_admin(user):
         pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters],
                                               status__in=CHANGE.group("pending")).count()
         items.append(Item("变更报备待审核", str(pending), url, "warn" if pending else ""))

@@ -126,6 +126,21 @@ class ReportStatus(models.TextChoices):
     SUBMITTED = "submitted", "已提交"
 
 
+class ScopedByClusterQuerySet(models.QuerySet):
+    """Rows of a cluster (``cluster_via`` is the lookup to it) in the user's scope: out of scope is a 404."""
+
+    cluster_via = "cluster"
+
+    def visible_to(self, user):
+        from clusterdesk.orgs.scoping import org_scope_q
+
+        return self.filter(org_scope_q(user, via=f"{self.cluster_via}__org"))
+
+
+class ChangeEvidenceQuerySet(ScopedByClusterQuerySet):
+    cluster_via = "filing__cluster"
+
+
 class AnnualReport(models.Model):
     """A recognised cluster's report on ``year``'s development, due on ``due_on`` of the next year.
 
@@ -145,6 +160,8 @@ class AnnualReport(models.Model):
     late = models.BooleanField("逾期提交", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedByClusterQuerySet.as_manager()
 
     class Meta:
         verbose_name = "年度报告"
@@ -184,6 +201,8 @@ class ChangeFiling(models.Model):
     decided_at = models.DateTimeField("审核时间", null=True, blank=True)
     decision_note = models.TextField("审核意见", blank=True)
 
+    objects = ScopedByClusterQuerySet.as_manager()
+
     class Meta:
         verbose_name = "变更报备"
         verbose_name_plural = "变更报备"
@@ -202,6 +221,8 @@ class ChangeEvidence(models.Model):
     kind = models.CharField("类型", max_length=8)
     size = models.BigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
+
+    objects = ChangeEvidenceQuerySet.as_manager()
 
     class Meta:
         verbose_name = "变更佐证材料"

@@ -31,6 +31,7 @@ from clusterdesk.applications.validation import INDICATOR_FIELDS
 from clusterdesk.catalog.models import Industry
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
 from . import domain, workflow
@@ -209,10 +210,8 @@ def report_start(request, pk):
 
 
 def _report(request, pk) -> AnnualReport:
-    report = get_object_or_404(AnnualReport.objects.select_related("cluster__org__recommender", "submitted_by"), pk=pk)
-    if not domain.visible(request.user, report.cluster):
-        raise Http404("年度报告不存在或不在您的权限范围内")
-    return report
+    return get_object_or_404(AnnualReport.objects.visible_to(request.user)
+                             .select_related("cluster__org__recommender", "submitted_by"), pk=pk)
 
 
 def _report_values(report: AnnualReport, posted: dict | None, field_errors: dict | None = None) -> dict:
@@ -336,10 +335,8 @@ def change_new(request, pk):
 
 
 def _filing(request, pk) -> ChangeFiling:
-    filing = get_object_or_404(ChangeFiling.objects.select_related("cluster__org", "filed_by", "decided_by"), pk=pk)
-    if not domain.visible(request.user, filing.cluster):
-        raise Http404("变更报备不存在或不在您的权限范围内")
-    return filing
+    return get_object_or_404(ChangeFiling.objects.visible_to(request.user)
+                             .select_related("cluster__org", "filed_by", "decided_by"), pk=pk)
 
 
 @login_required
@@ -376,7 +373,7 @@ def change_detail(request, pk):
 @login_required
 def change_evidence(request, pk, evidence_id):
     filing = _filing(request, pk)
-    evidence = get_object_or_404(ChangeEvidence, pk=evidence_id, filing=filing)
+    evidence = get_object_or_404(ChangeEvidence.objects.visible_to(request.user), pk=evidence_id, filing=filing)
     try:
         return domain.change_evidence_response(actor=request.user, evidence=evidence, request=request)
     except DomainError as exc:
@@ -388,7 +385,7 @@ def change_evidence(request, pk, evidence_id):
 @login_required
 def cultivation_pool(request):
     user = request.user
-    if not (user.role == Role.CITY_REVIEWER or domain.is_province_staff(user)):
+    if not (roles.is_city_reviewer(user) or roles.is_province_staff(user)):
         raise PermissionDenied("培育库由市（州）维护，省厅可查阅")
     error, status = None, 200
     if request.method == "POST":

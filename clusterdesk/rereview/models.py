@@ -137,6 +137,12 @@ class RereviewTask(models.Model):
         return self.status in _group("revocation_list") and not self.is_national
 
 
+class RereviewEvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Evidence of the tasks the user sees (``RereviewTask.objects.visible_to``)."""
+        return self.filter(task__in=RereviewTask.objects.visible_to(user))
+
+
 class RereviewEvidence(models.Model):
     """One evidence file of a re-review task, for one checklist item. Stored privately."""
 
@@ -150,6 +156,8 @@ class RereviewEvidence(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RereviewEvidenceQuerySet.as_manager()
 
     class Meta:
         db_table = "registry_rereviewevidence"

@@ -24,6 +24,7 @@ from clusterdesk.core.errors import DomainError
 from clusterdesk.core.files import private_path
 from clusterdesk.core.home import Item, Panel, panel_provider
 from clusterdesk.core.middleware import back_on_refusal, mark_audited
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.rounds.models import Round, StageCode
 
@@ -45,14 +46,9 @@ def _task(request, pk) -> RereviewTask:
         pk=pk)
 
 
-def _is_province_staff(user, round_: Round) -> bool:
-    return (user.is_authenticated and user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
-            and user.org_id == round_.province_id)
-
-
 def _round_for_province(request, round_id) -> Round:
     round_ = get_object_or_404(Round.objects.visible_to(request.user).select_related("province"), pk=round_id)
-    if not _is_province_staff(request.user, round_):
+    if not roles.is_province_staff(request.user, round_.province_id):
         raise Http404("页面不存在")
     return round_
 
@@ -125,9 +121,9 @@ def rereview_index(request):
     tasks = (RereviewTask.objects.visible_to(request.user)
              .select_related("round", "org", "org__recommender", "cluster").order_by("-round__year", "org__path"))
     rounds = []
-    if request.user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and request.user.org.kind == OrgKind.PROVINCE:
+    if roles.is_province_staff(request.user):
         rounds = list(Round.objects.visible_to(request.user).filter(stages__code=StageCode.REREVIEW_SUBMISSION).distinct())
-    can_start = request.user.role == Role.PROVINCE_ADMIN and request.user.org.kind == OrgKind.PROVINCE
+    can_start = roles.is_province_admin(request.user)
     own_exports = []  # a county or city exports 附件4 of its own rows, per round it has tasks in
     if request.user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER):
         seen = {}
@@ -187,7 +183,7 @@ def rereview_start(request):
     from django.utils import timezone
 
     user = request.user
-    if user.role != Role.PROVINCE_ADMIN or user.org.kind != OrgKind.PROVINCE:
+    if not roles.is_province_admin(user):
         raise Http404("页面不存在")
     this_year = timezone.now().astimezone(SHANGHAI).year
     source = request.POST if request.method == "POST" else request.GET
@@ -222,7 +218,7 @@ def rereview_attachment4(request, round_id):
     round_ = get_object_or_404(Round.objects.visible_to(user).select_related("province"), pk=round_id)
     rr.mark_missed(round_=round_)
     tasks = RereviewTask.objects.filter(round=round_)
-    if _is_province_staff(user, round_):
+    if roles.is_province_staff(user, round_.province_id):
         unit = round_.province
     elif user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER) and user.org_id:
         unit = user.org
@@ -295,7 +291,7 @@ def _task_context(request, task: RereviewTask) -> dict:
         "can_report": bool(check(user, task, "report_to_ministry")),
         "can_ministry": bool(check(user, task, "ministry_pass")),
         "national": task.is_national,
-        "is_province": _is_province_staff(user, task.round),
+        "is_province": roles.is_province_staff(user, task.round.province_id),
         "missing": rr.readiness_messages(task) if task.status in rr.EDITABLE else [],
         "events": _events(task),
         "evidence": _evidence_rows(task),
@@ -624,7 +620,7 @@ def _attachment3(request, pk, fmt: str) -> HttpResponse:
     no province decision, no checks); the province's copy adds its decision and its per-criterion
     checks on a separate page."""
     task = _task(request, pk)
-    province = _is_province_staff(request.user, task.round)
+    province = roles.is_province_staff(request.user, task.round.province_id)
     body = (docs.attachment3_pdf(task, province=province) if fmt == "pdf"
             else docs.attachment3_docx(task, province=province))
     response = HttpResponse(body, content_type="application/pdf" if fmt == "pdf" else DOCX_TYPE)

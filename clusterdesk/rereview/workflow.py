@@ -40,6 +40,7 @@ from clusterdesk.core.workflow import (
     forbid,
     invalid,
 )
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 
 from .models import RereviewStatus as S
@@ -50,20 +51,18 @@ NATIONAL, PROVINCIAL = "national", "provincial"
 # --- who -------------------------------------------------------------------------------------------
 
 
-def _active(actor, role) -> bool:
-    return bool(actor and actor.is_authenticated and actor.is_active and actor.role == role)
 
 
 def is_county_of(actor, task) -> bool:
-    return _active(actor, Role.COUNTY_APPLICANT) and RereviewTask.objects.visible_to(actor).filter(pk=task.pk).exists()
+    return roles.is_county_applicant(actor) and RereviewTask.objects.visible_to(actor).filter(pk=task.pk).exists()
 
 
 def is_city_of(actor, task) -> bool:
-    return _active(actor, Role.CITY_REVIEWER) and task.org.recommender_id == actor.org_id
+    return roles.is_city_reviewer(actor) and task.org.recommender_id == actor.org_id
 
 
 def is_province_of(actor, round_) -> bool:
-    return _active(actor, Role.PROVINCE_ADMIN) and round_.province_id == actor.org_id
+    return roles.is_province_admin(actor, round_.province_id)
 
 
 def county(reason: str):

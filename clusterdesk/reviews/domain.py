@@ -16,6 +16,7 @@ from clusterdesk.audit.domain import record
 from clusterdesk.audit.models import AuditEvent
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 from clusterdesk.core.workflow import Button, Verdict
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Org, OrgKind, Role
 from clusterdesk.rounds.domain import check_open, closes_at, format_deadline
 from clusterdesk.rounds.models import Round, StageCode
@@ -223,7 +224,7 @@ def submit_formal(*, actor, round_: Round, letter, confirm_final: bool, change_r
 @transaction.atomic
 def receive_list(*, actor, lst: RecommendationList, request=None) -> RecommendationList:
     """The province acknowledges a city's list. Side effects: ``review.list_received``."""
-    if actor.role != Role.PROVINCE_ADMIN or lst.round.province_id != actor.org_id:
+    if not roles.is_province_admin(actor, lst.round.province_id):
         raise NotAllowed("只有省厅管理员可以确认收到")
     if lst.received_at is None:
         lst.received_at = timezone.now()
@@ -299,9 +300,7 @@ def event_label(action: str) -> str:
 def sees_confidential(user) -> bool:
     """Province-level accounts (administrator, leader, system administrator of a province) see
     every event; other viewers do not see the expert review's or the spot checks' events."""
-    return bool(user is not None and getattr(user, "is_authenticated", False)
-                and user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
-                and user.org is not None and user.org.kind == OrgKind.PROVINCE)
+    return roles.is_province_staff(user)
 
 
 def _own_entries(event: AuditEvent, application_id: int) -> list[dict]:

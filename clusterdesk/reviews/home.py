@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from clusterdesk.applications.models import Application, Status
 from clusterdesk.core.home import Item, Panel, panel_provider
-from clusterdesk.orgs.models import Org, OrgKind, Role
+from clusterdesk.orgs import roles
+from clusterdesk.orgs.models import Org
 from clusterdesk.rounds.models import Round, RoundStatus
 
 from .models import ListKind, PublicityBatch, RecommendationList
@@ -18,7 +19,7 @@ from .models import ListKind, PublicityBatch, RecommendationList
 
 @panel_provider
 def province_review_panel(user):
-    if user.role not in (Role.PROVINCE_ADMIN, Role.LEADER) or user.org is None or user.org.kind != OrgKind.PROVINCE:
+    if not (roles.is_province_admin(user) or (roles.is_leader(user) and roles.at_province(user))):
         return []
     rounds = list(Round.objects.filter(province=user.org, status=RoundStatus.OPEN))
     if not rounds:

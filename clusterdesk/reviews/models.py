@@ -30,6 +30,14 @@ class ListKind(models.TextChoices):
     FORMAL = "formal", "正式推荐（阶段二）"
 
 
+class RecommendationListQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A recommending unit's lists: its own unit (and units above it) and the round's province."""
+        from clusterdesk.orgs.scoping import org_scope_q
+
+        return self.filter(org_scope_q(user, via="org"), round__in=Round.objects.visible_to(user))
+
+
 class RecommendationList(models.Model):
     """A city's list as sent to the province. Sending again before the deadline replaces it."""
 
@@ -55,12 +63,49 @@ class RecommendationList(models.Model):
     changes = models.JSONField("与推荐名单相比的变化", default=dict, blank=True)
     change_reason = models.TextField("名单变更说明", blank=True)
 
+    objects = RecommendationListQuerySet.as_manager()
+
     @property
     def changed(self) -> bool:
         return bool(self.changes.get("added") or self.changes.get("dropped"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["round", "org", "kind"], name="one_list_per_kind")]
+
+
+class ProvinceOnlyQuerySet(models.QuerySet):
+    """Province-only records (spot checks and their files): the staff of the round's province
+    see them; to everyone else they do not exist (404, never 403)."""
+
+    round_via = "application__round"
+
+    def visible_to(self, user):
+        from clusterdesk.orgs import roles
+
+        if not roles.is_province_staff(user):
+            return self.none()
+        return self.filter(**{f"{self.round_via}__province_id": user.org_id})
+
+
+class SpotCheckFileQuerySet(ProvinceOnlyQuerySet):
+    round_via = "spot_check__application__round"
+
+
+class RoundScopedQuerySet(models.QuerySet):
+    """Publicity records: those of the rounds the user sees (publicity is public within the province)."""
+
+    round_via = "round"
+
+    def visible_to(self, user):
+        return self.filter(**{f"{self.round_via}__in": Round.objects.visible_to(user)})
+
+
+class PublicityEntryQuerySet(RoundScopedQuerySet):
+    round_via = "batch__round"
+
+
+class ObjectionQuerySet(RoundScopedQuerySet):
+    round_via = "entry__batch__round"
 
 
 class SpotCheck(models.Model):
@@ -73,6 +118,8 @@ class SpotCheck(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ProvinceOnlyQuerySet.as_manager()
+
     class Meta:
         ordering = ["-checked_on", "-id"]
 
@@ -84,6 +131,8 @@ class SpotCheckFile(models.Model):
     kind = models.CharField(max_length=8)
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
+
+    objects = SpotCheckFileQuerySet.as_manager()
 
 
 class PublicityBatch(models.Model):
@@ -98,6 +147,8 @@ class PublicityBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finalized_at = models.DateTimeField("认定时间", null=True, blank=True)
 
+    objects = RoundScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_on", "-id"]
 
@@ -107,6 +158,8 @@ class PublicityEntry(models.Model):
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="publicity_entries")
     outcome = models.CharField("结果", max_length=16, blank=True)  # "", recognized, not_recognized
     reason = models.TextField("理由", blank=True)
+
+    objects = PublicityEntryQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["batch", "application"], name="publicity_entry_unique")]
@@ -123,6 +176,8 @@ class Objection(models.Model):
     resolution = models.TextField("处理意见", blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ObjectionQuerySet.as_manager()
 
 
 class NationalPick(models.Model):

@@ -42,7 +42,7 @@ from clusterdesk.applications.models import Application, NationalStatus, Status
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 from clusterdesk.core.files import private_path, store_upload
-from clusterdesk.orgs.models import Role
+from clusterdesk.orgs import roles
 from clusterdesk.rounds.domain import check_open, format_deadline
 from clusterdesk.rounds.models import SHANGHAI, Round, end_of_day
 
@@ -50,7 +50,6 @@ from .models import NationalPick, Objection, PublicityBatch, PublicityEntry, Rev
 from .workflow import NATIONAL, PROVINCIAL
 
 STAGES = {t.action: t.stage for m in (PROVINCIAL, NATIONAL) for t in m.transitions}
-VIEW_ROLES = (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
 
 MAX_WORKING_DAYS = 30
 MAX_TEXT = 5000
@@ -66,21 +65,19 @@ SELECTABLE_STATUSES = NATIONAL.group("selectable")
 
 # --- permissions -----------------------------------------------------------------------------
 
-def is_province_admin(user, round_: Round) -> bool:
+def acts_for_round(user, round_: Round) -> bool:
     """The province administrator of the province that runs ``round_``."""
-    return bool(user and user.is_authenticated and user.is_active and user.role == Role.PROVINCE_ADMIN
-                and user.org_id == round_.province_id)
+    return roles.is_province_admin(user, round_.province_id)
 
 
 def can_view(user, round_: Round) -> bool:
     """Province-level accounts of the round's province (administrator; leader and system
     administrator read only) see the province's review pages and spot-check records."""
-    return bool(user and user.is_authenticated and user.is_active and user.role in VIEW_ROLES
-                and user.org_id == round_.province_id)
+    return roles.is_province_staff(user, round_.province_id)
 
 
 def _require_admin(actor, round_: Round, doing: str) -> None:
-    if not is_province_admin(actor, round_):
+    if not acts_for_round(actor, round_):
         raise NotAllowed(f"只有组织本批次的省厅管理员可以{doing}")
 
 
@@ -739,5 +736,5 @@ def spot_check_context(user, application: Application) -> dict:
     return {
         "show_spot_checks": visible,
         "spot_checks": list(application.spot_checks.prefetch_related("files")) if visible else [],
-        "can_add_spot_check": is_province_admin(user, application.round) and application.status != Status.DRAFT,
+        "can_add_spot_check": acts_for_round(user, application.round) and application.status != Status.DRAFT,
     }

@@ -15,6 +15,7 @@ from clusterdesk.applications.models import Application, ApplicationVersion, Sta
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.core.files import private_path
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
@@ -54,7 +55,7 @@ def inbox(request):
     if user.role == Role.COUNTY_APPLICANT:
         return redirect("application_list")
     round_ = _round_for(request)
-    if user.role in (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN) and user.org.kind == "province" and round_:
+    if roles.is_province_staff(user) and round_:
         return redirect("province_overview", round_id=round_.pk)
     if user.role != Role.CITY_REVIEWER:
         raise PermissionDenied("只有市州审核人员有待审列表")
@@ -124,10 +125,10 @@ def formal_submit(request, round_id):
 
 @login_required
 def letter_download(request, list_id):
-    lst = get_object_or_404(RecommendationList.objects.select_related("org", "round"), pk=list_id)
+    lst = get_object_or_404(RecommendationList.objects.visible_to(request.user).select_related("org", "round"), pk=list_id)
     user = request.user
     own = user.org_id == lst.org_id and user.role == Role.CITY_REVIEWER
-    province = user.role in (Role.PROVINCE_ADMIN, Role.LEADER) and lst.round.province_id == user.org_id
+    province = (roles.is_province_admin(user) or roles.is_leader(user)) and roles.at_province(user, lst.round.province_id)
     if not (own or province) or not lst.letter_stored:
         raise Http404
     return FileResponse(open(private_path(lst.letter_stored), "rb"), as_attachment=True, filename=lst.letter_name)

@@ -132,14 +132,14 @@ def overview(request, round_id):
         "round": round_, "ptabs": _nav(round_, "province_overview"), "cards": cards,
         "pipeline": _pipeline(totals, national), "stages": stage_rows(round_, None, now), "summary": summary.values(),
         "awaiting_initial": totals.get(Status.FORMAL, 0),
-        "can_act": province.is_province_admin(request.user, round_), "now": _local(now),
+        "can_act": province.acts_for_round(request.user, round_), "now": _local(now),
     })
 
 
 @login_required
 @require_POST
 def receive_list(request, list_id):
-    lst = get_object_or_404(RecommendationList.objects.select_related("round", "org"), pk=list_id)
+    lst = get_object_or_404(RecommendationList.objects.visible_to(request.user).select_related("round", "org"), pk=list_id)
     if not province.can_view(request.user, lst.round):
         raise PermissionDenied("只有组织本批次的省厅可以确认收到")
     back = f"{reverse('province_overview', args=[lst.round_id])}#unit-{lst.org.code}"
@@ -179,7 +179,7 @@ def _publicity_context(request, round_: Round, error=None) -> dict:
     posted = request.POST if request.method == "POST" else None
     return {
         "round": round_, "ptabs": _nav(round_, "publicity"), "eligible": eligible, "batches": _batches(round_),
-        "can_act": province.is_province_admin(request.user, round_), "error": error, "posted": posted or {},
+        "can_act": province.acts_for_round(request.user, round_), "error": error, "posted": posted or {},
         "posted_ids": [int(i) for i in posted.getlist("applications") if i.isdigit()] if posted else [],
         "default_title": f"{round_.year}年度{round_.province.name}中小企业特色产业集群拟认定名单公示",
         "today": today.isoformat(), "max_days": province.MAX_WORKING_DAYS,
@@ -290,7 +290,7 @@ def _selection_context(request, round_: Round, error=None, posted=None) -> dict:
         "quota": round_.national_quota, "checked": sum(1 for r in rows if r["checked"]),
         "sent_at": _local(sent_at), "deadline": format_deadline(deadline) if deadline else "未设置",
         "countdown": cd_text, "countdown_tone": cd_tone, "past": bool(deadline and timezone.now() > deadline),
-        "can_act": province.is_province_admin(request.user, round_), "error": error,
+        "can_act": province.acts_for_round(request.user, round_), "error": error,
         "row_error": bool(error and any(r["error"] for r in rows)),
         "scored": any(r["c"].score is not None for r in rows),
     }
@@ -328,7 +328,7 @@ def selection(request, round_id):
 # --- spot checks ------------------------------------------------------------------------------
 
 def _application(request, pk) -> Application:
-    application = get_object_or_404(Application.objects.select_related("round", "org"), pk=pk)
+    application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
     if not province.can_view(request.user, application.round):
         raise PermissionDenied("实地抽查记录只有省厅可以查看")
     return application
@@ -369,6 +369,7 @@ def spot_checks(request, pk):
 @login_required
 @require_GET
 def spot_check_file(request, file_id):
-    file = get_object_or_404(SpotCheckFile.objects.select_related("spot_check__application__round"), pk=file_id)
+    file = get_object_or_404(SpotCheckFile.objects.visible_to(request.user).select_related("spot_check__application__round"),
+                             pk=file_id)
     back_on_refusal(request, reverse("spot_checks", args=[file.spot_check.application_id]))
     return province.spot_check_file_response(actor=request.user, file=file)

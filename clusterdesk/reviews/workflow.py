@@ -18,7 +18,8 @@ lists) and ``province.py`` (publicity, the national list), which add their list-
 
 from clusterdesk.applications.models import Application, NationalStatus as N, Status as S
 from clusterdesk.core.workflow import ALLOW, Input, Machine, Transition, conflict, forbid
-from clusterdesk.orgs.models import OrgKind, Role
+from clusterdesk.orgs import roles
+from clusterdesk.orgs.models import Role
 from clusterdesk.rounds.models import StageCode
 
 # --- inputs -------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ COUNTY = (Role.COUNTY_APPLICANT,)
 
 def city_of(actor, app: Application):
     """The reviewer of the application's recommending unit (市州, 长白山管委会, 梅河口)."""
-    if actor.role != Role.CITY_REVIEWER:
+    if not roles.is_city_reviewer(actor):
         return forbid("只有市州审核人员可以{label}")
     if actor.org_id != app.org.recommender_id:
         return forbid("只有本申报的推荐单位可以{label}")
@@ -49,9 +50,9 @@ def city_of(actor, app: Application):
 
 def province_of(actor, app: Application):
     """The administrator of the province that runs the application's round."""
-    if actor.role != Role.PROVINCE_ADMIN:
+    if not roles.is_province_admin(actor):
         return forbid("只有省厅管理员可以{label}")
-    if actor.org.kind != OrgKind.PROVINCE or app.round.province_id != actor.org_id:
+    if app.round.province_id != actor.org_id:
         return forbid("只有组织本批次的省厅可以{label}")
     return ALLOW
 

@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from clusterdesk.audit.domain import record, snapshot
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
+from clusterdesk.core.workflow import ALLOW, Verdict, forbid, require
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
 from .models import SHANGHAI, ChecklistItem, Extension, Round, RoundStatus, Stage, StageCode, UnitDeadline, end_of_day
@@ -38,10 +40,7 @@ ROUND_FIELDS = [
 
 
 def _require_province_admin(actor, round_: Round | None = None) -> None:
-    if not actor.is_authenticated or actor.role not in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
-        raise NotAllowed("只有省厅管理员可以管理申报批次")
-    if round_ is not None and round_.province_id != actor.org_id:
-        raise NotAllowed("这是其他省份的申报批次")
+    require(can_manage_rounds(actor, round_))
 
 
 def _validate_deadlines(deadlines: dict[str, date]) -> None:
@@ -291,13 +290,15 @@ def county_deadline_rows(round_: Round, city: Org) -> list[dict]:
     return rows
 
 
-def check_open(round_: Round, stage_code: str, org: Org | None, now: datetime | None = None) -> None:
-    """Refuse an action after the deadline: "已超过截止时间（…），逾期不予受理"."""
+def check_open(round_: Round, stage_code: str, org: Org | None, now: datetime | None = None,
+               late: str = "逾期不予受理") -> None:
+    """Refuse an action after the deadline: "已超过截止时间（…），逾期不予受理" (``late`` says what
+    lateness means for this action)."""
     deadline = closes_at(round_, stage_code, org)
     if deadline is None:
         raise Conflict(f"本批次尚未设置“{StageCode(stage_code).label}”阶段的截止时间，请联系省厅")
     if (now or timezone.now()) > deadline:
-        raise Conflict(f"已超过截止时间（{format_deadline(deadline)}），逾期不予受理")
+        raise Conflict(f"已超过截止时间（{format_deadline(deadline)}），{late}")
 
 
 # --- Round settings, the evidence checklist, and helpers the pages and the API share -----------
@@ -305,13 +306,13 @@ def check_open(round_: Round, stage_code: str, org: Org | None, now: datetime | 
 CRITERIA_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def can_manage_rounds(actor, round_: Round | None = None) -> tuple[bool, str]:
-    """May ``actor`` create or change rounds (of ``round_``'s province)? ``(allowed, reason)``."""
-    try:
-        _require_province_admin(actor, round_)
-    except NotAllowed as exc:
-        return False, exc.message
-    return True, ""
+def can_manage_rounds(actor, round_: Round | None = None) -> Verdict:
+    """May ``actor`` create or change rounds (of ``round_``'s province)?"""
+    if not roles.is_province_manager(actor):
+        return forbid("只有省厅管理员可以管理申报批次")
+    if round_ is not None and round_.province_id != actor.org_id:
+        return forbid("这是其他省份的申报批次")
+    return ALLOW
 
 
 def validate_round_fields(fields: dict) -> dict:

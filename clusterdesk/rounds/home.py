@@ -9,12 +9,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 
 from .domain import format_deadline
 from .models import SHANGHAI, STAGE_ORDER, Round, RoundStatus
 
-PANEL_ROLES = (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.LEADER)
+PANEL_ROLES = roles.PROVINCE_STAFF_ROLES
 
 
 def countdown(moment: datetime | None, now: datetime | None = None) -> tuple[str, str]:
@@ -79,7 +80,7 @@ def rounds_panel(user):
     if not panels:
         empty = "当前没有筹备中或进行中的申报批次。"
         items = []
-        if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN):
+        if roles.is_province_manager(user):
             items = [Item("新建申报批次", "", reverse("round_create"))]
         panels.append(Panel("申报批次", items, empty=empty, order=20))
     return panels

@@ -32,13 +32,13 @@ class RoundStatus(models.TextChoices):
 class RoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Province staff see every round of their province; others see rounds once opened."""
-        from clusterdesk.orgs.models import Role
+        from clusterdesk.orgs import roles
 
         if not user.is_authenticated or not user.is_active or not user.org_id:
             return self.none()
         province_code = user.org.path.strip("/").split("/")[0]
         mine = self.filter(province__code=province_code)
-        if user.role in (Role.PROVINCE_ADMIN, Role.SYSADMIN, Role.LEADER) and user.org.kind == "province":
+        if roles.is_province_staff(user):
             return mine
         return mine.exclude(status=RoundStatus.DRAFT)
 

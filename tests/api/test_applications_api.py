@@ -126,7 +126,7 @@ def test_city_sees_and_filters_its_applications(accounts, client, api_token, dra
 def test_city_cannot_edit_county_application(accounts, client, api_token, draft):
     response = patch(client, f"/api/v1/applications/{draft.pk}", {"name": "x"}, api_token(accounts["yanbian"]))
 
-    assert response.status_code == 409
+    assert response.status_code == 403  # the wrong account is forbidden (403); the wrong state is a conflict (409)
     assert "只有申报单位的县级申报账号可以填写" in response.json()["detail"]
 
 

@@ -87,10 +87,10 @@ def test_api_upload_after_deadline_409(accounts, draft, client, api_token, time_
     assert response.json()["detail"].startswith("已超过截止时间")
 
 
-def test_api_upload_by_city_reviewer_409(accounts, draft, client, api_token):
+def test_api_upload_by_city_reviewer_403(accounts, draft, client, api_token):
     response = post(client, api_token(accounts["yanbian"]), draft, "E01", "a.pdf", pdf_bytes())
 
-    assert response.status_code == 409
+    assert response.status_code == 403
     assert "县级申报账号" in response.json()["detail"]
 
 

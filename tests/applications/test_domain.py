@@ -266,7 +266,7 @@ def test_withdraw_then_resubmit_makes_new_version(accounts, ready):
 def test_withdraw_by_city_refused(accounts, ready):
     domain.submit(actor=accounts["dunhua"], application=ready)
 
-    with pytest.raises(Conflict, match="只有申报单位的县级申报账号可以撤回"):
+    with pytest.raises(NotAllowed, match="只有申报单位的县级申报账号可以撤回"):
         domain.withdraw(actor=accounts["yanbian"], application=ready)
 
 

@@ -19,7 +19,7 @@ from clusterdesk.applications import evidence as ev
 from clusterdesk.applications.filetypes import sniff
 from clusterdesk.applications.models import EvidenceFile
 from clusterdesk.audit.models import AuditEvent
-from clusterdesk.core.errors import Conflict, DomainError
+from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 
 REQUIRED = ["E01", "E02", "E09", "E11", "E12"]
 
@@ -335,7 +335,7 @@ def test_upload_unknown_item_refused(accounts, draft):
 
 
 def test_upload_by_city_reviewer_refused(accounts, draft):
-    with pytest.raises(Conflict, match="只有申报单位的县级申报账号"):
+    with pytest.raises(NotAllowed, match="只有申报单位的县级申报账号"):
         upload(accounts, draft, "E01", "证明.pdf", pdf_bytes(), who="yanbian")
 
 

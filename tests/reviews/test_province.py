@@ -428,9 +428,10 @@ def test_spot_check_file_stored_and_downloadable_by_province_only(accounts, pass
     assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
     assert "attachment" in download["Content-Disposition"]
     assert login(accounts["leader"]).get(url).status_code == 200
-    for seat in ("yanbian", "dunhua", "expert"):
-        assert login(accounts[seat]).get(url).status_code == 403
+    for seat in ("yanbian", "dunhua", "expert", "tonghua"):  # province-only: to others it does not exist
+        assert login(accounts[seat]).get(url).status_code == 404
     assert login(accounts["yanbian"]).get(reverse("spot_checks", args=[app.pk])).status_code == 403
+    assert login(accounts["tonghua"]).get(reverse("spot_checks", args=[app.pk])).status_code == 404  # out of scope
 
 
 def test_application_page_shows_spot_checks_to_province_only(accounts, passed, login):

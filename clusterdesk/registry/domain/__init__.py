@@ -52,7 +52,7 @@ from .changes import (
     CHANGE_KINDS, CHANGE_KINDS_TEXT, MAX_CHANGE_FILES, change_evidence_response, decide_change, file_change,
 )
 from .common import (
-    CHANGE_FIELDS, CHANGE_LABELS, MAX_TEXT, NOT_FOUND, PROVINCE_VIEW_ROLES, VALIDITY_YEARS, is_late,
+    CHANGE_FIELDS, CHANGE_LABELS, MAX_TEXT, NOT_FOUND, VALIDITY_YEARS, is_late,
     is_province_admin, is_province_staff, province_of, state, today_local, validity, visible,
 )
 from .imports import (
@@ -75,7 +75,7 @@ from .expiry import (
 __all__ = [
     "CHANGE_FIELDS", "CHANGE_KINDS", "CHANGE_KINDS_TEXT", "CHANGE_LABELS", "EXPIRY_HOLDS", "IMPORT_COLUMNS",
     "LEVEL_RANK", "LEVEL_WORDS", "MAX_CHANGE_FILES", "MAX_IMPORT_BYTES", "MAX_TEXT", "NOT_FOUND",
-    "PROVINCE_VIEW_ROLES", "REQUIRED_IMPORT", "STATUS_WORDS", "VALIDITY_YEARS", "Conflict", "DomainError",
+    "REQUIRED_IMPORT", "STATUS_WORDS", "VALIDITY_YEARS", "Conflict", "DomainError",
     "ImportResult", "NotAllowed", "OverdueReport", "add_months", "add_to_pool", "change_evidence_response",
     "clean_report", "completion_rate", "decide_change", "due_month_day", "ending_soon", "entry_summary", "existing_entry", "expire_due",
     "extend_validity", "file_change", "held_ids", "import_clusters", "is_late", "is_province_admin",

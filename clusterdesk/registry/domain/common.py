@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import DomainError, NotAllowed
-from clusterdesk.orgs.models import Org, OrgKind, Role
+from clusterdesk.orgs import roles
+from clusterdesk.orgs.models import Org, Role
 from clusterdesk.rounds.models import SHANGHAI, end_of_day
 
 from ..models import ChangeKind, Cluster, ClusterEvent
@@ -19,7 +20,6 @@ from ..models import ChangeKind, Cluster, ClusterEvent
 VALIDITY_YEARS = 3
 MAX_TEXT = 5000
 NOT_FOUND = "集群不存在或不在您的权限范围内"
-PROVINCE_VIEW_ROLES = (Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN)
 
 # The entry's field each kind of change filing changes, and its name in messages.
 CHANGE_FIELDS = {
@@ -50,15 +50,9 @@ def province_of(org: Org) -> Org | None:
     return Org.objects.filter(code=code).first()
 
 
-def is_province_staff(user) -> bool:
-    """Province-level accounts (administrator; leader and system administrator read only)."""
-    return bool(user and user.is_authenticated and user.is_active and user.role in PROVINCE_VIEW_ROLES
-                and user.org_id and user.org.kind == OrgKind.PROVINCE)
-
-
-def is_province_admin(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active and user.role == Role.PROVINCE_ADMIN
-                and user.org_id and user.org.kind == OrgKind.PROVINCE)
+# The one set of role predicates (``orgs/roles.py``), re-exported for the registry's callers.
+is_province_staff = roles.is_province_staff
+is_province_admin = roles.is_province_admin
 
 
 def _require_province_admin(actor, cluster: Cluster | None, doing: str) -> None:
