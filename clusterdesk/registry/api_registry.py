@@ -187,10 +187,10 @@ def _changes(cluster_qs_filter) -> list[dict]:
 
 
 @router.get("/registry/clusters", response=list[ClusterOut])
-@paginate(PageNumberPagination, page_size=100)
+@paginate(PageNumberPagination, page_size=50)
 def list_clusters(request, level: str = "", status: str = "", city: str = "", q: str = ""):
     """名录中的集群（本单位权限范围内）。可按级别 level（national/provincial/pool）、状态 status
-    （pool/recognized/expired/revoked）、市州 city（推荐单位代码）和名称 q 筛选。分页：每页 100 条，
+    （pool/recognized/expired/revoked）、市州 city（推荐单位代码）和名称 q 筛选。分页：每页 50 条，
     返回 {"items": […], "count": 总数}，page=2… 取后续页。"""
     if level and level not in Level.values:
         raise DomainError(f"级别 level 不是允许的取值，可选：{'、'.join(Level.values)}", field="level")
