@@ -16,8 +16,9 @@ workers × 8 threads, the same settings), and the floor app (bench/floor_app.py)
 gunicorn settings on another port. The script logs in as each role through the login form and
 drives each page with C keep-alive connections (client processes × threads, http.client) for S
 seconds, then prints requests/s, p50, p95, errors and the ratio of requests/s to the floor's.
-Last, it prints each page's single-request time (median of 7, one connection, after a warm-up)
-for every N and the ratio largest N / smallest N.
+Before the load, with the servers of every N running side by side, it times each page's single
+request on every N, interleaved (median of 7 after two warm-up rounds, one connection per N), and
+prints the ratio largest N / smallest N.
 
 Targets (issue 14): HTML pages ≥ 0.12 of the floor's requests/s, API lists ≥ 0.25; the
 single-request time at the largest N within 1.25× the smallest. Exit status 0 when the servers
@@ -287,19 +288,31 @@ def drive(port: int, path: str, cookie: str, connections: int, seconds: float, p
             "p95": latencies[int(len(latencies) * 0.95)] * 1000, "errors": errors}
 
 
-def single_time(port: int, path: str, cookie: str, repeat: int = 7) -> float:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    times = []
-    for i in range(repeat + 2):
-        t0 = time.perf_counter()
-        conn.request("GET", path, headers={"Cookie": cookie})
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise BenchError(f"{path}: HTTP {response.status}")
-        if i >= 2:  # two warm-up requests (both workers)
-            times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+def one_request(conn: http.client.HTTPConnection, path: str, cookie: str) -> float:
+    t0 = time.perf_counter()
+    conn.request("GET", path, headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise BenchError(f"{path}: HTTP {response.status}")
+    return (time.perf_counter() - t0) * 1000
+
+
+def single_times(stages: list, repeat: int = 7) -> dict:
+    """Each page's single-request time (median of ``repeat``) on every data set, the data sets'
+    servers running side by side and the requests interleaved (N1 page, N2 page, N1 page, …), so a
+    change in the machine's load hits every N alike."""
+    conns = {id(st): http.client.HTTPConnection("127.0.0.1", st.app.port, timeout=120) for st in stages}
+    times = {(id(st), label): [] for st in stages for label, *_ in st.pages}
+    for rep in range(repeat + 2):  # two warm-up rounds (both workers)
+        for index in range(len(stages[0].pages)):
+            for st in stages:
+                label, user, path, _ = st.pages[index]
+                ms = one_request(conns[id(st)], path, st.cookies[user])
+                if rep >= 2:
+                    times[id(st), label].append(ms)
+    return {(id(st), label): statistics.median(v) for (st_id, label), v in times.items()
+            for st in stages if id(st) == st_id}
 
 
 def ids(env: dict) -> dict:
@@ -314,45 +327,47 @@ def ids(env: dict) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def run_one(n: int, args, workdir: Path, load: bool) -> dict:
-    pg = Postgres() if args.db == "postgres" else None
-    servers = []
-    try:
-        url = pg.start() if pg else None
-        print(f"\n== N = {n:,} applications ({args.db}) ==")
+class Stage:
+    """One data set of N applications with its servers running (and its PostgreSQL cluster)."""
+
+    def __init__(self, n: int, args, workdir: Path):
+        self.n, self.pg, self.servers = n, (Postgres() if args.db == "postgres" else None), []
+        url = self.pg.start() if self.pg else None
+        print(f"\n== N = {n:,} applications ({args.db}) ==", flush=True)
         env = prepare(n, args.audit_per_application, workdir, url)
         fill = ids(env)
-        pages = [(label, user, path.format(**fill), kind) for label, user, path, kind in PAGES]
-        app = Server("clusterdesk", "clusterdesk.wsgi:application", env, workdir / f"server-{n}.log")
-        servers.append(app)
-        floor = Server("floor", "bench.floor_app:application", env, workdir / f"floor-{n}.log")
-        servers.append(floor)
-        app.wait_ready("/login/")
-        floor.wait_ready("/")
-        cookies = {user: login(app.port, user) for user in {u for _, u, _, _ in pages}}
-        result = {"single": {}, "load": {}}
-        for label, user, path, _ in pages:
-            result["single"][label] = single_time(app.port, path, cookies[user])
-        if load:
-            floor_res = drive(floor.port, "/", "", args.connections, args.seconds, args.client_processes)
-            result["load"]["floor"] = floor_res
-            print(f"  {'page':<26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'ratio':>6} target")
-            print(f"  {'floor (bare Django)':<26} {floor_res['rps']:8.0f} {floor_res['p50']:8.1f} "
-                  f"{floor_res['p95']:8.1f} {floor_res['errors']:6d} {1:6.3f}")
-            for label, user, path, kind in pages:
-                res = drive(app.port, path, cookies[user], args.connections, args.seconds, args.client_processes)
-                ratio = res["rps"] / floor_res["rps"] if floor_res["rps"] else 0
-                res.update(ratio=ratio, kind=kind)
-                result["load"][label] = res
-                ok = "ok" if ratio >= TARGET[kind] else f"MISSED (≥ {TARGET[kind]})"
-                print(f"  {label:<26} {res['rps']:8.1f} {res['p50']:8.1f} {res['p95']:8.1f} {res['errors']:6d} "
-                      f"{ratio:6.3f} {ok}", flush=True)
-        return result
-    finally:
-        for s in servers:
+        self.pages = [(label, user, path.format(**fill), kind) for label, user, path, kind in PAGES]
+        self.app = Server("clusterdesk", "clusterdesk.wsgi:application", env, workdir / f"server-{n}.log")
+        self.servers.append(self.app)
+        self.floor = Server("floor", "bench.floor_app:application", env, workdir / f"floor-{n}.log")
+        self.servers.append(self.floor)
+        self.app.wait_ready("/login/")
+        self.floor.wait_ready("/")
+        self.cookies = {user: login(self.app.port, user) for user in {u for _, u, _, _ in self.pages}}
+
+    def load(self, args) -> dict:
+        print(f"\n== under load: N = {self.n:,}, {args.connections} connections, {args.seconds:g} s each ==")
+        results = {}
+        floor_res = drive(self.floor.port, "/", "", args.connections, args.seconds, args.client_processes)
+        results["floor"] = floor_res
+        print(f"  {'page':<26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'ratio':>6} target")
+        print(f"  {'floor (bare Django)':<26} {floor_res['rps']:8.0f} {floor_res['p50']:8.1f} "
+              f"{floor_res['p95']:8.1f} {floor_res['errors']:6d} {1:6.3f}")
+        for label, user, path, kind in self.pages:
+            res = drive(self.app.port, path, self.cookies[user], args.connections, args.seconds, args.client_processes)
+            ratio = res["rps"] / floor_res["rps"] if floor_res["rps"] else 0
+            res.update(ratio=ratio, kind=kind)
+            results[label] = res
+            ok = "ok" if ratio >= TARGET[kind] else f"MISSED (≥ {TARGET[kind]})"
+            print(f"  {label:<26} {res['rps']:8.1f} {res['p50']:8.1f} {res['p95']:8.1f} {res['errors']:6d} "
+                  f"{ratio:6.3f} {ok}", flush=True)
+        return results
+
+    def stop(self):
+        for s in self.servers:
             s.stop()
-        if pg:
-            pg.stop()
+        if self.pg:
+            self.pg.stop()
 
 
 def main() -> int:
@@ -371,21 +386,28 @@ def main() -> int:
     ns = sorted(int(x.replace("_", "")) for x in args.applications.split(","))
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    results = {}
+    stages, loads = [], {}
     try:
-        for i, n in enumerate(ns):
-            results[n] = run_one(n, args, workdir, load=args.load_at == "all" or i == len(ns) - 1)
+        for n in ns:
+            stages.append(Stage(n, args, workdir))
+        single = single_times(stages)
+        for i, st in enumerate(stages):
+            if args.load_at == "all" or i == len(stages) - 1:
+                loads[st.n] = st.load(args)
     except BenchError as exc:
         print(f"\nbench/load.py: {exc}", file=sys.stderr)
         return 1
-    print(f"\n== single-request time (median of 7, ms), {args.db} ==")
+    finally:
+        for st in stages:
+            st.stop()
+    print(f"\n== single-request time (median of 7, interleaved across N, ms), {args.db} ==")
     print(f"  {'page':<26} " + " ".join(f"{f'N={n:,}':>10}" for n in ns) + f" {'ratio':>6} target ≤ {GROWTH_TARGET}")
     for label, *_ in PAGES:
-        times = [results[n]["single"][label] for n in ns]
+        times = [single[id(st), label] for st in stages]
         ratio = times[-1] / times[0]
         print(f"  {label:<26} " + " ".join(f"{t:10.1f}" for t in times) +
               f" {ratio:6.2f} {'ok' if ratio <= GROWTH_TARGET else 'MISSED'}")
-    errors = sum(r.get("errors", 0) for res in results.values() for r in res["load"].values())
+    errors = sum(r.get("errors", 0) for res in loads.values() for r in res.values())
     return 1 if errors else 0
 
 
