@@ -197,6 +197,8 @@ class Server:
         raise BenchError(f"{self.name} server did not start on port {self.port}; log tail:\n" + "\n".join(tail))
 
     def stop(self):
+        if self.logfile.closed:
+            return
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -332,6 +334,14 @@ class Stage:
 
     def __init__(self, n: int, args, workdir: Path):
         self.n, self.pg, self.servers = n, (Postgres() if args.db == "postgres" else None), []
+        try:
+            self._start(args, workdir)
+        except BaseException:
+            self.stop()  # nothing left running when a server does not start
+            raise
+
+    def _start(self, args, workdir: Path):
+        n = self.n
         url = self.pg.start() if self.pg else None
         print(f"\n== N = {n:,} applications ({args.db}) ==", flush=True)
         env = prepare(n, args.audit_per_application, workdir, url)
