@@ -17,6 +17,7 @@ from clusterdesk.applications import domain
 from clusterdesk.applications.computed import compute_for_round
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import NotAllowed
+from clusterdesk.core.pagination import Rows
 from clusterdesk.orgs.models import Org
 from clusterdesk.rounds.models import Round
 
@@ -186,7 +187,7 @@ def _version_out(v) -> dict:
 @router.get("", response=list[ApplicationSummary])
 @paginate(PageNumberPagination, page_size=50)
 def list_applications(request, filters: Query[ListFilters]):
-    """当前账号可见的申报（分页），可按批次、状态、申报单位筛选。"""
+    """当前账号可见的申报（分页，每页 50 条，page=2…），可按批次、状态、申报单位筛选。"""
     qs = Application.objects.visible_to(request.user).select_related("org").order_by("-id")
     if filters.round:
         qs = qs.filter(round_id=filters.round)
@@ -196,7 +197,7 @@ def list_applications(request, filters: Query[ListFilters]):
         qs = qs.filter(national_status=filters.national_status)
     if filters.org:
         qs = qs.filter(org__code=filters.org)
-    return [_summary(a) for a in qs]
+    return Rows(qs, _summary)  # the page's rows only, LIMIT/OFFSET and COUNT in the database
 
 
 @router.post("", response={201: ApplicationOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})

@@ -33,3 +33,16 @@ def on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
         request=request,
         comment=f"来源地址 {ip_address}",
     )
+
+
+@receiver(user_logged_in)
+def stamp_session_refresh(sender, request, user, **kwargs):
+    """A login saves the session anyway: record it as the last refresh, so the next page view
+    does not write it again (``middleware.SessionRefreshMiddleware``)."""
+    import time
+
+    from .middleware import SessionRefreshMiddleware
+
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SessionRefreshMiddleware.KEY] = int(time.time())

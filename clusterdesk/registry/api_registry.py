@@ -9,9 +9,11 @@ from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status, UploadedFile
+from ninja.pagination import PageNumberPagination, paginate
 
 from clusterdesk.api.schemas import ErrorOut
 from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.pagination import Rows
 from clusterdesk.orgs.models import Org
 
 from . import domain, workflow
@@ -179,9 +181,11 @@ def _changes(cluster_qs_filter) -> list[dict]:
 
 
 @router.get("/registry/clusters", response=list[ClusterOut])
+@paginate(PageNumberPagination, page_size=50)
 def list_clusters(request, level: str = "", status: str = "", city: str = "", q: str = ""):
     """名录中的集群（本单位权限范围内）。可按级别 level（national/provincial/pool）、状态 status
-    （pool/recognized/expired/revoked）、市州 city（推荐单位代码）和名称 q 筛选。"""
+    （pool/recognized/expired/revoked）、市州 city（推荐单位代码）和名称 q 筛选。分页：每页 50 条，
+    返回 {"items": […], "count": 总数}，page=2… 取后续页。"""
     if level and level not in Level.values:
         raise DomainError(f"级别 level 不是允许的取值，可选：{'、'.join(Level.values)}", field="level")
     if status and status not in ClusterStatus.values:
@@ -195,7 +199,7 @@ def list_clusters(request, level: str = "", status: str = "", city: str = "", q:
         clusters = clusters.filter(org__recommender__code=city)
     if q:
         clusters = clusters.filter(name__contains=q)
-    return [cluster_out(c) for c in clusters.order_by("org__path", "name", "pk")]
+    return Rows(clusters.order_by("org__path", "name", "pk"), cluster_out)  # LIMIT/OFFSET in the database
 
 
 @router.get("/registry/clusters/{cluster_id}", response={200: ClusterDetailOut, 404: ErrorOut})

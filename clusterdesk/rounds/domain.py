@@ -268,6 +268,25 @@ def resolve_many(round_: Round, stage_code: str, orgs) -> dict[int, tuple[dateti
     return found
 
 
+def closes_at_many(stage_code: str, pairs) -> dict[tuple[int, int], datetime | None]:
+    """``closes_at`` for many (round, unit) pairs at once, in three queries whatever the number of
+    rounds and units: {(round id, org id): closes at}. Same rule as ``closes_at``."""
+    pairs = list(pairs)
+    round_ids = {r.pk for r, _ in pairs}
+    stages = {s.round_id: s.closes_at for s in Stage.objects.filter(round_id__in=round_ids, code=stage_code)}
+    own = {(d.round_id, d.org_id): d.closes_at for d in UnitDeadline.objects.filter(
+        round_id__in=round_ids, stage_code=stage_code,
+        org_id__in={o.recommender_id for _, o in pairs if o.recommender_id})}
+    extensions = {(e.round_id, e.org_id): e.closes_at for e in Extension.objects.filter(
+        round_id__in=round_ids, stage_code=stage_code, org_id__in={o.pk for _, o in pairs})}
+    found = {}
+    for round_, org in pairs:
+        base = own.get((round_.pk, org.recommender_id), stages.get(round_.pk))
+        ext = extensions.get((round_.pk, org.pk))
+        found[round_.pk, org.pk] = max(ext, base) if ext is not None and base is not None else (ext or base)
+    return found
+
+
 def county_units(city: Org):
     """The county-level units a recommending unit reviews (its counties, districts and zones)."""
     kinds = [k for k, level in KIND_LEVEL.items() if level == OrgLevel.COUNTY]

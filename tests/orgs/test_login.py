@@ -73,7 +73,7 @@ def test_lockout_ends_after_fifteen_minutes(accounts, client):
 
 
 def test_session_expires_after_idle_time(accounts, client):
-    assert settings.SESSION_COOKIE_AGE == 2 * 60 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 2 * 60 * 60 and not settings.SESSION_SAVE_EVERY_REQUEST
     with time_machine.travel(timezone.now(), tick=False) as traveller:
         attempt(client, "dunhua", PASSWORD)
         traveller.shift(timedelta(hours=1, minutes=59))
@@ -97,3 +97,48 @@ def test_anonymous_home_redirects_to_login(db, client):
     response = client.get("/")
 
     assert response.status_code == 302 and response.url.startswith("/login/")
+
+
+def _writes(queries):
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+
+
+def test_plain_page_view_writes_nothing_to_the_database(accounts, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        attempt(client, "dunhua", PASSWORD)
+        traveller.shift(timedelta(seconds=30))
+        for path in ("/", "/applications/", "/messages/"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(path)
+            assert response.status_code == 200, path
+            assert _writes(queries.captured_queries) == [], path
+
+
+def test_session_refresh_is_one_write_at_most_once_a_minute(accounts, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        attempt(client, "dunhua", PASSWORD)
+        traveller.shift(timedelta(seconds=61))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+        writes = _writes(queries.captured_queries)
+        assert len(writes) == 1 and "django_session" in writes[0]  # the refresh renews the expiry
+        traveller.shift(timedelta(seconds=30))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+        assert _writes(queries.captured_queries) == []
+
+
+def test_idle_expiry_counts_from_the_last_refresh_not_from_login(accounts, client):
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        attempt(client, "dunhua", PASSWORD)
+        for _ in range(5):  # activity every 50 minutes for over 4 hours keeps the session
+            traveller.shift(timedelta(minutes=50))
+            assert client.get("/").status_code == 200
+        traveller.shift(timedelta(hours=2, seconds=1))  # then idle for longer than 2 hours
+        assert client.get("/").url.startswith("/login/")

@@ -107,9 +107,9 @@ def test_list_is_scoped_and_filtered(accounts, seeded, login):
 
 
 def test_api_list_scoped_and_filtered(accounts, seeded, api_token, client):
-    rows = client.get("/api/v1/registry/clusters?status=recognized", **api_token(accounts["yanbian"])).json()
+    rows = client.get("/api/v1/registry/clusters?status=recognized", **api_token(accounts["yanbian"])).json()["items"]
     assert sorted(r["org_code"] for r in rows) == ["222401", "222403"]
-    rows = client.get("/api/v1/registry/clusters?level=provincial&city=220400", **api_token(accounts["province"])).json()
+    rows = client.get("/api/v1/registry/clusters?level=provincial&city=220400", **api_token(accounts["province"])).json()["items"]
     assert [r["name"] for r in rows] == ["辽源市龙山区医药产业集群", "辽源市龙山区高精铝轨道客车产业集群"] or len(rows) == 2
     bad = client.get("/api/v1/registry/clusters?level=city", **api_token(accounts["province"]))
     assert bad.status_code == 400 and bad.json()["field"] == "level"

@@ -64,8 +64,10 @@ def existing_entry(org, leading_industry_code: str = "", niche: str = "", *, nam
         match |= Q(leading_industry_code=code)
     niche = (niche or "").strip()
     if niche:
-        match |= Q(application__in=Section.objects.filter(key=SectionKey.BASIC, data__niche=niche)
-                   .values("application_id"))
+        # Only the basic sections of this unit's entries' applications: reading the niche out of
+        # every application's JSON grew with the data (a full scan on each application page).
+        match |= Q(application__in=Section.objects.filter(
+            key=SectionKey.BASIC, application__registry_entries__org=org, data__niche=niche).values("application_id"))
     if name:
         match |= Q(name=name)
     if not match:

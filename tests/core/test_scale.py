@@ -1,0 +1,104 @@
+"""Scale: seed_scale makes a realistic data set and refuses real data; list pages and API lists cost
+the same number of queries at 14 and at 70 applications (pagination in the database, no per-row
+queries)."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from clusterdesk.applications.models import Application, ApplicationVersion, EvidenceFile, NationalStatus, Status
+from clusterdesk.audit.models import AuditEvent
+from clusterdesk.core.files import private_path
+from clusterdesk.core.scale import seed
+from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel
+from clusterdesk.registry.models import AnnualReport, Cluster
+from clusterdesk.rounds.models import Round
+
+
+def test_seed_scale_makes_every_county_round_status_version_evidence_and_registry_entry(jilin, capsys):
+    call_command("seed_scale", applications=120, audit_per_application=3)
+
+    seeded = Application.objects.filter(number__startswith="SCALE-")
+    assert seeded.count() == 120
+    counties = Org.objects.filter(kind__in=[k for k, v in KIND_LEVEL.items() if v == OrgLevel.COUNTY]).exclude(recommender=None)
+    assert set(counties.values_list("pk", flat=True)) <= set(seeded.values_list("org_id", flat=True))
+    assert Round.objects.filter(name__endswith="（规模测试）").count() >= 3
+    assert set(seeded.values_list("status", flat=True)) == set(Status.values)
+    assert set(seeded.values_list("national_status", flat=True)) == set(NationalStatus.values)
+    assert ApplicationVersion.objects.count() == seeded.exclude(status=Status.DRAFT).count()
+    assert AuditEvent.objects.filter(object_type="applications.application").count() == 120 * 3
+    evidence = EvidenceFile.objects.first()
+    assert private_path(evidence.stored_name).read_bytes().startswith(b"%PDF")
+    assert Cluster.objects.filter(application__in=seeded).count() == seeded.filter(status=Status.RECOGNIZED).count() > 0
+    assert AnnualReport.objects.exists()
+    assert "120 applications" in capsys.readouterr().out
+
+
+def test_seed_scale_adds_to_an_earlier_seed(jilin):
+    call_command("seed_scale", applications=5, audit_per_application=0)
+    call_command("seed_scale", applications=7, audit_per_application=0)
+    assert Application.objects.filter(number__startswith="SCALE-").count() == 12
+
+
+def test_seed_scale_refuses_a_database_with_real_applications(draft):
+    with pytest.raises(CommandError) as refused:
+        call_command("seed_scale", applications=5, audit_per_application=1)
+    assert "1 份真实申报" in str(refused.value) and "real application" in str(refused.value)
+    assert not Application.objects.filter(number__startswith="SCALE-").exists()
+
+
+PAGES = {
+    "province": ["/", "/applications/", "/applications/?status=submitted", "/applications/?national=candidate",
+                 "/reviews/rounds/{round}/overview/", "/registry/", "/registry/dashboard/", "/audit/",
+                 "/api/v1/applications", "/api/v1/applications?status=recognized", "/api/v1/registry/clusters",
+                 "/api/v1/registry/clusters?status=recognized"],
+    "yanbian": ["/", "/reviews/", "/applications/", "/api/v1/applications", "/registry/"],
+    "dunhua": ["/", "/applications/", "/api/v1/applications", "/registry/"],
+    "expert": ["/", "/experts/"],
+}
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_list_pages_and_api_lists_cost_the_same_queries_at_14_and_70_applications(
+        role, accounts, login, django_assert_max_num_queries):
+    # 14 seeded applications hold every status of both tracks (so every panel and list has rows);
+    # 70 hold 5 of each: a per-row query or a list built in Python shows as more queries.
+    # A city or a county sees only its own: seed there, so that what it sees grows too.
+    under = None if role in ("province", "expert") else accounts[role].org
+    seed(applications=14, audit_per_application=2, under=under)
+    round_ = Round.objects.filter(name__endswith="（规模测试）").order_by("-year").first()
+    urls = [u.format(round=round_.pk) for u in PAGES[role]]
+    client = login(accounts[role])
+    for url in urls:
+        client.get(url)  # the session's first refresh and any first-visit work
+    at_14 = {url: _queries(client, url) for url in urls}
+
+    seed(applications=56, audit_per_application=2, under=under)
+    assert Application.objects.count() == 70
+    for url in urls:
+        with django_assert_max_num_queries(at_14[url], info=url):
+            assert client.get(url).status_code == 200, url
+
+
+def test_api_lists_paginate_in_the_database(accounts, login):
+    seed(applications=70, audit_per_application=0)
+    client = login(accounts["province"])
+    with CaptureQueriesContext(connection) as captured:
+        first = client.get("/api/v1/applications").json()
+    assert first["count"] == 70 and len(first["items"]) == 50
+    listing = [q["sql"] for q in captured.captured_queries if 'FROM "applications_application"' in q["sql"]
+               and "COUNT(" not in q["sql"]]
+    assert len(listing) == 1 and "LIMIT 50" in listing[0]  # only the page's rows are read
+    second = client.get("/api/v1/applications?page=2").json()
+    assert len(second["items"]) == 20
+    assert {a["id"] for a in first["items"]}.isdisjoint(a["id"] for a in second["items"])
+    clusters = client.get("/api/v1/registry/clusters").json()
+    assert clusters["count"] == Cluster.objects.count() == len(clusters["items"]) > 0
