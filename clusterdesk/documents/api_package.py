@@ -36,7 +36,7 @@ def _job(request, job_id: int) -> PackageJob:
     job = get_object_or_404(PackageJob.objects.select_related("round", "org"), pk=job_id)
     if not package.can_access_job(request.user, job):
         raise Http404
-    return job
+    return package.refreshed(job)  # a running job whose worker is gone shows as failed
 
 
 @router.post("/rounds/{round_id}/package",

@@ -38,7 +38,7 @@ def _job(request, job_id) -> PackageJob:
     job = get_object_or_404(PackageJob.objects.select_related("round", "org"), pk=job_id)
     if not package.can_access_job(request.user, job):
         raise Http404("材料包不存在或不在您的权限范围内")
-    return job
+    return package.refreshed(job)  # a running job whose worker is gone shows as failed
 
 
 def _cities_with_formal_lists(round_):
@@ -75,6 +75,7 @@ def package_page(request, round_id):
     except DomainError as exc:
         plan_error = exc.message
     planned = package.planned_size(entries)
+    package.expire_interrupted(PackageJob.objects.filter(round=round_, org=org))
     jobs = list(PackageJob.objects.filter(round=round_, org=org).select_related("requested_by")[:RECENT_JOBS])
     applications = sum(1 for e in entries if e.arcname.endswith("/" + package.ATTACHMENT_PDF))
     return render(request, "documents/package.html", {
