@@ -207,7 +207,7 @@ def retry(actor, email: OutboundEmail) -> OutboundEmail:
     if not outbox_for(actor).filter(pk=email.pk).exists():
         raise NotAllowed("这封邮件不在您的管理范围内")
     with transaction.atomic():
-        email = OutboundEmail.objects.select_for_update().select_related("recipient").get(pk=email.pk)
+        email = OutboundEmail.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=email.pk)
         now = timezone.now()
         if email.status == EmailStatus.SENT:
             raise Conflict(f"这封邮件已于 {timezone.localtime(email.sent_at):%Y-%m-%d %H:%M} 发送，无需重新发送"
