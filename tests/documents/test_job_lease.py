@@ -4,6 +4,7 @@ lets the status page, the API, a new request and a starting worker see that its 
 import socket
 import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -16,6 +17,7 @@ from clusterdesk.documents.service import fail_interrupted_jobs
 from .test_package import formal  # noqa: F401 - the fixture
 
 INTERRUPTED = "后台任务中断，请重新生成"
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def dead_pid() -> int:
@@ -114,3 +116,88 @@ def test_is_interrupted_threshold(accounts, round_open, settings, beat_ago, inte
     settings.PACKAGE_HEARTBEAT_STALE_SECONDS = 120
     job = running_job(round_open, accounts["yanbian"], beat_ago=beat_ago, host="other-host")
     assert package.is_interrupted(job) is interrupted
+
+
+def subprocess_database(tmp_path):
+    """Environment for another process on this test's database, and a reader of a job's status.
+
+    SQLite's test database lives in this process's memory: the other process gets a file copy.
+    PostgreSQL's is a real database: the other process uses it directly.
+    """
+    import os
+    import sqlite3
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clusterdesk.settings",
+           "CLUSTERDESK_MEDIA_DIR": str(tmp_path / "media"), "PYTHONPATH": str(ROOT)}
+    if connection.vendor == "sqlite":
+        path = tmp_path / "worker.sqlite3"
+        copy = sqlite3.connect(path)
+        connection.ensure_connection()
+        connection.connection.backup(copy)
+        copy.close()
+        env["DATABASE_URL"] = f"sqlite:///{path}"
+
+        def status(job_id):
+            db = sqlite3.connect(path)
+            try:
+                return db.execute("SELECT status, error, worker_pid FROM documents_packagejob WHERE id = ?",
+                                  (job_id,)).fetchone()
+            finally:
+                db.close()
+    else:
+        s = connection.settings_dict
+        env["DATABASE_URL"] = (f"postgres://{quote(s['USER'] or '', safe='')}:{quote(s['PASSWORD'] or '', safe='')}"
+                               f"@{quote(s['HOST'] or '', safe='')}:{s['PORT'] or 5432}/{s['NAME']}")
+
+        def status(job_id):
+            job = PackageJob.objects.get(pk=job_id)
+            return job.status, job.error, job.worker_pid
+    return env, status
+
+
+VICTIM = """
+import sys, time
+import django
+django.setup()
+from clusterdesk.documents import package, tasks
+
+def hang(*args, **kwargs):
+    print("planning", flush=True)
+    time.sleep(600)
+
+package.plan = hang
+tasks.build_package.call(int(sys.argv[1]))
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_package_is_recovered_when_a_worker_starts(accounts, round_open, tmp_path):
+    """A real process runs the package task and is killed with SIGKILL in the middle; the next
+    ``manage.py worker`` to start fails the job, and a new package may be started."""
+    import sys
+
+    job = PackageJob.objects.create(round=round_open, org=accounts["yanbian"].org, requested_by=accounts["yanbian"])
+    env, status = subprocess_database(tmp_path)
+    script = tmp_path / "victim.py"
+    script.write_text(VICTIM)
+    victim = subprocess.Popen([sys.executable, str(script), str(job.pk)], env=env, cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert victim.stdout.readline().strip() == "planning", victim.stderr.read()
+        assert status(job.pk)[0] == "running" and status(job.pk)[2] == victim.pid
+    finally:
+        victim.kill()  # kill -9 mid-task
+        victim.wait()
+        victim.stdout.close()
+        victim.stderr.close()
+    assert status(job.pk)[0] == "running"  # nothing else would ever change it
+
+    started = subprocess.run([sys.executable, "manage.py", "worker", "--batch", "--no-startup-delay",
+                              "--queue-name", "default"], env=env, cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert started.returncode == 0, started.stderr
+    assert "启动恢复：1 个中断的材料包任务已标为失败" in started.stdout
+    assert status(job.pk)[:2] == ("failed", INTERRUPTED)
