@@ -221,7 +221,8 @@ PACKAGE_STREAM_MAX_MB = env_int("PACKAGE_STREAM_MAX_MB", 200)
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        # "mail" has its own queue so a slow mail server never delays packages (scripts/run.sh).
+        "QUEUES": ["default", "mail"],
     }
 }
 
@@ -231,6 +232,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before an unanswering mail server counts as a failed try (retried later with backoff).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "clusterdesk@localhost")
 # The address users reach the system at, e.g. https://cluster.gxt.jl.gov.cn — e-mails link to it.
 SITE_URL = os.environ.get("SITE_URL", "")

@@ -29,7 +29,7 @@ mkdir -p "$VAR"
 
 # Background worker for django-tasks. A background job of a non-interactive
 # shell ignores SIGINT, so Ctrl-C alone would not stop it: the trap does.
-worker_pid=""
+worker_pids=""
 reminders_pid=""
 web_pid=""
 stop_worker() {
@@ -51,23 +51,31 @@ stop_worker() {
     wait "$reminders_pid" 2>/dev/null || true
   fi
   reminders_pid=""
-  if [[ -n "$worker_pid" ]] && kill -0 "$worker_pid" 2>/dev/null; then
-    kill -TERM "$worker_pid" 2>/dev/null || true
+  local pid
+  for pid in $worker_pids; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in $worker_pids; do
     for _ in $(seq 50); do               # up to 5 s to finish the current task
-      kill -0 "$worker_pid" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -KILL "$worker_pid" 2>/dev/null || true
-    wait "$worker_pid" 2>/dev/null || true
-  fi
-  worker_pid=""
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  worker_pids=""
 }
 trap stop_worker EXIT
 trap 'stop_worker; exit 130' INT
 trap 'stop_worker; exit 143' TERM
 
-"$PY" manage.py db_worker >>"$VAR/worker.log" 2>&1 &
-worker_pid=$!
+# Two workers (manage.py worker: db_worker plus recovery of dead workers' jobs and lost e-mail):
+# one for packages and other work, one for e-mail, so a mail server that never answers cannot
+# hold up a package.
+"$PY" manage.py worker --queue-name default >>"$VAR/worker.log" 2>&1 &
+worker_pids="$!"
+"$PY" manage.py worker --queue-name mail >>"$VAR/worker.log" 2>&1 &
+worker_pids="$worker_pids $!"
 
 # Deadline reminders (3 days before and on the day): every hour, in the background. The
 # subshell ends its own `sleep` when it is stopped, so nothing is left behind.

@@ -27,7 +27,8 @@ def fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def immediate_tasks(settings):
     """Background tasks (notification e-mail) run at once in tests, not through the database queue."""
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default", "mail"]}}
 
 
 @pytest.fixture

@@ -105,6 +105,8 @@ def evidence_upload(request, pk):
                 body = {"detail": exc.message}
                 if exc.field:
                     body["field"] = exc.field
+                if done:  # what was stored before this file failed (the rest was not tried)
+                    body["files"] = [file_json(f) for f in done]
                 return JsonResponse(body, status=exc.status)
             if isinstance(exc, Conflict):  # late or not editable: the same for every other file
                 break

@@ -5,7 +5,9 @@ a user called them), are written by streaming the upload's chunks while their SH
 CRC-32 are computed, and are only ever served by permission-checked views.
 """
 
+import errno
 import hashlib
+import os
 import uuid
 from pathlib import Path
 from typing import NamedTuple
@@ -15,6 +17,9 @@ from django.conf import settings
 from zlib_ng.zlib_ng import crc32
 
 from .errors import DomainError
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 def private_root() -> Path:
@@ -37,7 +42,9 @@ class Stored(NamedTuple):
 def store_upload(upload, folder: str, kind: str, name: str) -> Stored:
     """Stream ``upload`` into ``folder`` under a random name.
 
-    Refuses (and leaves nothing behind) when the stream is larger than ``MAX_UPLOAD_MB``.
+    Refuses (and leaves nothing behind) when the stream is larger than ``MAX_UPLOAD_MB``, and
+    with status 507 when the disk is full. The file is fsynced before this returns, so a record
+    the caller writes next never names bytes a crash could lose.
     """
     relative = f"{folder}/{uuid.uuid4().hex}.{kind}"
     path = private_path(relative)
@@ -58,7 +65,15 @@ def store_upload(upload, folder: str, kind: str, name: str) -> Stored:
                 digest.update(chunk)
                 crc = crc32(chunk, crc)
                 out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())  # on disk before the database records it
         path.chmod(0o600)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        if exc.errno in NO_SPACE:
+            raise DomainError(f"服务器存储空间已满，文件“{name}”没有保存；请联系系统管理员清理空间后重新上传",
+                              field="file", status=507) from exc
+        raise
     except BaseException:
         path.unlink(missing_ok=True)
         raise

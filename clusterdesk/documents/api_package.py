@@ -33,7 +33,8 @@ class PackageJobOut(Schema):
 
 
 def _job(request, job_id: int) -> PackageJob:
-    return get_object_or_404(PackageJob.objects.visible_to(request.user).select_related("round", "org"), pk=job_id)
+    job = get_object_or_404(PackageJob.objects.visible_to(request.user).select_related("round", "org"), pk=job_id)
+    return package.refreshed(job)  # a running job whose worker is gone shows as failed
 
 
 @router.post("/rounds/{round_id}/package",

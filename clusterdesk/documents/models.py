@@ -63,6 +63,12 @@ class PackageJob(models.Model):
     created_at = models.DateTimeField("请求时间", auto_now_add=True)
     # Touched by every progress update: a running job that stops moving is stale (see package_jobs).
     updated_at = models.DateTimeField(auto_now=True)
+    # The lease of a running job: the worker process running it (host and pid) and its last sign
+    # of life, written with the progress (at least every ``tasks.HEARTBEAT_EVERY`` seconds). A
+    # running job whose heartbeat is stale or whose process is gone is failed (``package.expire_interrupted``).
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     objects = PackageJobQuerySet.as_manager()

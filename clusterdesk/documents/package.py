@@ -43,6 +43,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import time
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -669,9 +670,6 @@ def stream_limit_bytes() -> int:
     return int(getattr(settings, "PACKAGE_STREAM_MAX_MB", 200)) * 1024 * 1024
 
 
-STALE_AFTER = timedelta(minutes=10)
-
-
 def package_org(user, round_, org_code: str | None = None):
     """The unit whose package ``user`` may build in ``round_``, or None.
 
@@ -706,18 +704,67 @@ def download_name(round_, org) -> str:
     return f"{org.name}-{round_.year}年度{level}推荐材料包.zip"
 
 
-def _expire_stale(round_, org) -> None:
-    """A running job that has not moved for 10 minutes lost its worker: mark it failed."""
-    from .models import JobStatus, PackageJob
+INTERRUPTED = "后台任务中断，请重新生成"
 
-    cutoff = timezone.now() - STALE_AFTER
-    for job in PackageJob.objects.filter(round=round_, org=org, status=JobStatus.RUNNING, updated_at__lt=cutoff):
-        PackageJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED, finished_at=timezone.now(),
-            error="材料包生成中断（超过 10 分钟没有进展，后台任务可能已停止），请重新生成",
-        )
+
+def heartbeat_stale_after() -> timedelta:
+    """How long a running job may go without a heartbeat before it counts as interrupted."""
+    return timedelta(seconds=int(getattr(settings, "PACKAGE_HEARTBEAT_STALE_SECONDS", 120)))
+
+
+def _process_gone(job) -> bool:
+    """True when the job's worker ran on this machine and its process no longer exists."""
+    if not job.worker_pid or job.worker_host != socket.gethostname()[:255]:
+        return False
+    try:
+        os.kill(job.worker_pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def is_interrupted(job, now=None) -> bool:
+    """A running job whose worker is gone: no heartbeat for ``heartbeat_stale_after()``, or its
+    process (on this machine) has ended."""
+    if job.status != "running":
+        return False
+    now = now or timezone.now()
+    beat = job.heartbeat_at or job.updated_at
+    return beat is None or now - beat > heartbeat_stale_after() or _process_gone(job)
+
+
+def fail_job(job, message: str = INTERRUPTED) -> bool:
+    """Mark an active job failed with ``message`` (its partial folder removed); False if it moved on meanwhile."""
+    from .models import ACTIVE_STATUSES, PackageJob
+
+    changed = PackageJob.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(
+        status="failed", finished_at=timezone.now(), updated_at=timezone.now(), error=message)
+    if changed:
         for leftover in private_path(job_relative_dir(job)).glob(".*.part"):
             shutil.rmtree(leftover, ignore_errors=True)
+    return bool(changed)
+
+
+def expire_interrupted(jobs) -> int:
+    """Fail every running job of ``jobs`` (a queryset) whose worker is gone; returns how many."""
+    now = timezone.now()
+    failed = 0
+    for job in jobs.filter(status="running").select_related("org"):
+        if is_interrupted(job, now) and fail_job(job):
+            logger.warning("package job %s: worker gone (heartbeat %s, pid %s on %s), marked failed",
+                           job.pk, job.heartbeat_at, job.worker_pid, job.worker_host)
+            failed += 1
+    return failed
+
+
+def refreshed(job):
+    """``job`` as the status page and API show it: a running job whose worker is gone is failed."""
+    if job.status == "running" and is_interrupted(job):
+        fail_job(job)
+        job.refresh_from_db()
+    return job
 
 
 def job_relative_dir(job) -> str:
@@ -782,7 +829,7 @@ def start_job(*, actor, round_, org):
     from .tasks import build_package
 
     package_applications(round_, org)  # refuse early when there is nothing to package
-    _expire_stale(round_, org)
+    expire_interrupted(PackageJob.objects.filter(round=round_, org=org))  # a dead worker's job blocks nothing
     existing = PackageJob.objects.filter(round=round_, org=org, status__in=ACTIVE_STATUSES).first()
     if existing is not None:
         return existing, False

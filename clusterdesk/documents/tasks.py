@@ -1,7 +1,9 @@
 """The background task that prepares an electronic package (django-tasks; ``manage.py db_worker``)."""
 
 import logging
+import os
 import shutil
+import socket
 import time
 import uuid
 
@@ -17,6 +19,7 @@ from .models import JobStatus, PackageJob
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes (and at every whole percent at most once)
+HEARTBEAT_EVERY = 5.0  # seconds: a job writes its heartbeat at least this often while bytes go by
 
 
 def _progress_writer(job_id: int):
@@ -26,11 +29,12 @@ def _progress_writer(job_id: int):
     def progress(done: int, total: int) -> None:
         percent = min(99, done * 100 // total) if total else 0
         now = time.monotonic()
-        if percent == last["percent"] or now - last["at"] < PROGRESS_EVERY:
+        if now - last["at"] < PROGRESS_EVERY or (percent == last["percent"] and now - last["at"] < HEARTBEAT_EVERY):
             return
         last.update(at=now, percent=percent)
+        at = timezone.now()
         PackageJob.objects.filter(pk=job_id).update(progress=percent, done_bytes=done, total_bytes=total,
-                                                    updated_at=timezone.now())
+                                                    updated_at=at, heartbeat_at=at)
 
     return progress
 
@@ -62,8 +66,10 @@ def build_package(job_id: int) -> str:
     """
     from . import package
 
+    now = timezone.now()
     claimed = PackageJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, updated_at=timezone.now())
+        status=JobStatus.RUNNING, updated_at=now, heartbeat_at=now, worker_host=socket.gethostname()[:255],
+        worker_pid=os.getpid())
     if not claimed:
         return "skipped"
     job = PackageJob.objects.select_related("round", "org").get(pk=job_id)
@@ -72,7 +78,8 @@ def build_package(job_id: int) -> str:
         entries = package.plan(job.round, job.org)
         package.check(entries)
         total = sum(e.weight for e in entries)
-        PackageJob.objects.filter(pk=job.pk).update(total_bytes=total, file_count=len(entries))
+        PackageJob.objects.filter(pk=job.pk).update(total_bytes=total, file_count=len(entries),
+                                                    heartbeat_at=timezone.now())
         result = package.prepare(entries, relative, _progress_writer(job.pk),
                                  title=package.download_name(job.round, job.org).removesuffix(".zip"))
     except DomainError as exc:

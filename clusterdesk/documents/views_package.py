@@ -36,7 +36,8 @@ def _page_url(round_, org, user) -> str:
 
 
 def _job(request, job_id) -> PackageJob:
-    return get_object_or_404(PackageJob.objects.visible_to(request.user).select_related("round", "org"), pk=job_id)
+    job = get_object_or_404(PackageJob.objects.visible_to(request.user).select_related("round", "org"), pk=job_id)
+    return package.refreshed(job)  # a running job whose worker is gone shows as failed
 
 
 def _cities_with_formal_lists(round_):
@@ -70,6 +71,7 @@ def package_page(request, round_id):
     except DomainError as exc:
         plan_error = exc.message
     planned = package.planned_size(entries)
+    package.expire_interrupted(PackageJob.objects.filter(round=round_, org=org))
     jobs = list(PackageJob.objects.filter(round=round_, org=org).select_related("requested_by")[:RECENT_JOBS])
     applications = sum(1 for e in entries if e.arcname.endswith("/" + package.ATTACHMENT_PDF))
     return render(request, "documents/package.html", {

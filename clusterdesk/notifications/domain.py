@@ -4,7 +4,8 @@
 account, and one ``OutboundEmail`` per account (status ``skipped`` when the account has no
 e-mail address, so the outbox shows who could not be reached). The e-mails are handed to the
 background task (``tasks.send_email``) only when the surrounding transaction commits, so a
-rolled-back action sends nothing.
+rolled-back action sends nothing. The row itself is written in the transaction of the event,
+so a crash before the hand-over loses nothing: ``tasks.sweep_outbox`` finds the row and sends it.
 
 ``notify_units`` and ``notify_province`` resolve the audiences the review chain names
 (``reviews/workflow.py``: "county", "city", "province") to accounts.
@@ -195,14 +196,31 @@ def outbox_for(user):
 
 
 def retry(actor, email: OutboundEmail) -> OutboundEmail:
-    """A province administrator sends a failed e-mail again (queued for the worker)."""
+    """A province administrator sends an e-mail that has not been sent again, at once.
+
+    Any row not ``sent``: a failed one, one still queued (its task may be lost), one skipped
+    for want of an address (the recipient's current address is used). Refused: a sent row,
+    a row a worker is sending right now, a recipient who still has no address.
+    """
+    from .tasks import lease
+
     if not outbox_for(actor).filter(pk=email.pk).exists():
         raise NotAllowed("这封邮件不在您的管理范围内")
     with transaction.atomic():
-        changed = OutboundEmail.objects.filter(pk=email.pk, status=EmailStatus.FAILED).update(status=EmailStatus.QUEUED)
-        if not changed:
-            email.refresh_from_db()
-            raise Conflict(f"这封邮件当前状态为“{email.get_status_display()}”，只有发送失败的邮件可以重新发送")
+        email = OutboundEmail.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=email.pk)
+        now = timezone.now()
+        if email.status == EmailStatus.SENT:
+            raise Conflict(f"这封邮件已于 {timezone.localtime(email.sent_at):%Y-%m-%d %H:%M} 发送，无需重新发送"
+                           if email.sent_at else "这封邮件已发送，无需重新发送")
+        if email.status == EmailStatus.QUEUED and email.last_attempt_at and now - email.last_attempt_at < lease():
+            raise Conflict("这封邮件正在发送中，请稍后刷新页面查看结果")
+        address = email.to
+        if not address and email.recipient is not None:
+            address = (email.recipient.email or "").strip()
+        if not address:
+            raise Conflict("收件账号仍未登记电子邮箱：请先在账号管理中为其填写电子邮箱，再重新发送")
+        OutboundEmail.objects.filter(pk=email.pk).update(status=EmailStatus.QUEUED, to=address, error="",
+                                                         last_attempt_at=None, next_attempt_at=None)
         transaction.on_commit(lambda: enqueue([email.pk]))
     email.refresh_from_db()
     return email

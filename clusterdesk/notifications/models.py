@@ -67,6 +67,11 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveSmallIntegerField("发送次数", default=0)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    # The lease of a try: set when a worker takes the row (it stays "queued" while it is sent); a
+    # row whose try started longer ago than ``tasks.lease()`` lost its worker and is taken again.
+    last_attempt_at = models.DateTimeField("最近一次发送", null=True, blank=True)
+    # When a failed e-mail is tried again automatically (backoff); null: no further automatic try.
+    next_attempt_at = models.DateTimeField("下次自动重试", null=True, blank=True)
 
     class Meta:
         verbose_name = "外发邮件"

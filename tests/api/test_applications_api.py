@@ -147,3 +147,33 @@ def test_openapi_lists_application_operations(db, client):
                  "/api/v1/applications/{application_id}/submit", "/api/v1/applications/{application_id}/withdraw",
                  "/api/v1/applications/{application_id}/versions"]:
         assert path in paths
+
+
+def test_reads_carry_state_version_for_the_first_action(accounts, client, county, api_token, ready, round_open):
+    """An API client reads ``state_version`` from the application (or the list) and sends it with
+    its first action (issue 16 §4)."""
+    client.post(f"/api/v1/applications/{ready.pk}/submit", **county)
+    city = api_token(accounts["yanbian"])
+    read = client.get(f"/api/v1/applications/{ready.pk}", **city).json()
+    listed = client.get("/api/v1/applications", {"round": round_open.pk}, **city).json()["items"]
+    assert [item["state_version"] for item in listed] == [read["state_version"]]
+
+    acted = post(client, f"/api/v1/applications/{ready.pk}/actions/city_recommend",
+                 {"national": False, "state_version": read["state_version"]}, city)
+    assert acted.status_code == 200, acted.content
+    after = client.get(f"/api/v1/applications/{ready.pk}", **city).json()["state_version"]
+    assert after > read["state_version"]
+    stale = post(client, f"/api/v1/applications/{ready.pk}/actions/city_return",
+                 {"comment": "请补充", "state_version": read["state_version"]}, city)
+    assert stale.status_code == 409
+
+
+def test_identical_patch_retried_after_a_lost_answer_is_200(accounts, client, county, draft):
+    versions = client.get(f"/api/v1/applications/{draft.pk}", **county).json()["section_versions"]
+    body = {"name": "敦化市医药产业集群", "section_versions": versions}
+    first = patch(client, f"/api/v1/applications/{draft.pk}", body, county)
+    retried = patch(client, f"/api/v1/applications/{draft.pk}", body, county)  # the answer to the first was lost
+
+    assert first.status_code == 200 and retried.status_code == 200, retried.content
+    assert retried.json()["section_versions"] == first.json()["section_versions"]
+    assert patch(client, f"/api/v1/applications/{draft.pk}", {**body, "name": "别的"}, county).status_code == 409

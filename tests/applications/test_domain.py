@@ -187,6 +187,27 @@ def test_older_tab_save_refused_with_conflict(accounts, draft):
     assert domain.load_data(draft)["name"] == "第一个窗口"
 
 
+def test_identical_save_retried_after_a_lost_answer_is_a_success(accounts, draft):
+    """The page's autosave sends the same data with the same version again when the answer to
+    the first request was lost (issue 16 §4): the data is there, nothing is overwritten."""
+    from clusterdesk.audit.models import AuditEvent
+
+    loaded = domain.section_versions(draft)
+    data = {"name": "敦化市医药产业集群", "negative_list_clear": True}
+    first = domain.save_fields(actor=accounts["dunhua"], application=draft, data=data, expected_versions=loaded)
+    events = AuditEvent.objects.count()
+
+    again = domain.save_fields(actor=accounts["dunhua"], application=draft, data=data, expected_versions=loaded)
+
+    assert again == first  # the versions the page continues with
+    assert AuditEvent.objects.count() == events  # nothing changed, nothing recorded
+    # A retry that differs in any field is still refused, and changes nothing.
+    with pytest.raises(Conflict, match="您这次的修改没有保存"):
+        domain.save_fields(actor=accounts["dunhua"], application=draft,
+                           data={**data, "negative_list_clear": False}, expected_versions=loaded)
+    assert domain.load_data(draft)["negative_list_clear"] is True
+
+
 def test_two_tabs_on_different_sections_both_saved(accounts, draft):
     loaded = domain.section_versions(draft)
     domain.save_fields(actor=accounts["dunhua"], application=draft, data={"name": "甲"}, expected_versions=loaded)

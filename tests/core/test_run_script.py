@@ -1,5 +1,5 @@
 """`make run` serves through the production server (gunicorn, gthread) and Ctrl-C stops all three
-processes (web server, db_worker, hourly reminders)."""
+processes (web server, a worker per queue, hourly reminders)."""
 
 import os
 import signal
@@ -82,7 +82,7 @@ def test_run_script_serves_pages_and_static_files_and_ctrl_c_stops_everything(tm
         banner = (tmp_path / "run.log").read_text()
         assert "ClusterDesk 已启动" in banner and "gunicorn" in banner
         members = _session_members(proc.pid)
-        assert any("db_worker" in m for m in members) and any("gunicorn" in m for m in members)
+        assert any("manage.py worker --queue-name mail" in m for m in members) and any("gunicorn" in m for m in members)
 
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert proc.wait(timeout=30) == 130

@@ -136,7 +136,7 @@ def test_retry_resends_a_failed_email(settings, accounts, draft, with_email, mai
     email.refresh_from_db()
     assert (email.status, email.attempts, email.error) == ("sent", 2, "")
     assert len(mailoutbox) == 1
-    with pytest.raises(domain.Conflict, match="只有发送失败的邮件可以重新发送"):
+    with pytest.raises(domain.Conflict, match="发送，无需重新发送"):
         domain.retry(accounts["province"], email)
     with pytest.raises(domain.NotAllowed):
         domain.retry(accounts["yanbian"], email)
