@@ -103,3 +103,106 @@ def test_fuzz_application_fields_never_500_and_pages_render(accounts, fuzz_clien
     assert page.status_code == 200 and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.content.decode()
     pdf = client.get(f"/documents/applications/{draft.pk}/attachment1.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_fuzz_expert_scores_never_500_and_pages_render(accounts, experts, assigned, fuzz_client, api_token):
+    client, headers = fuzz_client, api_token(experts["province"])
+    path = f"/api/v1/experts/assignments/{assigned.pk}/scores"
+    client.force_login(experts["province"])
+
+    def views_render():
+        for url in (f"/api/v1/experts/assignments/{assigned.pk}", f"/experts/assignments/{assigned.pk}/"):
+            response = client.get(url, **headers)
+            if response.status_code != 200:
+                return f"GET {url} {response.status_code}"
+        return None
+
+    template = {"scores": [{"aspect": 2, "value": "8", "comment": "好"}], "submit": False}
+    assert _send(client, "put", path, template, headers).status_code == 200  # the endpoint accepts valid input
+    failures = drive(client, "put", path, template, ["scores.0.value", "scores.0.aspect"], headers,
+                     check=views_render, corpus=NUMBERS)
+    failures += drive(client, "put", path, template, ["scores.0.comment"], headers, check=views_render, corpus=TEXTS)
+    assert not failures, "\n".join(failures)
+    # The scoring page too: the same values typed into the form.
+    for value in ("1e999", "9" * 400, "1e308", str(BIG_INT), "NaN", "-1"):
+        response = client.post(f"/experts/assignments/{assigned.pk}/", {"value_2": value, "comment_2": "", "action": "save"})
+        assert response.status_code in (200, 400), (value, response.status_code)
+    assert client.get(f"/experts/assignments/{assigned.pk}/").status_code == 200
+
+
+def test_fuzz_rereview_task_never_500_and_pages_render(accounts, jilin, criteria_sets, fuzz_client, api_token):
+    from clusterdesk.rereview import domain as rr
+    from tests.rereview.test_rereview import make_rereview_round, rereview_body, seed_registry
+
+    seed_registry()
+    (task,) = rr.open_rereview(actor=accounts["province"], round_=make_rereview_round(accounts["province"]))
+    client, headers = fuzz_client, api_token(accounts["dunhua"])
+    client.force_login(accounts["dunhua"])
+    path = f"/api/v1/registry/rereview/tasks/{task.pk}"
+    body = rereview_body()
+
+    def views_render():
+        response = client.get(f"/registry/rereview/tasks/{task.pk}/")
+        return None if response.status_code == 200 else f"GET task page {response.status_code}"
+
+    failures = []
+    for field, corpus in (("plan_targets.0.achieved", NUMBERS), ("plan_targets.1.baseline", NUMBERS),
+                          ("plan_targets.0.note", TEXTS), ("indicators.3.total_output", NUMBERS), ("area_km2", NUMBERS),
+                          ("self_assessment", TEXTS)):
+        section = field.split(".")[0]
+        failures += drive(client, "patch", path, {section: body[section]}, [field], headers, check=views_render,
+                          corpus=corpus)
+    assert not failures, "\n".join(failures)
+    assert _send(client, "patch", path, body, headers).status_code == 200
+    pdf = client.get(f"/registry/rereview/tasks/{task.pk}/attachment3.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_fuzz_annual_report_never_500_and_page_renders(accounts, industries, fuzz_client, api_token):
+    from tests.registry.conftest import at, full_report, seeded, yanji
+
+    cluster = yanji.__wrapped__(seeded.__wrapped__(accounts, industries))
+    client = fuzz_client
+    with time_machine.travel(at(2027, 3, 2, 9), tick=False):
+        headers = api_token(accounts["yanji"])
+        client.force_login(accounts["yanji"])
+        created = client.post(f"/api/v1/registry/clusters/{cluster.pk}/reports", {"year": 2026, "data": full_report()},
+                              content_type="application/json", **headers)
+        assert created.status_code == 201, created.content
+        report_id = created.json()["id"]
+        path = f"/api/v1/registry/reports/{report_id}"
+
+        def views_render():
+            response = client.get(f"/registry/reports/{report_id}/")
+            return None if response.status_code == 200 else f"GET report page {response.status_code}"
+
+        template = {"data": full_report()}
+        failures = drive(client, "put", path, template, ["data.target_progress.0.achieved",
+                                                          "data.indicators.0.total_output"],
+                         headers, check=views_render, corpus=NUMBERS)
+        failures += drive(client, "put", path, template, ["data.narrative", "data.target_progress.0.note"],
+                          headers, check=views_render, corpus=TEXTS)
+        failures += drive(client, "post", f"/api/v1/registry/clusters/{cluster.pk}/reports", {"year": 2026},
+                          ["year"], headers, corpus=NUMBERS)
+    assert not failures, "\n".join(failures)
+
+
+def test_fuzz_round_fields_never_500_and_pages_render(accounts, round_open, fuzz_client, api_token):
+    client, headers = fuzz_client, api_token(accounts["province"])
+    client.force_login(accounts["province"])
+    path = f"/api/v1/rounds/{round_open.pk}"
+
+    def views_render():
+        for url in (f"/rounds/{round_open.pk}/", path):
+            response = client.get(url, **headers)
+            if response.status_code != 200:
+                return f"GET {url} {response.status_code}"
+        return None
+
+    template = {"name": "2025年度", "year": 2025, "national_quota": 8, "city_quota": 3,
+                "stages": {"county_submission": "2099-01-01"}, "notice": "", "contact_phone": ""}
+    failures = drive(client, "patch", path, template, ["year", "national_quota", "city_quota"], headers,
+                     check=views_render, corpus=NUMBERS)
+    failures += drive(client, "patch", path, template, ["name", "notice", "contact_phone", "stages.county_submission"],
+                      headers, check=views_render, corpus=TEXTS)
+    assert not failures, "\n".join(failures)
