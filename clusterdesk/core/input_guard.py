@@ -9,7 +9,11 @@ Chinese message naming the field when it finds:
 - a NUL character: PostgreSQL refuses it in text (a 500 on save);
 - a JSON number that is not finite (``NaN``, ``Infinity``, ``1e999``) or an integer beyond
   64 bits (``2**70``): no field of the product holds one;
-- JSON nested deeper than :data:`MAX_JSON_DEPTH` (the parser's ``RecursionError``).
+- JSON nested deeper than :data:`MAX_JSON_DEPTH` (the parser's ``RecursionError``);
+- a query parameter that is a whole number beyond 64 bits (``?round=18446744073709551616``)
+  or written with non-ASCII digits (``?round=²``): the database cannot compare it (400);
+- a path segment of digits beyond 64 bits (``/applications/99999999999999999999/``): no
+  object has that id, so the answer is the 404 the id would get.
 
 Per-field ranges (a score of at most 100, an amount of at most 15 digits) are the fields'
 own validators (``clusterdesk.core.numbers``); this guard only removes what no field accepts.
@@ -33,11 +37,31 @@ JSON_TYPES = ("application/json",)
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
+PATH_DIGITS = re.compile(r"(?<![^/])\d{19,}(?![^/])")
+
+
 class Refusal(Exception):
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, status: int = 400):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.status = status
+
+
+def check_query_int(field: str, value: str) -> None:
+    """Refuse a whole number no integer column can hold or with digits the database cannot read."""
+    text = value.strip()
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits or not digits.isdigit():  # isdigit(): also "²" and "١٢", which views take for ids
+        return
+    if not text.isascii() or abs(int(text)) >= INT64:
+        raise Refusal(field, f"参数 {field} 应为正常大小的整数（如 12），您填写的是“{text[:30]}”，请检查地址")
+
+
+def check_path(path: str) -> None:
+    for match in PATH_DIGITS.finditer(path):
+        if int(match.group()) >= INT64:
+            raise Refusal("路径参数", "对象不存在或不在您的权限范围内", status=404)
 
 
 def bad_char_message(field: str, value: str) -> str | None:
@@ -58,10 +82,6 @@ def check_text(field: str, value: str) -> None:
 
 def _out_of_range(field: str) -> Refusal:
     return Refusal(field, f"字段 {field} 的数值超出范围（不能是 NaN、Infinity 或位数过多的数），请填写正常大小的数字")
-
-
-def _parse_constant(name):  # NaN, Infinity, -Infinity
-    raise ValueError(name)
 
 
 def check_json(data) -> None:
@@ -96,10 +116,12 @@ def _content_type(request) -> str:
 
 
 def inspect(request) -> None:
+    check_path(request.path)
     for key, values in request.GET.lists():
         check_text(f"{key}（查询参数）", key)
         for value in values:
             check_text(f"{key}（查询参数）", value)
+            check_query_int(key, value)
     if request.method not in ("POST", "PUT", "PATCH"):
         return
     content_type = _content_type(request)
@@ -109,12 +131,10 @@ def inspect(request) -> None:
         except UnicodeDecodeError:
             raise Refusal("请求体", "请求体不是有效的 UTF-8 编码文字，请以 UTF-8 编码发送 JSON") from None
         try:
-            data = json.loads(text, parse_constant=_parse_constant)
+            data = json.loads(text)  # NaN and Infinity become floats, refused with their field below
         except RecursionError:
             raise Refusal("请求体", f"请求体嵌套层数太多（超过 {MAX_JSON_DEPTH} 层），请检查数据结构") from None
-        except ValueError as exc:
-            if str(exc) in ("NaN", "Infinity", "-Infinity"):
-                raise _out_of_range("请求体") from None
+        except ValueError:
             return  # not JSON: the API answers its own "请求体不是有效的 JSON"
         check_json(data)
     elif request.method == "POST" and content_type in FORM_TYPES:
@@ -144,5 +164,7 @@ def refuse(request, refusal: Refusal):
         return JsonResponse(
             {"detail": refusal.message, "field": refusal.field,
              "errors": [{"field": refusal.field, "message": refusal.message}]},
-            status=400, json_dumps_params={"ensure_ascii": False})
-    return render(request, "400.html", {"reason": refusal.message}, status=400)
+            status=refusal.status, json_dumps_params={"ensure_ascii": False})
+    if refusal.status == 404:
+        return render(request, "404.html", status=404)
+    return render(request, "400.html", {"reason": refusal.message}, status=refusal.status)

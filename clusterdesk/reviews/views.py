@@ -14,6 +14,7 @@ from clusterdesk.applications.diff import diff, evidence_diff
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.files import private_path
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import Role
 from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
@@ -185,8 +186,8 @@ def version_diff(request, pk):
     if len(versions) < 2:
         raise Http404
     newest = max(versions)
-    to = int(request.GET.get("to") or newest)
-    frm = int(request.GET.get("from") or to - 1)
+    to = query_int(request.GET.get("to")) or newest
+    frm = query_int(request.GET.get("from")) or to - 1
     if frm not in versions or to not in versions:
         raise Http404
     old, new = versions[frm], versions[to]
