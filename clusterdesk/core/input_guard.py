@@ -27,6 +27,8 @@ import json
 import math
 import re
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import render
 
@@ -128,6 +130,9 @@ def inspect(request) -> None:
     if content_type in JSON_TYPES or content_type.endswith("+json"):
         try:
             text = request.body.decode("utf-8")
+        except RequestDataTooBig:
+            limit = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) // 1024
+            raise Refusal("请求体", f"请求体超过 {limit} KB 的上限，请减少内容后分次提交") from None
         except UnicodeDecodeError:
             raise Refusal("请求体", "请求体不是有效的 UTF-8 编码文字，请以 UTF-8 编码发送 JSON") from None
         try:

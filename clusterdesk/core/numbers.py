@@ -42,7 +42,7 @@ def parse_number(raw, *, label: str, minimum: Decimal | int | None = None, maxim
     if isinstance(raw, float):
         text = repr(raw)
     elif isinstance(raw, Decimal):
-        text = format(raw, "f") if raw.is_finite() else "NaN"
+        text = str(raw)  # "1E+999", not a thousand digits
     else:
         text = str(raw).strip().replace(",", "").replace("，", "")
     if len(text) > MAX_TEXT:

@@ -324,3 +324,12 @@ def test_edit_growth_method_makes_a_new_version(accounts, criteria_sets):
     new = domain.edit_set(actor=accounts["province"], cset=v1, changes={}, settings={"growth_method": "from_base_year"})
     assert new.version == 2 and new.definition["growth_method"] == "from_base_year"
     assert "growth_method" not in CriteriaSet.objects.get(code=NATIONAL, version=1).definition
+
+
+@pytest.mark.parametrize("text", ["code: x\naspects: " + "[" * 5000 + "]" * 5000,
+                                  "code: x\n" + "".join(" " * i + f"k{i}:\n" for i in range(200))])
+def test_import_page_deeply_nested_yaml_is_refused_in_chinese(accounts, criteria_sets, login, text):
+    response = login(accounts["sysadmin"]).post("/criteria/import/", {"text": text})
+
+    assert response.status_code in (200, 400)
+    assert "嵌套层数超过 32 层" in response.content.decode()
