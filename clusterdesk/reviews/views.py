@@ -27,8 +27,8 @@ from .models import ListKind, RecommendationList
 def _round_for(request) -> Round | None:
     rounds = Round.objects.visible_to(request.user).exclude(status=RoundStatus.DRAFT)
     wanted = request.GET.get("round", "")
-    if wanted.isdigit():
-        return rounds.filter(pk=wanted).first()
+    if query_int(wanted) is not None:
+        return rounds.filter(pk=query_int(wanted)).first()
     return rounds.filter(status=RoundStatus.OPEN).first() or rounds.first()
 
 
@@ -169,7 +169,7 @@ def application_action(request, pk, action):
     expected = request.POST.get("state_version")
     try:
         domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
-                       expected_state_version=int(expected) if expected and expected.isdigit() else None,
+                       expected_state_version=query_int(expected),
                        require_version=True, request=request)
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -112,3 +112,21 @@ def test_ordinary_input_passes(client, county, draft):
 
     assert response.status_code == 200
     assert Application.objects.get(pk=draft.pk).sections.get(key="basic").data["coordination_note"] == "集群😀 <b>ok</b>"
+
+
+@pytest.mark.parametrize("value", ["²", "abc", "99999999999999999999", "-1"])
+def test_ids_posted_by_forms_are_read_safely(accounts, login, round_open, value):
+    """Form fields carrying ids or counts (not covered by the query-string rule: a text field may
+    hold any digits) are read with ``core.numbers.query_int``: a bad one is "not found", never a 500."""
+    county = login(accounts["dunhua"])
+    assert county.post("/applications/new/", {"round": value}).status_code in (302, 400, 404)
+
+    province = login(accounts["province"])
+    for url, data in ((f"/reviews/rounds/{round_open.pk}/publicity/",
+                       {"action": "propose", "applications": [value], "working_days": value, "starts_on": "2025-06-01",
+                        "title": "公示"}),
+                      (f"/experts/rounds/{round_open.pk}/assignments/",
+                       {"action": "add", "application": value, "expert": value}),
+                      (f"/experts/rounds/{round_open.pk}/assignments/", {"action": "remove", "assignment": value})):
+        response = province.post(url, data)
+        assert response.status_code in (200, 302, 400, 404, 409), (url, response.status_code)
