@@ -206,3 +206,30 @@ def test_fuzz_round_fields_never_500_and_pages_render(accounts, round_open, fuzz
     failures += drive(client, "patch", path, template, ["name", "notice", "contact_phone", "stages.county_submission"],
                       headers, check=views_render, corpus=TEXTS)
     assert not failures, "\n".join(failures)
+
+
+def test_fuzz_criteria_import_and_evidence_never_500(accounts, draft, fuzz_client, api_token):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from clusterdesk.criteria.models import CriteriaSet
+    from tests.conftest import PDF
+
+    client = fuzz_client
+    admin = api_token(accounts["province"])
+    before = CriteriaSet.objects.count()
+    texts = TEXTS + ["code: x\naspects: " + "[" * 3000 + "]" * 3000, "a: &a [1]\nb: *a", "code: [1, 2", ": : :"]
+    failures = drive(client, "post", "/api/v1/criteria-sets/import", {"text": "code: x"}, ["text"], admin,
+                     corpus=texts)
+    assert CriteriaSet.objects.count() == before
+
+    county = api_token(accounts["dunhua"])
+    client.force_login(accounts["dunhua"])
+    for name in ("报告\u202efdp.exe", "😀.pdf", "<script>.pdf", "../../x.pdf", "a\x00b.pdf", "x" * 300 + ".pdf"):
+        for item in ("E01", "'; --", "E01\x00", "9" * 400):
+            response = client.post(f"/api/v1/applications/{draft.pk}/evidence",
+                                   {"item": item, "file": SimpleUploadedFile(name, PDF)}, **county)
+            if response.status_code >= 500:
+                failures.append(f"evidence item={item!r:.30} name={name!r:.30}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+    assert client.get(f"/applications/{draft.pk}/").status_code == 200
+    assert client.get(f"/api/v1/applications/{draft.pk}", **county).status_code == 200
