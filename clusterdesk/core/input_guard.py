@@ -37,8 +37,6 @@ MAX_JSON_DEPTH = 64
 INT64 = 2**63
 JSON_TYPES = ("application/json",)
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-
-
 PATH_DIGITS = re.compile(r"(?<![^/])\d{19,}(?![^/])")
 
 
@@ -56,13 +54,13 @@ def check_query_int(field: str, value: str) -> None:
     digits = text[1:] if text[:1] in "+-" else text
     if not digits or not digits.isdigit():  # isdigit(): also "²" and "١٢", which views take for ids
         return
-    if not text.isascii() or abs(int(text)) >= INT64:
+    if not text.isascii() or len(digits) > 19 or abs(int(text)) >= INT64:  # int() refuses > 4300 digits
         raise Refusal(field, f"参数 {field} 应为正常大小的整数（如 12），您填写的是“{text[:30]}”，请检查地址")
 
 
 def check_path(path: str) -> None:
     for match in PATH_DIGITS.finditer(path):
-        if int(match.group()) >= INT64:
+        if len(match.group()) > 19 or int(match.group()) >= INT64:
             raise Refusal("路径参数", "对象不存在或不在您的权限范围内", status=404)
 
 

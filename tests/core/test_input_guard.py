@@ -76,7 +76,7 @@ def test_query_string_with_nul_is_400(accounts, login, draft):
     assert response.status_code == 400 and "status（查询参数）" in response.content.decode()
 
 
-@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, "99999999999999999999", "²", "١٢"])
+@pytest.mark.parametrize("value", [HUGE, "-" + HUGE, "99999999999999999999", "²", "١٢", "9" * 5000])
 def test_integer_query_parameter_beyond_64_bits_is_400_on_pages_and_api(accounts, login, county, draft, value):
     client = login(accounts["dunhua"])
 
@@ -97,7 +97,7 @@ def test_other_bad_integer_query_parameters_are_not_500(accounts, login, county,
         assert response.status_code in (200, 302, 400, 404), (url, response.status_code)
 
 
-@pytest.mark.parametrize("path", ["/applications/99999999999999999999/", "/api/v1/applications/99999999999999999999",
+@pytest.mark.parametrize("path", ["/applications/99999999999999999999/", "/applications/" + "9" * 5000 + "/", "/api/v1/applications/99999999999999999999",
                                   "/documents/applications/18446744073709551616/attachment1.pdf",
                                   "/registry/rereview/tasks/99999999999999999999/"])
 def test_path_id_beyond_64_bits_is_404(accounts, login, county, path):
