@@ -20,7 +20,7 @@ from clusterdesk.rounds.domain import check_open, format_deadline
 from clusterdesk.rounds.models import ChecklistItem, Round, RoundStatus, StageCode
 
 from . import rules
-from .models import FIELD_SECTION, SECTION_FIELDS, Application, ApplicationVersion, EvidenceFile, Section, SectionKey, Status
+from .models import FIELD_SECTION, SECTION_FIELDS, Application, ApplicationVersion, EvidenceFile, NumberCounter, Section, SectionKey, Status
 from .validation import Context, FieldError, clean_fields, missing_for_submission
 
 STAGE = StageCode.COUNTY_SUBMISSION
@@ -44,6 +44,26 @@ def editing_stage(application: Application) -> str:
 _require = require  # the one ``core.workflow.require``: the verdict's kind chooses 403 or 409
 
 
+def _highest_sequence(year: int, org) -> int:
+    """The highest ``nn`` among the unit's existing ``<year>-<code>-<nn>`` numbers (those made
+    before the counter existed)."""
+    prefix = f"{year}-{org.code}-"
+    numbers = Application.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+    return max((int(n[len(prefix):]) for n in numbers if n[len(prefix):].isdigit()), default=0)
+
+
+@transaction.atomic
+def allocate_number(year: int, org) -> str:
+    """The next application number of ``org`` in ``year`` (``2025-222403-03``), unique across the
+    year's rounds. The counter row is locked until the caller's transaction ends, so a
+    simultaneous creation waits and takes the next number."""
+    NumberCounter.objects.get_or_create(year=year, org=org, defaults={"last": _highest_sequence(year, org)})
+    counter = NumberCounter.objects.select_for_update().get(year=year, org=org)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{year}-{org.code}-{counter.last:02d}"
+
+
 @transaction.atomic
 def create_application(*, actor, round_: Round, org=None, request=None) -> Application:
     """A new empty application of the actor's unit (or a zone under it) in an open round.
@@ -61,9 +81,8 @@ def create_application(*, actor, round_: Round, org=None, request=None) -> Appli
     if round_.status != RoundStatus.OPEN or not Round.objects.visible_to(actor).filter(pk=round_.pk).exists():
         raise Conflict("该申报批次未开放申报", field="round")
     check_open(round_, STAGE, org)
-    seq = Application.objects.filter(round=round_, org=org).count() + 1
     application = Application.objects.create(
-        round=round_, org=org, number=f"{round_.year}-{org.code}-{seq:02d}", created_by=actor
+        round=round_, org=org, number=allocate_number(round_.year, org), created_by=actor
     )
     Section.objects.bulk_create([Section(application=application, key=key) for key in SectionKey.values])
     record(action="application.created", actor=actor, obj=application, after={"number": application.number, "org": org.code}, request=request)

@@ -30,7 +30,7 @@ from clusterdesk.core.middleware import mark_audited
 from . import rules
 from .domain import editing_stage
 
-from .filetypes import KIND_DESCRIPTIONS, sniff
+from .filetypes import KIND_DESCRIPTIONS, active_content, sniff
 from .models import Application, EvidenceFile
 
 
@@ -165,6 +165,13 @@ def check_upload(upload, allowed: list[str], *, field: str, allowed_text: str, w
             field=field,
         )
     kind = sniffed.kind
+    problem = active_content(upload, kind, limit_mb * 1024 * 1024)
+    if problem:
+        raise DomainError(
+            f"{what}“{shown}”{problem}；佐证材料只接受不含脚本、宏和内嵌程序的普通文件，"
+            "请另存为（或打印为）普通 PDF、删除宏和内嵌对象后再上传",
+            field=field,
+        )
     name = clean_filename(raw_name, kind)
     ext = _extension(name)
     if ext not in KIND_EXTENSIONS[kind]:

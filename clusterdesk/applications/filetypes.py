@@ -10,6 +10,8 @@ refusal message ("文件“报告.pdf”的内容是 ZIP 压缩包……").
 from __future__ import annotations
 
 import codecs
+import re
+import zlib
 import os
 import zipfile
 from dataclasses import dataclass
@@ -187,3 +189,110 @@ def _text_description(header: bytes) -> str:
     if head.startswith("<?xml") or head.startswith("<svg"):
         return "XML/SVG 文件" if "<svg" in head[:2048] else "XML 文件"
     return "纯文本文件"
+
+
+# --- Active content: uploads are evidence, never something that runs ------------------------
+
+# PDF name tokens that make a document act: scripts, launching programs, embedded files, media.
+PDF_ACTIVE_NAMES = {
+    "JavaScript": "含有 JavaScript 脚本",
+    "JS": "含有 JavaScript 脚本",
+    "Launch": "含有启动外部程序的动作（/Launch）",
+    "EmbeddedFile": "内嵌了其他文件（PDF 附件）",
+    "EmbeddedFiles": "内嵌了其他文件（PDF 附件）",
+    "RichMedia": "含有多媒体或 Flash 内容（/RichMedia）",
+}
+_PDF_NAME = re.compile(rb"/([A-Za-z0-9#_.\-]+)")
+_PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+MAX_OBJECT_STREAM_BYTES = 16 * 1024 * 1024  # decompressed object streams read in all, per file
+
+# Members of an Office (OOXML) or OFD container that hold code or other programs.
+_MACRO_MEMBERS = ("vbaproject.bin", "vbadata.xml")
+_EMBEDDED_FOLDERS = ("/embeddings/", "/activex/")
+MAX_ZIP_MEMBERS = 10_000
+MAX_RATIO = 200  # a member may expand at most 200 times (XML is 5–20; bombs are thousands)
+RATIO_FLOOR = 1024 * 1024  # small members are never bombs
+
+
+def active_content(source, kind: str, limit_bytes: int) -> str | None:
+    """Why the file of evidence ``kind`` must be refused although its type is right, or ``None``.
+
+    PDF: a JavaScript, launch, embedded-file or rich-media name anywhere in the file, also
+    inside compressed object streams and when written with ``#xx`` escapes. DOCX/XLSX/OFD (ZIP
+    containers): macros (``vbaProject.bin``), embedded objects or programs (``embeddings/``,
+    ``activeX/``), more than 10 000 members, an expanded size beyond ``limit_bytes`` or a
+    member expanding more than 200 times (a ZIP bomb). The answer is Chinese, to follow the
+    file's name ("文件“x.pdf”含有 JavaScript 脚本").
+    """
+    fh = getattr(source, "file", source)
+    position = fh.tell()
+    try:
+        fh.seek(0)
+        if kind == "pdf":
+            return _pdf_active(fh.read())
+        if kind in ("docx", "xlsx", "ofd"):
+            return _zip_active(fh, limit_bytes)
+        return None
+    finally:
+        fh.seek(position)
+
+
+def _pdf_names(data: bytes):
+    for match in _PDF_NAME.finditer(data):
+        name = match.group(1)
+        if b"#" in name:
+            name = _PDF_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), name)
+        yield name.decode("latin-1")
+
+
+def _pdf_active(data: bytes) -> str | None:
+    for name in _pdf_names(data):
+        if name in PDF_ACTIVE_NAMES:
+            return PDF_ACTIVE_NAMES[name]
+    # Objects may be packed, compressed, into object streams (PDF 1.5): read those too.
+    budget = MAX_OBJECT_STREAM_BYTES
+    for match in _PDF_STREAM.finditer(data):
+        if data[max(0, match.start() - 3):match.start()] == b"end":
+            continue
+        head = data[max(0, match.start() - 1024):match.start()]
+        head = head[head.rfind(b"obj"):] if b"obj" in head else head  # the stream's own dictionary
+        names = set(_pdf_names(head))
+        if "ObjStm" not in names or "FlateDecode" not in names:
+            continue
+        inflater = zlib.decompressobj()
+        try:
+            inner = inflater.decompress(data[match.end():match.end() + budget], budget)
+        except zlib.error:
+            continue
+        budget -= len(inner)
+        for name in _pdf_names(inner):
+            if name in PDF_ACTIVE_NAMES:
+                return PDF_ACTIVE_NAMES[name]
+        if budget <= 0:
+            return "含有过大的压缩对象（可能是压缩炸弹）"
+    return None
+
+
+def _zip_active(fh, limit_bytes: int) -> str | None:
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return "是损坏的压缩格式文件"
+    if len(infos) > MAX_ZIP_MEMBERS:
+        return f"包含 {len(infos)} 个内部文件，超过 {MAX_ZIP_MEMBERS} 个的上限（可能是压缩炸弹）"
+    expanded = 0
+    for info in infos:
+        name = "/" + info.filename.replace("\\", "/").lower()
+        if name.endswith(_MACRO_MEMBERS) or name.endswith(".bin") and "vba" in name:
+            return "含有宏（VBA 代码）"
+        if any(folder in name for folder in _EMBEDDED_FOLDERS) or name.endswith((".exe", ".dll", ".js", ".vbs", ".bat",
+                                                                                ".cmd", ".ps1", ".scr", ".jar")):
+            return "内嵌了其他对象或程序（OLE 对象、ActiveX 控件或可执行文件）"
+        expanded += info.file_size
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            return f"解压后异常膨胀（内部文件“{info.filename[:60]}”压缩比超过 {MAX_RATIO} 倍，可能是压缩炸弹）"
+    if expanded > limit_bytes:
+        return f"解压后大小为 {expanded / (1024 * 1024):.0f} MB，超过了 {limit_bytes // (1024 * 1024)} MB 的上限"
+    return None

@@ -83,6 +83,25 @@ class ApplicationQuerySet(models.QuerySet):
         return self.filter(org_scope_q(user, via="org"))
 
 
+class NumberCounter(models.Model):
+    """The last sequence number given to a unit's applications in a year.
+
+    Application numbers are ``<year>-<unit code>-<nn>``, unique across every round of the year:
+    a second round in the same year continues the sequence. ``allocate_number`` locks this row
+    (``select_for_update``), so two simultaneous creations never take the same number.
+    """
+
+    year = models.PositiveIntegerField()
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["year", "org"], name="number_counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.org_id}: {self.last}"
+
+
 class Application(models.Model):
     round = models.ForeignKey(Round, verbose_name="申报批次", on_delete=models.PROTECT, related_name="applications")
     org = models.ForeignKey(Org, verbose_name="申报单位", on_delete=models.PROTECT, related_name="applications")

@@ -15,6 +15,8 @@ from django.core.validators import validate_email
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError as StdnumError
 
+from clusterdesk.core.numbers import LIMIT as NUMBER_LIMIT, NumberError, parse_number
+
 QUALIFICATIONS = {
     "champion": "制造业单项冠军",
     "little_giant": "专精特新“小巨人”",
@@ -101,6 +103,11 @@ def parse_decimal(value, field: str, label: str, errors: _Errors, *, minimum: De
     if not number.is_finite():
         errors.add(field, f"{label}应为数字（单位：{unit}）")
         return None
+    try:  # the shared bounds: no 1e999, no 400 digits, whatever the caller's own range
+        parse_number(value, label=label, places=4)
+    except NumberError as exc:
+        errors.add(field, exc.message)
+        return None
     if minimum is not None and number < minimum:
         errors.add(field, f"{label}不能为负数" if minimum == 0 else f"{label}不能小于 {minimum}")
         return None
@@ -123,6 +130,9 @@ def parse_int(value, field: str, label: str, errors: _Errors, *, minimum: int = 
         number = Decimal(str(value).strip())
     except InvalidOperation:
         errors.add(field, f"{label}“{value}”不是整数")
+        return None
+    if not number.is_finite() or abs(number) >= NUMBER_LIMIT:
+        errors.add(field, f"{label}应在 {minimum} 到 {maximum} 之间")
         return None
     if number != number.to_integral_value():
         errors.add(field, f"{label}应为整数")

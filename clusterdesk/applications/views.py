@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from clusterdesk.catalog.models import Industry, SubCluster
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel
 from clusterdesk.rounds.domain import closes_at, closes_at_many
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
@@ -54,8 +55,8 @@ def application_list(request):
     if national in NationalStatus.values:
         applications = applications.filter(national_status=national)
     round_id = request.GET.get("round", "")
-    if round_id.isdigit():
-        applications = applications.filter(round_id=round_id)
+    if query_int(round_id) is not None:
+        applications = applications.filter(round_id=query_int(round_id))
     page = Paginator(applications.order_by("-round__year", "org__path", "number"), 50).get_page(request.GET.get("page"))
     open_rounds = []
     if rules.can_create(request.user):
@@ -71,7 +72,7 @@ def application_list(request):
     from clusterdesk.orgs.models import Role
 
     rounds = list(Round.objects.visible_to(request.user))
-    export_round = int(round_id) if round_id.isdigit() else (rounds[0].pk if rounds else None)
+    export_round = query_int(round_id) if query_int(round_id) is not None else (rounds[0].pk if rounds else None)
     return render(request, "applications/list.html", {
         "page": page, "rows": rows, "open_rounds": open_rounds, "statuses": Status.choices, "status": status,
         "national_statuses": [c for c in NationalStatus.choices if c[0] != NationalStatus.NONE], "national": national,
@@ -83,7 +84,7 @@ def application_list(request):
 @login_required
 @require_POST
 def application_create(request):
-    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=request.POST.get("round"))
+    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=query_int(request.POST.get("round")) or 0)
     back_on_refusal(request, reverse("application_list"))
     application = domain.create_application(actor=request.user, round_=round_, request=request)
     messages.success(request, f"已新建申报 {application.number}，请逐项填写；内容会自动保存")
@@ -299,7 +300,7 @@ def report_context(request, application: Application, data: dict | None = None) 
     pinned = dict(round_sets(application.round))
     code = request.GET.get("criteria") or next(iter(pinned), None)
     version = request.GET.get("version")
-    version = int(version) if version and version.isdigit() else pinned.get(code)
+    version = query_int(version) or pinned.get(code)
     context = {"application": application, "report": None, "pinned": pinned,
                "choices": CriteriaSet.objects.order_by("code", "version").values("code", "version", "status", "placeholder", "name")}
     if code is None:

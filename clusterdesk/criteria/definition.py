@@ -9,6 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 import yaml
 
+from clusterdesk.core.numbers import NumberError, parse_number
+
 RULE_KINDS = {
     "threshold": "指标阈值",
     "share": "占比",
@@ -56,13 +58,27 @@ class CriteriaFileError(ValueError):
 
 # --- YAML with line numbers --------------------------------------------------------------
 
+# A criteria file is a few hundred lines, nested five levels deep. Beyond these it is a mistake
+# or an attack (a deep [[[[…]]]] made the composer recurse until RecursionError: a 500).
+MAX_TEXT_CHARS = 512 * 1024
+MAX_DEPTH = 32
+
+
 class _LineLoader(yaml.SafeLoader):
+    depth = 0
+
     def compose_node(self, parent, index):
         # Aliases (&a / *a) could multiply a small file into a huge one: criteria files need none.
         if self.check_event(yaml.events.AliasEvent):
             event = self.peek_event()
             raise yaml.MarkedYAMLError(problem="不支持 YAML 别名（*引用）", problem_mark=event.start_mark)
-        return super().compose_node(parent, index)
+        if self.depth >= MAX_DEPTH:
+            raise yaml.MarkedYAMLError(problem=f"嵌套层数超过 {MAX_DEPTH} 层", problem_mark=self.peek_event().start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _mapping_with_line(loader, node):
@@ -79,8 +95,12 @@ _CONTEXT_MARKS = {"while scanning a simple key", "while parsing a flow sequence"
 
 
 def load_text(text: str) -> dict:
+    if len(text) > MAX_TEXT_CHARS:
+        raise CriteriaFileError(0, f"文件超过 {MAX_TEXT_CHARS // 1024} KB，认定标准文件不应这么大，请检查是否选错了文件")
     try:
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (SafeLoader subclass)
+    except RecursionError:  # a safety net: MAX_DEPTH stops well before
+        raise CriteriaFileError(0, f"文件嵌套层数太多（超过 {MAX_DEPTH} 层），请检查缩进和括号") from None
     except yaml.MarkedYAMLError as exc:
         # Where the scanner noticed the problem can be the line after the mistake (a key without
         # its colon, an unclosed bracket or quote); those contexts mark the mistaken line itself.
@@ -149,6 +169,10 @@ def _decimal(value, line: int, what: str) -> Decimal:
         raise CriteriaFileError(line, f"{what}“{value}”不是数字") from None
     if not number.is_finite():
         raise CriteriaFileError(line, f"{what}“{value}”不是有限的数字")
+    try:  # the shared bounds: no 1e999, no 400 digits
+        parse_number(number, label=what)
+    except NumberError as exc:
+        raise CriteriaFileError(line, exc.message) from None
     return number
 
 

@@ -28,6 +28,7 @@ from clusterdesk.core.sheets import fit_rows
 from clusterdesk.criteria.service import round_growth_method
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError, NotAllowed
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import Org, OrgKind, Role
 from clusterdesk.reviews.service import PROVINCIAL
 from clusterdesk.rounds.models import SHANGHAI, Round
@@ -268,8 +269,8 @@ def summary_rows(round_: Round, applications) -> list[dict]:
     rows = []
     for i, app in enumerate(apps, 1):
         d = data[app.pk]
-        indicators = [{**r, "year": int(r["year"])} for r in d.get("indicators") or []
-                      if isinstance(r, dict) and str(r.get("year") or "").isdigit()]
+        indicators = [{**r, "year": query_int(str(r["year"]))} for r in d.get("indicators") or []
+                      if isinstance(r, dict) and query_int(str(r.get("year") or "")) is not None]
         by_year = {r["year"]: r for r in indicators}
         figures = compute(indicators, years, round_.base_year, method)
         last = figures.years[-1] if figures.years else None

@@ -21,6 +21,7 @@ from clusterdesk.applications.models import Application
 from clusterdesk.applications.validation import ASPECT_TITLES
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError
+from clusterdesk.core.numbers import NumberError, parse_number
 from clusterdesk.core.workflow import require
 from clusterdesk.orgs.models import Org, OrgKind, Role, User
 from clusterdesk.rounds.domain import closes_at, format_deadline
@@ -58,6 +59,10 @@ def parse_decimal(raw, *, label: str, field: str) -> Decimal | None:
         raise DomainError(f"{label}应为数字，如 8.5，您填写的是“{raw}”", field=field) from None
     if not value.is_finite():
         raise DomainError(f"{label}应为数字，如 8.5", field=field)
+    try:  # the shared bounds (1e999, 1e308, 400 digits fail the quantize below)
+        parse_number(raw, label=label)
+    except NumberError as exc:
+        raise DomainError(exc.message, field=field) from None
     if value != value.quantize(CENT):
         raise DomainError(f"{label}最多保留两位小数，您填写的是 {value}", field=field)
     return value.quantize(CENT)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import User
 from clusterdesk.rounds.domain import format_deadline
 from clusterdesk.rounds.home import countdown
@@ -195,9 +196,9 @@ def assignments_admin(request, round_id):
                 return redirect("expert_assign", round_id=round_.pk)
         elif action == "add":
             application = get_object_or_404(Application.objects.visible_to(request.user),
-                                            pk=request.POST.get("application") or 0, round=round_)
-            expert_id = request.POST.get("expert") or ""
-            if not expert_id.isdigit():
+                                            pk=query_int(request.POST.get("application")) or 0, round=round_)
+            expert_id = query_int(request.POST.get("expert") or "")
+            if expert_id is None:
                 raise DomainError(f"请为 {application.number} 选择一位专家", field="expert")
             expert = User.objects.filter(pk=expert_id).select_related("org").first()
             assignment = domain.assign(actor=request.user, application=application, expert=expert, request=request)
@@ -206,7 +207,7 @@ def assignments_admin(request, round_id):
             return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{application.pk}")
         elif action == "remove":
             assignment = get_object_or_404(ExpertAssignment.objects.select_related("expert", "application"),
-                                           pk=request.POST.get("assignment") or 0, application__round=round_)
+                                           pk=query_int(request.POST.get("assignment")) or 0, application__round=round_)
             domain.unassign(actor=request.user, assignment=assignment, request=request)
             who = assignment.expert.display_name or assignment.expert.username
             messages.success(request, f"已取消 {who} 对 {assignment.application.number} 的评审")

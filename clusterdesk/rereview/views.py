@@ -25,6 +25,7 @@ from clusterdesk.core.files import private_path
 from clusterdesk.core.home import Item, Panel, panel_provider
 from clusterdesk.core.middleware import back_on_refusal, mark_audited
 from clusterdesk.orgs import roles
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import OrgKind, Role
 from clusterdesk.rounds.models import Round, StageCode
 
@@ -150,7 +151,7 @@ def rereview_round(request, round_id):
                 messages.success(request, f"已发起复核：新建 {len(created)} 个复核任务，已通知集群所在县级单位"
                                  if created else "没有需要新建的复核任务（到期集群均已发起）")
             elif action == "confirm":
-                task = get_object_or_404(RereviewTask.objects.filter(round=round_), pk=request.POST.get("task"))
+                task = get_object_or_404(RereviewTask.objects.filter(round=round_), pk=query_int(request.POST.get("task")) or 0)
                 rr.confirm_revocation(actor=request.user, task=task, note=request.POST.get("note", ""), request=request)
                 messages.success(request, f"已确认撤销“{task.cluster.name}”的认定")
             else:
@@ -198,7 +199,7 @@ def rereview_start(request):
             return redirect("rereview_round", round_id=round_.pk)
         except DomainError as exc:
             error = exc
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else this_year
+    year = query_int(year_text) if 2000 <= (query_int(year_text) or 0) <= 2100 else this_year
     existing = (Round.objects.filter(province=user.org, year=year, stages__code=StageCode.REREVIEW_SUBMISSION)
                 .order_by("-id").first())
     if existing is not None and not deadline_text:
@@ -353,7 +354,7 @@ def _form_data(post, task: RereviewTask) -> dict:
     """The posted form as the domain's data (raw strings; ``save_task`` cleans them)."""
     fixed = bool(rr._recognized_targets(task.cluster))
     targets = []
-    count = int(post.get("t-count") or 0) if str(post.get("t-count") or "").isdigit() else 0
+    count = query_int(post.get("t-count")) or 0
     for i in range(min(count, rr.MAX_TARGETS)):
         if fixed:
             targets.append({"achieved": post.get(f"t-{i}-achieved", ""), "note": post.get(f"t-{i}-note", "")})
@@ -365,7 +366,7 @@ def _form_data(post, task: RereviewTask) -> dict:
         if any(str(row[k]).strip() for k in INDICATOR_FIELDS):
             indicators.append(row)
     enterprises = []
-    count = int(post.get("e-count") or 0) if str(post.get("e-count") or "").isdigit() else 0
+    count = query_int(post.get("e-count")) or 0
     for i in range(min(count, 1000)):
         row = {"name": post.get(f"e-{i}-name", ""), "uscc": post.get(f"e-{i}-uscc", ""),
                "qualifications": post.getlist(f"e-{i}-qual"), "year": post.get(f"e-{i}-year", ""),
@@ -441,7 +442,7 @@ def rereview_edit(request, pk):
         version = request.POST.get("version")
         try:
             rr.save_task(actor=request.user, task=task, data=posted,
-                         expected_version=int(version) if version and version.isdigit() else None, request=request)
+                         expected_version=query_int(version), request=request)
             messages.success(request, "复核申报表已保存")
             return redirect("rereview_edit", pk=pk)
         except DomainError as exc:

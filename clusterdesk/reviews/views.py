@@ -16,6 +16,7 @@ from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.core.files import private_path
 from clusterdesk.orgs import roles
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import Role
 from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
@@ -28,8 +29,8 @@ from .models import ListKind, RecommendationList
 def _round_for(request) -> Round | None:
     rounds = Round.objects.visible_to(request.user).exclude(status=RoundStatus.DRAFT)
     wanted = request.GET.get("round", "")
-    if wanted.isdigit():
-        return rounds.filter(pk=wanted).first()
+    if query_int(wanted) is not None:
+        return rounds.filter(pk=query_int(wanted)).first()
     return rounds.filter(status=RoundStatus.OPEN).first() or rounds.first()
 
 
@@ -163,7 +164,7 @@ def application_action(request, pk, action):
                        else request.POST.get(i.name, "")) for i in transition.inputs}
     expected = request.POST.get("state_version")
     domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
-                   expected_state_version=int(expected) if expected and expected.isdigit() else None,
+                   expected_state_version=query_int(expected),
                    require_version=True, request=request)
     application.refresh_from_db()
     messages.success(request, f"已{transition.label}：{machine.state_label(machine.state_of(application))}")
@@ -177,8 +178,8 @@ def version_diff(request, pk):
     if len(versions) < 2:
         raise Http404
     newest = max(versions)
-    to = int(request.GET.get("to") or newest)
-    frm = int(request.GET.get("from") or to - 1)
+    to = query_int(request.GET.get("to")) or newest
+    frm = query_int(request.GET.get("from")) or to - 1
     if frm not in versions or to not in versions:
         raise Http404
     old, new = versions[frm], versions[to]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clusterdesk.applications.models import Application, NationalStatus, Status
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
+from clusterdesk.core.numbers import query_int
 from clusterdesk.rounds.domain import closes_at, format_deadline
 from clusterdesk.rounds.home import countdown, stage_rows
 from clusterdesk.rounds.models import SHANGHAI, Round, StageCode
@@ -180,7 +181,7 @@ def _publicity_context(request, round_: Round, error=None) -> dict:
     return {
         "round": round_, "ptabs": _nav(round_, "publicity"), "eligible": eligible, "batches": _batches(round_),
         "can_act": province.acts_for_round(request.user, round_), "error": error, "posted": posted or {},
-        "posted_ids": [int(i) for i in posted.getlist("applications") if i.isdigit()] if posted else [],
+        "posted_ids": [query_int(i) for i in posted.getlist("applications") if query_int(i)] if posted else [],
         "default_title": f"{round_.year}年度{round_.province.name}中小企业特色产业集群拟认定名单公示",
         "today": today.isoformat(), "max_days": province.MAX_WORKING_DAYS,
     }
@@ -199,12 +200,12 @@ def publicity(request, round_id):
         if action == "propose":
             ids = request.POST.getlist("applications")
             days = request.POST.get("working_days", "").strip()
-            if not days.isdigit():
+            if query_int(days) is None:
                 raise DomainError("公示工作日应为整数，通常为 5 个工作日", field="working_days")
             batch = province.propose_recognition(
-                actor=request.user, round_=round_, applications=[int(i) for i in ids if i.isdigit()],
+                actor=request.user, round_=round_, applications=[query_int(i) for i in ids if query_int(i)],
                 starts_on=_parse_date(request.POST.get("starts_on", ""), "starts_on", "公示开始日期"),
-                working_days=int(days), title=request.POST.get("title", ""), request=request,
+                working_days=query_int(days), title=request.POST.get("title", ""), request=request,
             )
             text = (f"已开始公示“{batch.title}”：{batch.starts_on:%Y-%m-%d} 至 {batch.ends_on:%Y-%m-%d}"
                     f"（{batch.working_days} 个工作日），共 {batch.entries.count()} 个申报")

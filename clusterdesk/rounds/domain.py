@@ -10,6 +10,7 @@ from clusterdesk.audit.domain import record, snapshot
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
 from clusterdesk.core.workflow import ALLOW, Verdict, forbid, require
 from clusterdesk.orgs import roles
+from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
 from .models import SHANGHAI, ChecklistItem, Extension, Round, RoundStatus, Stage, StageCode, UnitDeadline, end_of_day
@@ -427,12 +428,12 @@ def parse_criteria_sets(text: str) -> list[dict]:
         if not token:
             continue
         code, sep, version = token.rpartition("@")
-        if not sep or not code or not version.isdigit():
+        if not sep or not code or query_int(version) is None:
             raise DomainError(
                 f"“{token}”格式不对：每项写成 标准代码@版本，如 national-2022@1，多项用逗号分隔",
                 field="criteria_sets",
             )
-        entries.append({"code": code, "version": int(version)})
+        entries.append({"code": code, "version": query_int(version)})
     return _clean_criteria_sets(entries)
 
 

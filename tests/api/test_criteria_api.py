@@ -205,3 +205,33 @@ def test_import_by_city_reviewer_is_403(accounts, client, criteria_sets, api_tok
 
     assert response.status_code == 403 and "省厅管理员" in response.json()["detail"]
     assert CriteriaSet.objects.count() == 2
+
+
+BOMBS = {
+    "deep_flow": "code: x\naspects: " + "[" * 5000 + "]" * 5000,
+    "deep_block": "code: x\n" + "".join(" " * i + f"k{i}:\n" for i in range(200)),
+    "billion_laughs": "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+    "huge": "code: x\nname: '" + "x" * 600_000 + "'\n",
+}
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_import_deep_or_bomb_yaml_is_400_in_chinese(client, criteria_sets, admin, name):
+    response = post(client, "/api/v1/criteria-sets/import", {"text": BOMBS[name]}, admin)
+
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert any(word in detail for word in ("嵌套层数", "别名", "KB")), detail
+    assert CriteriaSet.objects.count() == 2
+
+
+def test_import_threshold_out_of_range_is_400_with_line(client, criteria_sets, admin):
+    from clusterdesk.criteria.domain import export_text
+
+    text = export_text(CriteriaSet.objects.get(code=NATIONAL, version=1))
+    text = text.replace("threshold: '0.70'", "threshold: '1e999'", 1)
+
+    response = post(client, "/api/v1/criteria-sets/import", {"text": text}, admin)
+
+    assert response.status_code == 400 and "超出范围" in response.json()["detail"]

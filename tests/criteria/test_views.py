@@ -355,3 +355,12 @@ def test_edit_page_refuses_a_bad_validity_beside_its_box(accounts, criteria_sets
     errors = response.context["form"].errors
     assert list(errors) == ["validity_specialized"] and "专精特新资质有效期（年）" in response.content.decode()
     assert CriteriaSet.objects.filter(code=NATIONAL).count() == 1
+
+
+@pytest.mark.parametrize("text", ["code: x\naspects: " + "[" * 5000 + "]" * 5000,
+                                  "code: x\n" + "".join(" " * i + f"k{i}:\n" for i in range(200))])
+def test_import_page_deeply_nested_yaml_is_refused_in_chinese(accounts, criteria_sets, login, text):
+    response = login(accounts["sysadmin"]).post("/criteria/import/", {"text": text})
+
+    assert response.status_code in (200, 400)
+    assert "嵌套层数超过 32 层" in response.content.decode()
