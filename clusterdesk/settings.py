@@ -154,11 +154,13 @@ PASSWORD_HASHERS = PASSWORD_HASHERS_PRODUCTION = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# The password policy (等保): at least 10 characters of three of four classes, not the username
+# nor a repeated unit, not a common password (clusterdesk/orgs/passwords.py, Chinese messages).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "clusterdesk.orgs.passwords.LengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "clusterdesk.orgs.passwords.CharacterClassValidator", "OPTIONS": {"required": 3}},
+    {"NAME": "clusterdesk.orgs.passwords.UsernameValidator"},
+    {"NAME": "clusterdesk.orgs.passwords.CommonValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

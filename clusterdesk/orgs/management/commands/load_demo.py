@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clusterdesk.orgs.models import Org, User
 
-DEMO_PASSWORD = "Demo@2025"
+DEMO_PASSWORD = "Demo@Jilin2025"
 
 # username, org code, role, display name
 DEMO_ACCOUNTS = [
@@ -29,7 +29,7 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "载入演示账号（密码统一为 Demo@2025）。需先导入单位。"
+    help = "载入演示账号（密码统一为 Demo@Jilin2025）。需先导入单位。"
 
     def handle(self, *args, **options):
         from clusterdesk.orgs.domain import create_account
