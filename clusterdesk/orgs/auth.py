@@ -5,7 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.conf import settings
 
 LOCKOUT_MESSAGE = (
-    f"登录失败次数过多，该账号或来源地址已被锁定 {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，"
+    f"该账号登录失败次数过多，已被锁定 {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，"
     "请稍后再试；如忘记密码，请联系上级管理员重置"
 )
 MUST_CHANGE_PASSWORD_MESSAGE = (
