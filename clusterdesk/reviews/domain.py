@@ -284,6 +284,8 @@ APPLICATION_OBJECT = Application._meta.label_lower
 # Shown to province-level viewers only: who scored what (architecture.md), and the on-site spot
 # checks, whose records and files only the province may see (``province.can_view``).
 CONFIDENTIAL_PREFIXES = ("expert.", "review.spot_check")
+# Parts of a national selection's event that derive from the expert scores (province-level only).
+SCORE_DERIVED = ("reason", "score")
 
 
 def event_label(action: str) -> str:
@@ -342,6 +344,7 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
         if getattr(viewer, "role", None) == Role.EXPERT:
             hidden &= ~Q(action="expert.scored", actor_id=viewer.pk)  # an expert's own scores
         events = events.exclude(hidden)
+    province_level = viewer is None or sees_confidential(viewer)
     result, on_list = [], {}
     completed = None
     if viewer is not None:
@@ -366,6 +369,9 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
             e.kind, e.subject = "list", e.object_repr
         else:
             e.kind, e.subject = "application", ""
+            if not province_level and e.action == "review.national_selected" and isinstance(e.after, dict):
+                # The reason for ranking against the expert scores tells how the experts scored.
+                e.after = {k: v for k, v in e.after.items() if k not in SCORE_DERIVED}
         e.label = event_label(e.action)
         result.append(e)
     if completed is not None:
