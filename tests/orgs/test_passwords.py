@@ -114,3 +114,13 @@ def test_new_account_with_temporary_password_gets_no_token(accounts, client):
     response = post_json(client, "/api/v1/auth/token", {"username": "yj_new", "password": password})
 
     assert response.status_code == 403
+
+
+def test_session_api_refused_while_password_must_change(accounts, client):
+    User.objects.filter(pk=accounts["dunhua"].pk).update(must_change_password=True)
+    accounts["dunhua"].refresh_from_db()
+    client.force_login(accounts["dunhua"])
+
+    response = client.get("/api/v1/me")
+
+    assert response.status_code == 403 and "临时密码" in response.json()["detail"]
