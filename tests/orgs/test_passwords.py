@@ -124,3 +124,20 @@ def test_session_api_refused_while_password_must_change(accounts, client):
     response = client.get("/api/v1/me")
 
     assert response.status_code == 403 and "临时密码" in response.json()["detail"]
+
+
+def test_load_demo_prints_a_password_that_works(jilin, capsys):
+    from django.core.management import call_command
+
+    from clusterdesk.orgs.management.commands.load_demo import DEMO_PASSWORD, OLD_DEMO_PASSWORD
+
+    old = domain.create_account(actor=None, username="dunhua", org=jilin["222403"], role="county_applicant",
+                                password=PASSWORD, must_change_password=False)
+    old.set_password(OLD_DEMO_PASSWORD)  # a demo database from before the policy
+    old.save()
+
+    call_command("load_demo")
+
+    assert f"密码 password: {DEMO_PASSWORD}" in capsys.readouterr().out
+    for user in User.objects.filter(username__in=["dunhua", "jl_admin", "expert_li"]):
+        assert user.check_password(DEMO_PASSWORD), user.username
