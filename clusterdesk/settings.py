@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "clusterdesk.core.middleware.DomainErrorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clusterdesk.orgs.middleware.PasswordChangeRequiredMiddleware",
+    "clusterdesk.orgs.throttle.LoginThrottleMiddleware",
     # Axes last: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -163,11 +164,13 @@ PASSWORD_HASHERS = PASSWORD_HASHERS_PRODUCTION = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# The password policy (等保): at least 10 characters of three of four classes, not the username
+# nor a repeated unit, not a common password (clusterdesk/orgs/passwords.py, Chinese messages).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "clusterdesk.orgs.passwords.LengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "clusterdesk.orgs.passwords.CharacterClassValidator", "OPTIONS": {"required": 3}},
+    {"NAME": "clusterdesk.orgs.passwords.UsernameValidator"},
+    {"NAME": "clusterdesk.orgs.passwords.CommonValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -182,17 +185,27 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# Login lockout (django-axes): 5 failures for an account or for an address lock
-# further attempts for 15 minutes.
+# Login lockout (django-axes): 5 failures for an account (from anywhere, and for the account from
+# one address) lock that account for 15 minutes. An address alone is never locked: behind a reverse
+# proxy every user shares one address, and five anonymous requests would lock the province out.
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # The 15 minutes run from the lockout; attempts while locked do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "clusterdesk.orgs.views.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "clusterdesk.core.netaddr.client_address"
+# Our reverse proxies in front of the application (docs/operations.md): 0 = use REMOTE_ADDR and
+# ignore X-Forwarded-For; N = the Nth entry from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Per address, failed logins are throttled instead (orgs/throttle.py): after LOGIN_THROTTLE_AFTER
+# failures each further attempt waits 1, 2, 4 … seconds (at most LOGIN_THROTTLE_MAX_SECONDS) after
+# the previous failure; the count starts again after an hour without failures.
+LOGIN_THROTTLE_AFTER = env_int("LOGIN_THROTTLE_AFTER", 10)
+LOGIN_THROTTLE_MAX_SECONDS = env_int("LOGIN_THROTTLE_MAX_SECONDS", 60)
+LOGIN_THROTTLE_RESET_SECONDS = env_int("LOGIN_THROTTLE_RESET_SECONDS", 60 * 60)
 
 # Internationalisation: the UI is Simplified Chinese.
 LANGUAGE_CODE = "zh-hans"

@@ -153,7 +153,7 @@ def timeline(request, application_id: int):
 
     包括该申报自身的每一步，以及它所在的推荐名单（阶段一）、正式推荐（阶段二）的报送和省厅确认收到
     （``kind`` 为 ``list``，``subject`` 为名单名称）。``label`` 为工作流中该步骤的名称。
-    专家评审的记录只对省级账号显示。"""
+    专家评审的记录（专家、评分、评语）只对省级账号显示，专家只看到自己的评分；全部专家提交后，各方都看到一条“专家评审已完成”。"""
     return [{"at": e.at.isoformat(), "actor": e.actor_username, "org": e.org_name, "action": e.action,
              "label": e.label, "comment": e.comment, "before": e.before, "after": e.after,
              "kind": e.kind, "subject": e.subject}

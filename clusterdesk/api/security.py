@@ -3,6 +3,9 @@
 from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
 
+from clusterdesk.core.errors import NotAllowed
+from clusterdesk.orgs.auth import MUST_CHANGE_PASSWORD_MESSAGE
+
 from .models import ApiToken, hash_token
 
 
@@ -18,6 +21,8 @@ class BearerToken(HttpBearer):
         )
         if found is None:
             return None
+        if found.user.must_change_password:  # e.g. a token issued before the password was reset
+            raise NotAllowed(MUST_CHANGE_PASSWORD_MESSAGE)
         now = timezone.now()
         if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)

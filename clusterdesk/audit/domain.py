@@ -7,9 +7,10 @@ from .vocabulary import ACTIONS
 
 
 def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address as configured (``core/netaddr.py``: trusted proxies)."""
+    from clusterdesk.core.netaddr import client_address
+
+    return client_address(request)
 
 
 def snapshot(obj: models.Model, fields: list[str]) -> dict:

@@ -6,7 +6,8 @@ delete trigger is left out because the test runner empties tables with DELETE).
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
 
 
 class AppendOnlyError(Exception):
@@ -20,6 +21,9 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnlyError("审计日志只能追加，不能删除")
 
+    def bulk_create(self, *args, **kwargs):
+        raise AppendOnlyError("审计事件须逐条写入（哈希链），请使用 audit.domain.record")
+
     def visible_to(self, user):
         """Province administrators and system administrators read the whole log."""
         from clusterdesk.orgs import roles
@@ -30,7 +34,7 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    at = models.DateTimeField("时间", default=timezone.now, db_index=True)  # set on insert (save)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
@@ -47,6 +51,9 @@ class AuditEvent(models.Model):
     after = models.JSONField("变更后", null=True, blank=True)
     ip_address = models.GenericIPAddressField("来源地址", null=True, blank=True)
     comment = models.TextField("说明", blank=True)
+    # The hash chain (audit/chain.py): the previous event's hash and this event's own.
+    prev_hash = models.CharField("前一条哈希", max_length=64, blank=True, default="")
+    hash = models.CharField("哈希", max_length=64, blank=True, default="")
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -61,7 +68,25 @@ class AuditEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("审计日志只能追加，不能修改")
-        super().save(*args, **kwargs)
+        from . import chain
+
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            self.prev_hash = chain.lock_head()  # the one extra query; the head moves by trigger
+            self.at = timezone.now()
+            self.hash = chain.digest(self, self.prev_hash)
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("审计日志只能追加，不能删除")
+
+
+class AuditChainHead(models.Model):
+    """One row (id 1): the newest event's hash. Writers lock it; a database trigger moves it on
+    every insert into the log (migration 0003), so deleting the newest events is detected."""
+
+    hash = models.CharField(max_length=64, blank=True, default="")
+    event_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = "审计链头"
+        verbose_name_plural = "审计链头"

@@ -60,4 +60,6 @@ def audit_log(request):
     if form.is_valid():
         events = filter_events(events, form.cleaned_data)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/log.html", {"form": form, "page": page})
+    from .chain import verify
+
+    return render(request, "audit/log.html", {"form": form, "page": page, "chain": verify()})

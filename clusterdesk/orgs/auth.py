@@ -5,8 +5,12 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.conf import settings
 
 LOCKOUT_MESSAGE = (
-    f"登录失败次数过多，该账号或来源地址已被锁定 {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，"
+    f"该账号登录失败次数过多，已被锁定 {int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)} 分钟，"
     "请稍后再试；如忘记密码，请联系上级管理员重置"
+)
+MUST_CHANGE_PASSWORD_MESSAGE = (
+    "该账号正在使用管理员设置的临时密码，不能获取或使用接口令牌：请先登录系统网页，"
+    "在“修改密码”页面设置自己的密码后再申请令牌"
 )
 
 

@@ -255,7 +255,10 @@ def _check_password(password: str, user: User | None = None) -> None:
 def generate_password() -> str:
     """A temporary password that passes the validators and is easy to read aloud."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(12))
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(12))
+        if re.search(r"[A-Z]", password) and re.search(r"[a-z]", password) and re.search(r"[0-9]", password):
+            return password  # three character classes (orgs/passwords.py)
 
 
 @transaction.atomic
@@ -349,7 +352,8 @@ def reset_password(*, actor, target: User, request=None) -> str:
 
 @transaction.atomic
 def change_own_password(*, user: User, old_password: str, new_password: str, request=None) -> None:
-    """The account holder sets a new password. Side effects: ``auth.password_changed``."""
+    """The account holder sets a new password; every API token of the account is revoked.
+    Side effects: ``auth.password_changed``."""
     if not user.check_password(old_password):
         raise DomainError("原密码不正确，请重新输入", field="old_password")
     if old_password == new_password:
@@ -358,6 +362,9 @@ def change_own_password(*, user: User, old_password: str, new_password: str, req
     user.set_password(new_password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
+    from clusterdesk.api.models import ApiToken
+
+    ApiToken.objects.revoke_all(user)  # a token must not outlive the password it was issued for
     record(action="auth.password_changed", actor=user, obj=user, request=request)
 
 

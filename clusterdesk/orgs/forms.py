@@ -29,7 +29,7 @@ class PasswordChangeForm(forms.Form):
     new_password1 = forms.CharField(
         label="新密码",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="至少 8 位，不能全是数字，不能过于常见或与用户名相似",
+        help_text="至少 10 位，包含大写字母、小写字母、数字、符号中的至少 3 类；不能包含用户名，不能是同一段字符的重复，不能过于常见",
     )
     new_password2 = forms.CharField(label="再次输入新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
 

@@ -137,3 +137,15 @@ class User(AbstractUser):
     @property
     def role_label(self) -> str:
         return Role(self.role).label if self.role in Role.values else self.role
+
+
+class LoginThrottle(models.Model):
+    """Failed logins from one client address (``orgs/throttle.py``): a growing delay, never a lock."""
+
+    address = models.GenericIPAddressField("来源地址", unique=True)
+    failures = models.PositiveIntegerField("连续失败次数", default=0)
+    last_failure_at = models.DateTimeField("最近一次失败")
+
+    class Meta:
+        verbose_name = "登录限速"
+        verbose_name_plural = "登录限速"

@@ -20,8 +20,13 @@ def on_logout(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
+    from clusterdesk.core.netaddr import client_address
+
+    from .throttle import note_failure
+
     username = str(credentials.get("username", ""))[:150]
     record(action="auth.login_failed", object_type="orgs.user", object_repr=username, request=request)
+    note_failure(client_address(request))
 
 
 @receiver(user_locked_out)

@@ -285,6 +285,8 @@ APPLICATION_OBJECT = Application._meta.label_lower
 # Shown to province-level viewers only: who scored what (architecture.md), and the on-site spot
 # checks, whose records and files only the province may see (``province.can_view``).
 CONFIDENTIAL_PREFIXES = ("expert.", "review.spot_check")
+# Parts of a national selection's event that derive from the expert scores (province-level only).
+SCORE_DERIVED = ("reason", "score")
 
 
 def event_label(action: str) -> str:
@@ -322,8 +324,9 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
     on: the list's name for a list event, "" otherwise); a list event's ``after["entries"]`` keeps
     only this application's entry (with ``entries_total``), as the others are other units'.
     ``viewer``: who reads; the expert review's and the spot checks' events are left out unless
-    the viewer is province-level (``sees_confidential``). ``viewer=None`` is for the system
-    itself (everything).
+    the viewer is province-level (``sees_confidential``), except an expert's own ``expert.scored``
+    events for that expert; every viewer gets one "专家评审已完成" line once every assigned
+    expert has submitted (issue 13 §1). ``viewer=None`` is for the system itself (everything).
     """
     from django.db.models import Q
 
@@ -334,10 +337,23 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
         query |= Q(object_type=LIST_OBJECT, object_id__in=list_ids, action__in=LIST_EVENTS)
     events = AuditEvent.objects.filter(query)
     if viewer is not None and not sees_confidential(viewer):
+        hidden = Q()
         for prefix in CONFIDENTIAL_PREFIXES:
-            events = events.exclude(action__startswith=prefix)
+            hidden |= Q(action__startswith=prefix)
+        if getattr(viewer, "role", None) == Role.EXPERT:
+            hidden &= ~Q(action="expert.scored", actor_id=viewer.pk)  # an expert's own scores
+        events = events.exclude(hidden)
+    province_level = viewer is None or sees_confidential(viewer)
     result, on_list = [], {}
+    completed = None
+    if viewer is not None:
+        from clusterdesk.experts import service as experts
+
+        completed = experts.review_completed_at(application.pk)
     for e in events.order_by("at", "id"):
+        if completed is not None and e.at > completed:
+            result.append(_review_completed(completed))
+            completed = None
         if e.object_type == LIST_OBJECT:
             if e.action == "review.list_received":
                 if not on_list.get(e.object_id):
@@ -352,9 +368,24 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
             e.kind, e.subject = "list", e.object_repr
         else:
             e.kind, e.subject = "application", ""
+            if not province_level and e.action == "review.national_selected" and isinstance(e.after, dict):
+                # The reason for ranking against the expert scores tells how the experts scored.
+                e.after = {k: v for k, v in e.after.items() if k not in SCORE_DERIVED}
         e.label = event_label(e.action)
         result.append(e)
+    if completed is not None:
+        result.append(_review_completed(completed))
     return result
+
+
+def _review_completed(at) -> AuditEvent:
+    """The one line of the expert review every viewer of the timeline sees (not a stored event:
+    who reviewed and what they scored stay with the province)."""
+    from clusterdesk.experts.service import REVIEW_COMPLETED_LABEL
+
+    event = AuditEvent(at=at, action="expert.review_completed")
+    event.kind, event.subject, event.label = "application", "", REVIEW_COMPLETED_LABEL
+    return event
 
 
 def inbox(actor, round_: Round | None = None):

@@ -624,3 +624,24 @@ def test_api_ministry_outcome_on_unsent_application_is_409(accounts, passed, cli
 
     assert response.status_code == 409
     assert "国家级候选" in response.json()["detail"]
+
+
+def test_reason_against_expert_scores_hidden_from_county_and_city(accounts, round_open, passed, expert_scores,
+                                                                   client):
+    """Issue 13 §1: the reason for ranking against the expert scores says how the experts scored."""
+    from clusterdesk.reviews.domain import timeline
+
+    a, b, c, d, _ = passed
+    expert_scores({a: 90, b: 85, c: 80, d: 70})
+    select(accounts, round_open, a, c, reasons={c.pk: "专家评分低于乙集群，但属重点子集群"})
+    app = Application.objects.get(pk=c.pk)
+
+    def selected(viewer):
+        return next(e for e in timeline(app, viewer=viewer) if e.action == "review.national_selected")
+
+    assert selected(accounts["province"]).after["reason"] == "专家评分低于乙集群，但属重点子集群"
+    county = app.created_by
+    city = next(u for u in accounts.values() if u.role == "city_reviewer" and u.org_id == app.org.recommender_id)
+    for viewer in (county, city):
+        event = selected(viewer)
+        assert "reason" not in event.after and event.after["rank"] == 2

@@ -1,0 +1,95 @@
+"""The audit log's hash chain (issue 13 §7).
+
+Each event stores ``prev_hash`` (the ``hash`` of the event before it, by id; "" for the first)
+and ``hash`` = SHA-256 over a canonical serialisation of its fields and ``prev_hash``
+(:func:`canonical`). Removing, changing or inserting an event breaks the chain at that point;
+removing the newest events is caught by the chain head (``AuditChainHead``), which a database
+trigger moves to every inserted event (migration 0003).
+
+Writers take the head under a lock (:func:`lock_head`, one query): ``SELECT … FOR UPDATE`` on
+the head row on PostgreSQL; on SQLite every write transaction already holds the database's write
+lock (``transaction_mode = IMMEDIATE``). So concurrent writers form one chain, in id order.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timezone as dt_timezone
+
+from django.db import connection
+
+FIELDS = ("actor_id", "actor_username", "org_code", "org_name", "action", "object_type", "object_id",
+          "object_repr", "before", "after", "ip_address", "comment")
+
+
+def canonical(event, prev_hash: str) -> bytes:
+    """The bytes hashed for ``event``: its fields, its time (UTC, microseconds) and ``prev_hash``,
+    as JSON with sorted keys and ASCII escapes, so the same event always gives the same bytes
+    whichever database stored it."""
+    data = {name: getattr(event, name) for name in FIELDS}
+    data["at"] = event.at.astimezone(dt_timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    data["prev_hash"] = prev_hash or ""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str).encode("ascii")
+
+
+def digest(event, prev_hash: str) -> str:
+    return hashlib.sha256(canonical(event, prev_hash)).hexdigest()
+
+
+def lock_head() -> str:
+    """The chain head's hash, locked for this transaction (call inside ``transaction.atomic``)."""
+    postgresql = connection.vendor == "postgresql"
+    suffix = " FOR UPDATE" if postgresql else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT hash FROM audit_auditchainhead WHERE id = 1{suffix}")
+        row = cursor.fetchone()
+        if row is None:
+            # No head yet (an emptied database): create it, so concurrent first writers queue on it.
+            # Were events left, the next one's empty prev_hash shows the break.
+            insert = ("INSERT INTO audit_auditchainhead (id, hash) VALUES (1, '') ON CONFLICT (id) DO NOTHING"
+                      if postgresql else "INSERT OR IGNORE INTO audit_auditchainhead (id, hash) VALUES (1, '')")
+            cursor.execute(insert)
+            cursor.execute(f"SELECT hash FROM audit_auditchainhead WHERE id = 1{suffix}")
+            row = cursor.fetchone()
+    return row[0]
+
+
+@dataclass
+class ChainState:
+    ok: bool
+    count: int
+    broken_at: int | None = None      # 1-based position in id order of the first bad event
+    event_id: int | None = None
+    expected: str = ""
+    stored: str = ""
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.ok:
+            return f"完整（共 {self.count} 条）"
+        return f"第 {self.broken_at} 条起断裂（事件编号 {self.event_id}：{self.reason}）"
+
+
+def verify() -> ChainState:
+    """Walk the whole log in id order; the first event whose link or content does not match."""
+    from .models import AuditChainHead, AuditEvent
+
+    prev = ""
+    count = 0
+    last_id = None
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        count += 1
+        if event.prev_hash != prev:
+            return ChainState(False, count, count, event.pk, prev, event.prev_hash,
+                              "前一条记录的哈希与本条保存的 prev_hash 不符，其前有记录被删除或改动")
+        expected = digest(event, prev)
+        if event.hash != expected:
+            return ChainState(False, count, count, event.pk, expected, event.hash, "本条内容与其哈希不符，记录被改动")
+        prev = event.hash
+        last_id = event.pk
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and count and (head.hash != prev or head.event_id != last_id):
+        return ChainState(False, count, count + 1, head.event_id, head.hash, prev,
+                          "链头指向的最新记录已不存在，最新的记录被删除")
+    return ChainState(True, count)
