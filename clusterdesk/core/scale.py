@@ -131,6 +131,7 @@ def seed(*, applications: int, audit_per_application: int, under=None, media_roo
     from clusterdesk.applications.models import (
         Application, ApplicationVersion, EvidenceFile, NationalStatus, Section, Status,
     )
+    from clusterdesk.audit import chain as audit_chain
     from clusterdesk.audit.models import AuditEvent
     from clusterdesk.catalog.domain import load_industries
     from clusterdesk.criteria.domain import load_shipped
@@ -234,7 +235,7 @@ def seed(*, applications: int, audit_per_application: int, under=None, media_roo
             Section.objects.bulk_create(sections, batch_size=BATCH)
             EvidenceFile.objects.bulk_create(evidence, batch_size=BATCH)
             ApplicationVersion.objects.bulk_create(versions, batch_size=BATCH)
-            AuditEvent.objects.bulk_create(events, batch_size=BATCH)
+            audit_chain.append_many(events, batch_size=BATCH)  # chained, as the log requires
             Cluster.objects.bulk_create(clusters, batch_size=BATCH)
             reports = [AnnualReport(cluster=c, year=c.batch_year + 1, due_on=date(c.batch_year + 2, 3, 31),
                                     data={"narrative": "年度发展情况（规模测试）"}, status="submitted",

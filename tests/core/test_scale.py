@@ -28,6 +28,9 @@ def test_seed_scale_makes_every_county_round_status_version_evidence_and_registr
     assert set(seeded.values_list("national_status", flat=True)) == set(NationalStatus.values)
     assert ApplicationVersion.objects.count() == seeded.exclude(status=Status.DRAFT).count()
     assert AuditEvent.objects.filter(object_type="applications.application").count() == 120 * 3
+    from clusterdesk.audit.chain import verify
+
+    assert verify().ok  # seeded events are chained like any other (audit hash chain)
     evidence = EvidenceFile.objects.first()
     assert private_path(evidence.stored_name).read_bytes().startswith(b"%PDF")
     assert Cluster.objects.filter(application__in=seeded).count() == seeded.filter(status=Status.RECOGNIZED).count() > 0
