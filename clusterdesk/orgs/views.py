@@ -47,7 +47,8 @@ def password_change(request):
                 request=request,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            field = "new_password1" if exc.field == "password" else exc.field  # the policy: beside the new password
+            form.add_error(field if field in form.fields else None, exc.message)
         else:
             update_session_auth_hash(request, request.user)
             messages.success(request, "密码已修改")

@@ -68,6 +68,7 @@ def test_password_page_shows_the_policy_message(accounts, client):
                                           "new_password2": "dunhuadunhua"})
 
     assert "不能包含用户名" in response.content.decode()
+    assert "不能包含用户名" in " ".join(response.context["form"].errors["new_password1"])  # beside the new password
     accounts["dunhua"].refresh_from_db()
     assert accounts["dunhua"].check_password(PASSWORD)
 
