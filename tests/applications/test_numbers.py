@@ -47,14 +47,15 @@ def test_numbers_made_before_the_counter_are_continued(accounts, round_open):
     assert NumberCounter.objects.get(year=2025, org=accounts["dunhua"].org).last == 8
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_creations_for_one_county_both_succeed(accounts, round_open):
     """Two threads, each with its own database connection, create at the same moment. On
     PostgreSQL the second waits for the first's lock on the counter row; without the lock both
     read the same sequence and one fails on the unique number. SQLite allows one writer at a
-    time and cannot run two write transactions side by side, so this needs PostgreSQL."""
-    if connection.vendor == "sqlite":
-        pytest.skip("SQLite serialises writers: two concurrent write transactions need PostgreSQL")
+    time and cannot run two write transactions side by side, so this runs on PostgreSQL only
+    (marker ``postgresql``: deselected in the SQLite run)."""
+    assert connection.vendor == "postgresql"
     later = second_round(accounts["province"])
     barrier = threading.Barrier(2)
     results, errors = [], []
