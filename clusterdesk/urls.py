@@ -23,6 +23,7 @@ urlpatterns = [
     path("todo/badge/", core_views.todo_badge, name="todo_badge"),
     path("announcements/", include("clusterdesk.notifications.urls_announcements")),
     path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export.csv", audit_views.audit_log_csv, name="audit_log_csv"),
     path("applications/", include("clusterdesk.applications.urls")),
     path("rounds/", include("clusterdesk.rounds.urls")),
     path("reviews/", include("clusterdesk.reviews.urls")),

@@ -15,6 +15,9 @@ urlpatterns = [
     path("lists/<int:list_id>/receive/", views_province.receive_list, name="list_receive"),
     path("rounds/<int:round_id>/publicity/", views_province.publicity, name="publicity"),
     path("rounds/<int:round_id>/selection/", views_province.selection, name="national_selection"),
+    path("rounds/<int:round_id>/publicity/<int:batch_id>/<slug:kind>.docx", views_province.publicity_docx,
+         name="publicity_docx"),
+    path("rounds/<int:round_id>/selection/list.docx", views_province.national_list_docx, name="national_list_docx"),
     path("applications/<int:pk>/spot-checks/", views_province.spot_checks, name="spot_checks"),
     path("spot-check-files/<int:file_id>/", views_province.spot_check_file, name="spot_check_file"),
 ]
