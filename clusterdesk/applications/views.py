@@ -103,6 +103,8 @@ def application_list(request):
         "national_statuses": [c for c in NationalStatus.choices if c[0] != NationalStatus.NONE], "national": national,
         "rounds": rounds, "round_id": round_id, "export_round": export_round,
         "can_export": request.user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN),
+        # 批量初审: the province's administrators tick applications awaiting the initial review.
+        "batch": request.user.role == Role.PROVINCE_ADMIN and any(r["app"].status == Status.FORMAL for r in rows),
     })
 
 

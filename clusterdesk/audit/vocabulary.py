@@ -98,7 +98,4 @@ ACTIONS: dict[str, str] = {
     "announcement.published": "发布通知公告",
     "announcement.edited": "修改通知公告",
     "export.downloaded": "导出数据",
-    "review.batch_province_pass": "批量初审通过",
-    "review.batch_lists_received": "批量确认收到市州名单",
-    "experts.batch_assigned": "批量分配评审专家",
 }

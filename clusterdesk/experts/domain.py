@@ -261,6 +261,40 @@ def assign(*, actor, application: Application, expert, request=None) -> ExpertAs
     return assignment
 
 
+def assign_many(*, actor, round_: Round, application_ids: list[int], expert_ids: list[int],
+                request=None) -> list[ExpertAssignment]:
+    """Assign each chosen expert to each chosen application, all or nothing (``core.batch``).
+    Each pair goes through :func:`assign` (its checks: reviewable, scoring open, conflict of
+    interest by ``rules.conflict``); a pair already assigned is left as it is. One refused pair
+    (a conflict names the expert, the application and the reason) refuses the whole batch.
+
+    Side effects: those of :func:`assign` for each new pair."""
+    from clusterdesk.core.batch import all_or_nothing
+
+    if not expert_ids:
+        raise DomainError("请至少勾选一位专家", field="experts")
+    apps = {a.pk: a for a in Application.objects.visible_to(actor).filter(round=round_, pk__in=application_ids)}
+    experts = {u.pk: u for u in User.objects.filter(pk__in=expert_ids).select_related("org")}
+    existing = set(ExpertAssignment.objects.filter(application__in=list(apps), expert__in=list(experts))
+                   .values_list("application_id", "expert_id"))
+    pairs = [(a, e) for a in dict.fromkeys(application_ids) for e in dict.fromkeys(expert_ids) if (a, e) not in existing]
+
+    def do(pair):
+        app_id, expert_id = pair
+        if app_id not in apps:
+            raise DomainError("申报不存在或不属于本批次", status=404, field="applications")
+        return assign(actor=actor, application=apps[app_id], expert=experts.get(expert_id), request=request)
+
+    def describe(pair):
+        app, expert = apps.get(pair[0]), experts.get(pair[1])
+        who = (expert.display_name or expert.username) if expert else f"账号 #{pair[1]}"
+        return f"{app.number if app else f'申报 #{pair[0]}'} · {who}"
+
+    if not pairs and application_ids:
+        return []
+    return all_or_nothing(pairs, do, describe, what="分配专家", field="applications")
+
+
 @transaction.atomic
 def unassign(*, actor, assignment: ExpertAssignment, request=None) -> None:
     """Take an application away from an expert, with any scores they gave. Refused after the

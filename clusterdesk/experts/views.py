@@ -203,6 +203,15 @@ def assignments_admin(request, round_id):
                 who = assignment.expert.display_name or assignment.expert.username
                 messages.success(request, f"已分配 {who} 评审 {application.number}")
                 return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{application.pk}")
+            elif action == "batch":
+                # 批量分配: every ticked expert to every ticked application, all or nothing.
+                made = domain.assign_many(
+                    actor=request.user, round_=round_,
+                    application_ids=[int(i) for i in request.POST.getlist("pick") if i.isdigit()],
+                    expert_ids=[int(i) for i in request.POST.getlist("experts") if i.isdigit()], request=request)
+                messages.success(request, f"批量分配完成：新增 {len(made)} 项评审任务"
+                                          + ("" if made else "（所选专家均已分配，无需重复分配）"))
+                return redirect("expert_assign", round_id=round_.pk)
             elif action == "remove":
                 assignment = get_object_or_404(ExpertAssignment.objects.select_related("expert", "application"),
                                                pk=request.POST.get("assignment") or 0, application__round=round_)
@@ -214,7 +223,9 @@ def assignments_admin(request, round_id):
                 messages.error(request, "未知操作，请刷新页面后重试")
                 return redirect("expert_assign", round_id=round_.pk)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            from clusterdesk.reviews.views import flash_refusal
+
+            flash_refusal(request, exc)
             return redirect("expert_assign", round_id=round_.pk)
     return render(request, "experts/assign.html", {
         "round": round_, "rows": domain.assignment_rows(round_), "loads": domain.expert_loads(round_),

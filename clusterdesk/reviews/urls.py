@@ -4,6 +4,7 @@ from . import views, views_province
 
 urlpatterns = [
     path("", views.inbox, name="review_inbox"),
+    path("batch/", views.batch_action, name="review_batch"),
     path("rounds/<int:round_id>/lists/", views.city_lists, name="city_lists"),
     path("rounds/<int:round_id>/lists/name-list/", views.name_list_submit, name="name_list_submit"),
     path("rounds/<int:round_id>/lists/formal/", views.formal_submit, name="formal_submit"),
@@ -13,6 +14,7 @@ urlpatterns = [
     # province
     path("rounds/<int:round_id>/overview/", views_province.overview, name="province_overview"),
     path("lists/<int:list_id>/receive/", views_province.receive_list, name="list_receive"),
+    path("rounds/<int:round_id>/lists/receive/", views_province.receive_lists, name="lists_receive"),
     path("rounds/<int:round_id>/publicity/", views_province.publicity, name="publicity"),
     path("rounds/<int:round_id>/selection/", views_province.selection, name="national_selection"),
     path("rounds/<int:round_id>/publicity/<int:batch_id>/<slug:kind>.docx", views_province.publicity_docx,

@@ -133,6 +133,7 @@ def overview(request, round_id):
         "pipeline": _pipeline(totals, national), "stages": stage_rows(round_, None, now), "summary": summary.values(),
         "awaiting_initial": totals.get(Status.FORMAL, 0),
         "can_act": province.is_province_admin(request.user, round_), "now": _local(now),
+        "to_receive": sum(1 for c in cards for st in c["stages"] if st["list"] and not st["received_at"]),
     })
 
 
@@ -151,6 +152,26 @@ def receive_list(request, list_id):
     else:
         messages.success(request, f"已确认收到{lst.org.name}的{lst.get_kind_display()}")
     return redirect(f"{reverse('province_overview', args=[lst.round_id])}#unit-{lst.org.code}")
+
+
+@login_required
+@require_POST
+def receive_lists(request, round_id):
+    """Confirm receipt of the ticked lists at once, all or nothing (``domain.receive_lists``)."""
+    from .views import flash_refusal
+
+    round_ = _round(request, round_id)
+    ids = [int(i) for i in request.POST.getlist("lists") if i.isdigit()]
+    try:
+        done = domain.receive_lists(actor=request.user, round_=round_, list_ids=ids, request=request)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    except DomainError as exc:
+        flash_refusal(request, exc)
+    else:
+        messages.success(request, f"已确认收到 {len(done)} 份名单：" + "、".join(
+            f"{lst.org.name}{lst.get_kind_display()}" for lst in done))
+    return redirect("province_overview", round_id=round_.pk)
 
 
 # --- publicity and recognition -------------------------------------------------------------------
