@@ -45,7 +45,7 @@ def test_counts_per_role_follow_the_chain(accounts, round_open, submit_new, logi
     assert "待省厅初审的申报" in page and "待确认收到的市州名单" in page
     assert 'data-testid="todo-total">3<' in page
     badge = client.get("/todo/badge/").content.decode()
-    assert 'data-testid="todo-badge">3<' in badge
+    assert 'data-testid="todo-badge" class="todo-badge todo-badge-on">3<' in badge
     client = login(accounts["dunhua"])
     assert "退回待修改的申报" in client.get("/todo/").content.decode()
 
