@@ -32,14 +32,25 @@ def _cell(value):
     return value
 
 
-def xlsx_bytes(sheet_title: str, headers: list[str], rows, *, title: str = "", widths: list[int] | None = None) -> bytes:
-    """One sheet: an optional title line, a bold frozen header row, the rows, auto-filter."""
+def xlsx_bytes(sheet_title: str, headers: list[str], rows, *, title: str = "", widths: list[int] | None = None,
+               more: list[tuple] = ()) -> bytes:
+    """One sheet: an optional title line, a bold frozen header row, the rows, auto-filter.
+    ``more``: further sheets as ``(sheet_title, headers, rows)``."""
     from openpyxl import Workbook
+
+    wb = Workbook()
+    _fill(wb.active, sheet_title, headers, rows, title=title, widths=widths)
+    for extra_title, extra_headers, extra_rows in more:
+        _fill(wb.create_sheet(), extra_title, extra_headers, extra_rows)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _fill(ws, sheet_title: str, headers: list[str], rows, *, title: str = "", widths: list[int] | None = None) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
     ws.title = sheet_title[:31]
     first = 1
     if title:
@@ -58,9 +69,6 @@ def xlsx_bytes(sheet_title: str, headers: list[str], rows, *, title: str = "", w
     for col, header in enumerate(headers, 1):
         width = widths[col - 1] if widths and col <= len(widths) else max(10, len(header) * 2 + 2)
         ws.column_dimensions[get_column_letter(col)].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 def csv_bytes(headers: list[str], rows) -> bytes:

@@ -705,6 +705,29 @@ def results(round_: Round) -> tuple[list[RubricItem], list[ApplicationResult]]:
     return items, ranked + unranked
 
 
+def score_rows(round_: Round, items: list[RubricItem]) -> list[list]:
+    """Every submitted assignment of the round, one row each: application, expert, unit, each
+    item's score, the weighted total, the submission time and, for an expert who must abstain,
+    the reason the score is not counted. A fixed number of queries."""
+    assignments = list(ExpertAssignment.objects.filter(application__round=round_, submitted_at__isnull=False)
+                       .select_related("application__org", "expert__org").order_by("application__number", "pk"))
+    checker = rules.ConflictChecker({a.expert_id: a.expert for a in assignments}.values())
+    values: dict[int, dict[int, Decimal]] = {}
+    for assignment_id, item_id, value in Score.objects.filter(
+            assignment__in=[a.pk for a in assignments], value__isnull=False).values_list("assignment_id", "item_id", "value"):
+        values.setdefault(assignment_id, {})[item_id] = value
+    rows = []
+    for a in assignments:
+        given = values.get(a.pk, {})
+        total = (two_places(sum(given[i.pk] / i.max_score * i.weight for i in items))
+                 if items and len(given) >= len(items) else None)
+        rows.append([a.application.number, a.application.name, a.application.org.name,
+                     a.expert.display_name or a.expert.username, a.expert.org.name,
+                     *[given.get(i.pk) for i in items], total, a.submitted_at,
+                     checker.reason(a.expert, a.application) or ""])
+    return rows
+
+
 def ranking(round_: Round) -> list[ApplicationResult]:
     """The ranked applications only (those with at least one submitted score), best first."""
     return [r for r in results(round_)[1] if r.rank is not None]

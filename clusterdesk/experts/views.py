@@ -250,7 +250,10 @@ def results_xlsx(request, round_id):
                      r.total.mean, r.total.median, r.total.spread, r.total.min, r.total.max,
                      "；".join(f"{x.expert.display_name or x.expert.username}（{reason}）" for x, reason in r.excluded)]
                     + [s.mean for _, s in r.aspects])
-    body = xlsx_bytes("评审结果与排名", headers, rows, title=f"{round_.name} 专家评审结果与排名")
+    detail_headers = (["申报编号", "集群名称", "申报单位", "专家", "专家单位"]
+                      + [f"{i.aspect}. {i.title}" for i in items] + ["加权总分", "提交时间", "回避（不计入）"])
+    body = xlsx_bytes("评审结果与排名", headers, rows, title=f"{round_.name} 专家评审结果与排名",
+                      more=[("专家评分明细", detail_headers, domain.score_rows(round_, items))])
     return attachment(body, f"{round_.name}_专家评审结果与排名_{stamp()}.xlsx", XLSX, request=request,
                       what="expert_results", rows=len(rows), filters={"round": round_.pk})
 

@@ -153,7 +153,13 @@ def test_results_export_matches_the_ranking(accounts, scored, round_open, login)
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     assert "filename*=utf-8''" in response["Content-Disposition"]
-    rows = [list(r) for r in load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True)]
+    workbook = load_workbook(BytesIO(response.content))
+    rows = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+    detail = [list(r) for r in workbook["专家评分明细"].iter_rows(values_only=True)]
+    assert detail[0][:5] == ["申报编号", "集群名称", "申报单位", "专家", "专家单位"]
+    # Six submitted assignments (the unsubmitted draft is not listed), each with its weighted total.
+    assert len(detail) == 7
+    assert sorted(r[-3] for r in detail[1:] if r[1] == "甲集群") == [60, 80, 92]
     assert rows[0][0].endswith("专家评审结果与排名")
     assert rows[1][:8] == ["排名", "申报编号", "集群名称", "申报单位", "状态", "已提交评分", "分配专家", "平均分"]
     assert rows[1][13].startswith("1. ")  # one column per rubric aspect
