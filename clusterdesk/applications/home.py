@@ -67,3 +67,19 @@ def city_panel(user):
             Item("正式推荐截止", formal, "", tone2),
         ], order=10))
     return panels
+
+
+# --- the to-do list (core/todo.py) ---------------------------------------------------------------
+
+from clusterdesk.core.todo import Todo, todo_provider  # noqa: E402
+
+
+@todo_provider
+def county_todos(user):
+    """A county: its applications returned for changes (by the city or the province)."""
+    if user.role != Role.COUNTY_APPLICANT:
+        return []
+    from .models import Status
+
+    returned = Application.objects.visible_to(user).filter(status=Status.RETURNED).count()
+    return [Todo("fix", "退回待修改的申报", returned, reverse("application_list") + "?status=returned", 10)]

@@ -4,6 +4,7 @@ from . import views, views_evidence, views_xlsx
 
 urlpatterns = [
     path("", views.application_list, name="application_list"),
+    path("export.xlsx", views.application_list_xlsx, name="application_list_xlsx"),
     path("new/", views.application_create, name="application_create"),
     path("<int:pk>/", views.application_detail, name="application_detail"),
     path("<int:pk>/edit/", views.application_edit, name="application_edit"),

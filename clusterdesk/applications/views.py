@@ -45,8 +45,9 @@ def _visible(request, pk) -> Application:
     return get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"), pk=pk)
 
 
-@login_required
-def application_list(request):
+def _listed(request):
+    """The application list's rows for this user and the page's filters: the one queryset the
+    page and its Excel export share. Answers (queryset, filters)."""
     applications = Application.objects.visible_to(request.user).select_related("round", "org")
     status = request.GET.get("status", "")
     if status in Status.values:
@@ -57,7 +58,35 @@ def application_list(request):
     round_id = request.GET.get("round", "")
     if query_int(round_id) is not None:
         applications = applications.filter(round_id=query_int(round_id))
-    page = Paginator(applications.order_by("-round__year", "org__path", "number"), 50).get_page(request.GET.get("page"))
+    filters = {"status": status, "national": national, "round": round_id}
+    return applications.order_by("-round__year", "org__path", "number"), filters
+
+
+EXPORT_HEADERS = ["申报编号", "集群名称", "申报单位", "推荐单位", "批次", "年度", "状态", "国家级推荐", "提交时间",
+                  "最近修改"]
+
+
+@login_required
+def application_list_xlsx(request):
+    """导出Excel: the rows of the list page as the user sees them, with its current filters."""
+    from clusterdesk.core.exports import XLSX, attachment, stamp, xlsx_bytes
+
+    applications, filters = _listed(request)
+    rows = [[a.number, a.name, a.org.name, a.org.recommender.name if a.org.recommender_id else a.org.name,
+             a.round.name, a.round.year, a.get_status_display(),
+             a.get_national_status_display() if a.national_status != NationalStatus.NONE else "",
+             a.submitted_at, a.updated_at]
+            for a in applications.select_related("org__recommender")]
+    body = xlsx_bytes("申报列表", EXPORT_HEADERS, rows, widths=[18, 30, 20, 20, 30, 8, 14, 14, 18, 18])
+    return attachment(body, f"申报列表_{stamp()}.xlsx", XLSX, request=request, what="applications", rows=len(rows),
+                      filters=filters)
+
+
+@login_required
+def application_list(request):
+    applications, filters = _listed(request)
+    status, national, round_id = filters["status"], filters["national"], filters["round"]
+    page = Paginator(applications, 50).get_page(request.GET.get("page"))
     open_rounds = []
     if rules.can_create(request.user):
         for round_ in Round.objects.visible_to(request.user).filter(status=RoundStatus.OPEN):
@@ -78,6 +107,8 @@ def application_list(request):
         "national_statuses": [c for c in NationalStatus.choices if c[0] != NationalStatus.NONE], "national": national,
         "rounds": rounds, "round_id": round_id, "export_round": export_round,
         "can_export": request.user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER, Role.SYSADMIN),
+        # 批量初审: the province's administrators tick applications awaiting the initial review.
+        "batch": request.user.role == Role.PROVINCE_ADMIN and any(r["app"].status == Status.FORMAL for r in rows),
     })
 
 

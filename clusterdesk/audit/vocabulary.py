@@ -96,4 +96,7 @@ ACTIONS: dict[str, str] = {
     "rereview.reported_to_ministry": "复核情况报送工信部",
     "rereview.ministry_passed": "工信部复核通过",
     "rereview.ministry_failed": "工信部复核不通过",
+    "announcement.published": "发布通知公告",
+    "announcement.edited": "修改通知公告",
+    "export.downloaded": "导出数据",
 }

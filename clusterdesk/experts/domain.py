@@ -264,6 +264,40 @@ def assign(*, actor, application: Application, expert, request=None) -> ExpertAs
     return assignment
 
 
+def assign_many(*, actor, round_: Round, application_ids: list[int], expert_ids: list[int],
+                request=None) -> list[ExpertAssignment]:
+    """Assign each chosen expert to each chosen application, all or nothing (``core.batch``).
+    Each pair goes through :func:`assign` (its checks: reviewable, scoring open, conflict of
+    interest by ``rules.conflict``); a pair already assigned is left as it is. One refused pair
+    (a conflict names the expert, the application and the reason) refuses the whole batch.
+
+    Side effects: those of :func:`assign` for each new pair."""
+    from clusterdesk.core.batch import all_or_nothing
+
+    if not expert_ids:
+        raise DomainError("请至少勾选一位专家", field="experts")
+    apps = {a.pk: a for a in Application.objects.visible_to(actor).filter(round=round_, pk__in=application_ids)}
+    experts = {u.pk: u for u in User.objects.filter(pk__in=expert_ids).select_related("org")}
+    existing = set(ExpertAssignment.objects.filter(application__in=list(apps), expert__in=list(experts))
+                   .values_list("application_id", "expert_id"))
+    pairs = [(a, e) for a in dict.fromkeys(application_ids) for e in dict.fromkeys(expert_ids) if (a, e) not in existing]
+
+    def do(pair):
+        app_id, expert_id = pair
+        if app_id not in apps:
+            raise DomainError("申报不存在或不属于本批次", status=404, field="applications")
+        return assign(actor=actor, application=apps[app_id], expert=experts.get(expert_id), request=request)
+
+    def describe(pair):
+        app, expert = apps.get(pair[0]), experts.get(pair[1])
+        who = (expert.display_name or expert.username) if expert else f"账号 #{pair[1]}"
+        return f"{app.number if app else f'申报 #{pair[0]}'} · {who}"
+
+    if not pairs and application_ids:
+        return []
+    return all_or_nothing(pairs, do, describe, what="分配专家", field="applications")
+
+
 @transaction.atomic
 def unassign(*, actor, assignment: ExpertAssignment, request=None) -> None:
     """Take an application away from an expert, with any scores they gave. Refused after the
@@ -672,6 +706,29 @@ def results(round_: Round) -> tuple[list[RubricItem], list[ApplicationResult]]:
         r.rank = position
     unranked = sorted((r for r in out if not r.total.count), key=lambda r: r.application.number)
     return items, ranked + unranked
+
+
+def score_rows(round_: Round, items: list[RubricItem]) -> list[list]:
+    """Every submitted assignment of the round, one row each: application, expert, unit, each
+    item's score, the weighted total, the submission time and, for an expert who must abstain,
+    the reason the score is not counted. A fixed number of queries."""
+    assignments = list(ExpertAssignment.objects.filter(application__round=round_, submitted_at__isnull=False)
+                       .select_related("application__org", "expert__org").order_by("application__number", "pk"))
+    checker = rules.ConflictChecker({a.expert_id: a.expert for a in assignments}.values())
+    values: dict[int, dict[int, Decimal]] = {}
+    for assignment_id, item_id, value in Score.objects.filter(
+            assignment__in=[a.pk for a in assignments], value__isnull=False).values_list("assignment_id", "item_id", "value"):
+        values.setdefault(assignment_id, {})[item_id] = value
+    rows = []
+    for a in assignments:
+        given = values.get(a.pk, {})
+        total = (two_places(sum(given[i.pk] / i.max_score * i.weight for i in items))
+                 if items and len(given) >= len(items) else None)
+        rows.append([a.application.number, a.application.name, a.application.org.name,
+                     a.expert.display_name or a.expert.username, a.expert.org.name,
+                     *[given.get(i.pk) for i in items], total, a.submitted_at,
+                     checker.reason(a.expert, a.application) or ""])
+    return rows
 
 
 def ranking(round_: Round) -> list[ApplicationResult]:

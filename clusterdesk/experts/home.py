@@ -34,3 +34,18 @@ def expert_panel(user):
         panels.append(Panel("专家评审", [Item("申报回避单位", "", reverse("expert_conflicts"))],
                             empty="当前没有分配给您的评审任务。省厅分配后将在此显示。", order=10))
     return panels
+
+
+# --- the to-do list (core/todo.py) ---------------------------------------------------------------
+
+from clusterdesk.core.todo import Todo, todo_provider  # noqa: E402
+
+
+@todo_provider
+def expert_todos(user):
+    if user.role != Role.EXPERT:
+        return []
+    from .scoping import assignments_for
+
+    open_ = assignments_for(user).filter(submitted_at__isnull=True).count()
+    return [Todo("score", "待评分的申报", open_, reverse("expert_assignments"), 10)]

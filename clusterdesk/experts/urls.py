@@ -12,4 +12,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/rubric/", views.rubric_edit, name="expert_rubric"),
     path("rounds/<int:round_id>/assignments/", views.assignments_admin, name="expert_assign"),
     path("rounds/<int:round_id>/results/", views.results_page, name="expert_results"),
+    path("rounds/<int:round_id>/results.xlsx", views.results_xlsx, name="expert_results_xlsx"),
 ]

@@ -205,6 +205,16 @@ def assignments_admin(request, round_id):
             who = assignment.expert.display_name or assignment.expert.username
             messages.success(request, f"已分配 {who} 评审 {application.number}")
             return redirect(reverse("expert_assign", args=[round_.pk]) + f"#app-{application.pk}")
+        elif action == "batch":
+            # 批量分配: every ticked expert to every ticked application, all or nothing.
+            made = domain.assign_many(
+                actor=request.user, round_=round_,
+                application_ids=[i for i in map(query_int, request.POST.getlist("pick")) if i is not None],
+                expert_ids=[i for i in map(query_int, request.POST.getlist("experts")) if i is not None],
+                request=request)
+            messages.success(request, f"批量分配完成：新增 {len(made)} 项评审任务"
+                                      + ("" if made else "（所选专家均已分配，无需重复分配）"))
+            return redirect("expert_assign", round_id=round_.pk)
         elif action == "remove":
             assignment = get_object_or_404(ExpertAssignment.objects.select_related("expert", "application"),
                                            pk=query_int(request.POST.get("assignment")) or 0, application__round=round_)
@@ -219,6 +229,31 @@ def assignments_admin(request, round_id):
         "round": round_, "rows": domain.assignment_rows(round_), "loads": domain.expert_loads(round_),
         "auto_form": auto_form, "deadline": _deadline(round_, {}), "open": domain.scoring_open(round_),
     })
+
+
+@login_required
+def results_xlsx(request, round_id):
+    """导出Excel: the results page's ranking (same rows, same order), each aspect's mean."""
+    from clusterdesk.core.exports import XLSX, attachment, stamp, xlsx_bytes
+
+    round_ = _round(request, round_id)
+    items, results = domain.results(round_)
+    headers = ["排名", "申报编号", "集群名称", "申报单位", "状态", "已提交评分", "分配专家", "平均分", "中位数",
+               "离散度（标准差）", "最低分", "最高分", "回避不计入"]
+    headers += [f"{i.aspect}. {i.title}（平均）" for i in items]
+    rows = []
+    for r in results:
+        a = r.application
+        rows.append([r.rank, a.number, a.name, a.org.name, a.get_status_display(), r.total.count, r.assigned,
+                     r.total.mean, r.total.median, r.total.spread, r.total.min, r.total.max,
+                     "；".join(f"{x.expert.display_name or x.expert.username}（{reason}）" for x, reason in r.excluded)]
+                    + [s.mean for _, s in r.aspects])
+    detail_headers = (["申报编号", "集群名称", "申报单位", "专家", "专家单位"]
+                      + [f"{i.aspect}. {i.title}" for i in items] + ["加权总分", "提交时间", "回避（不计入）"])
+    body = xlsx_bytes("评审结果与排名", headers, rows, title=f"{round_.name} 专家评审结果与排名",
+                      more=[("专家评分明细", detail_headers, domain.score_rows(round_, items))])
+    return attachment(body, f"{round_.name}_专家评审结果与排名_{stamp()}.xlsx", XLSX, request=request,
+                      what="expert_results", rows=len(rows), filters={"round": round_.pk})
 
 
 @login_required

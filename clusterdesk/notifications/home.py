@@ -22,3 +22,14 @@ def messages_panel(user):
         for m in latest
     ]
     return [Panel("消息", items, order=5)]
+
+
+@panel_provider
+def announcements_panel(user):
+    """通知公告: the province's latest notices, on every role's home page."""
+    from .announcements import latest_for
+
+    items = [Item(a.title, f"{timezone.localtime(a.published_at):%Y-%m-%d}", reverse("announcement_detail", args=[a.pk]))
+             for a in latest_for(user, LATEST)]
+    items.append(Item("全部通知公告", "", reverse("announcement_list")))
+    return [Panel("通知公告", items, order=4)]

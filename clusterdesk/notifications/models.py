@@ -95,3 +95,26 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Announcement(models.Model):
+    """A notice (通知公告) from the province to every unit of the province; shown on every home
+    page (the latest few) and listed at /announcements/. Province administrators write it."""
+
+    province = models.ForeignKey("orgs.Org", verbose_name="发布单位", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("正文")
+    round = models.ForeignKey("rounds.Round", verbose_name="相关批次", null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField("发布时间")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发布人", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "通知公告"
+        verbose_name_plural = "通知公告"
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["province", "-published_at"], name="announcement_newest")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -90,3 +90,23 @@ def city_registry_panel(user):
         Item("培育库", str(pool), reverse("cultivation_pool")),
         Item("年度报告逾期未报", str(len(overdue)), reverse("cluster_registry"), "danger" if overdue else ""),
     ], order=30)]
+
+
+# --- the to-do list (core/todo.py) ---------------------------------------------------------------
+
+from clusterdesk.core.todo import Todo, todo_provider  # noqa: E402
+
+
+@todo_provider
+def report_todos(user):
+    """A county: annual reports owed by its clusters in force and not yet submitted (due or
+    overdue). Two queries (the entries, their reports), whatever the number of clusters."""
+    if user.role != Role.COUNTY_APPLICANT:
+        return []
+    clusters = list(Cluster.objects.visible_to(user).filter(status__in=CLUSTER.group("valid")))
+    today = domain.today_local()
+    reports = {(r[0], r[1]): r[2] for r in AnnualReport.objects.filter(
+        cluster__in=[c.pk for c in clusters]).values_list("cluster_id", "year", "status")}
+    owed = sum(1 for c in clusters for year in domain.owed_years(c, today)
+               if not REPORT.in_group("done", reports.get((c.pk, year), "")))
+    return [Todo("report", "待报送的集群年度报告", owed, reverse("cluster_registry"), 30)]

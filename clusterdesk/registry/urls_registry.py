@@ -6,6 +6,7 @@ from . import views_registry as v
 
 urlpatterns = [
     path("", v.cluster_registry, name="cluster_registry"),
+    path("export.xlsx", v.cluster_registry_xlsx, name="cluster_registry_xlsx"),
     path("import/", v.registry_import, name="registry_import"),
     path("dashboard/", v.dashboard, name="registry_dashboard"),
     path("dashboard/map.svg", v.map_svg, name="registry_map_svg"),

@@ -109,8 +109,9 @@ def event_rows(events) -> list[dict]:
 
 # --- the list -------------------------------------------------------------------------------
 
-@login_required
-def cluster_registry(request):
+def _listed(request):
+    """The registry list's rows for this user and the page's filters: shared by the page and its
+    Excel export. Answers (queryset, filters)."""
     clusters = Cluster.objects.visible_to(request.user).select_related("org", "org__recommender")
     level = request.GET.get("level", "")
     if level in Level.values:
@@ -124,7 +125,30 @@ def cluster_registry(request):
     q = request.GET.get("q", "").strip()
     if q:
         clusters = clusters.filter(name__contains=q)
-    page = Paginator(clusters.order_by("org__path", "name", "pk"), 50).get_page(request.GET.get("page"))
+    return clusters.order_by("org__path", "name", "pk"), {"level": level, "status": status, "city": city, "q": q}
+
+
+@login_required
+def cluster_registry_xlsx(request):
+    """导出Excel: the registry list as the user sees it, with its current filters."""
+    from clusterdesk.core.exports import XLSX, attachment, stamp, xlsx_bytes
+
+    clusters, filters = _listed(request)
+    headers = ["集群名称", "所在县级单位", "市（州）", "级别", "认定批次", "有效期起", "有效期止", "状态", "主导产业代码",
+               "运营主体"]
+    rows = [[c.name, c.org.name, c.org.recommender.name if c.org.recommender_id else "", c.get_level_display(),
+             c.batch_year, c.valid_from, c.valid_until, c.get_status_display(), c.leading_industry_code,
+             c.operating_body] for c in clusters]
+    body = xlsx_bytes("集群名录", headers, rows, widths=[30, 20, 20, 10, 10, 12, 12, 10, 12, 30])
+    return attachment(body, f"集群名录_{stamp()}.xlsx", XLSX, request=request, what="registry", rows=len(rows),
+                      filters=filters)
+
+
+@login_required
+def cluster_registry(request):
+    clusters, filters = _listed(request)
+    level, status, city, q = filters["level"], filters["status"], filters["city"], filters["q"]
+    page = Paginator(clusters, 50).get_page(request.GET.get("page"))
     cities = Org.objects.visible_to(request.user).filter(recommends_to_province=True).order_by("path")
     return render(request, "registry/list.html", {
         "page": page, "levels": Level.choices, "statuses": ClusterStatus.choices, "cities": cities,

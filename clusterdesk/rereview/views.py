@@ -114,6 +114,25 @@ def rereview_panel(user):
     return [Panel("集群复核", items, order=20)]
 
 
+from clusterdesk.core.todo import Todo, todo_provider  # noqa: E402
+
+
+@todo_provider
+def rereview_todos(user):
+    """A county: re-reviews to fill (draft or returned); a city: submitted re-reviews to forward;
+    the province: forwarded re-reviews to decide. One count each."""
+    tasks = RereviewTask.objects.visible_to(user)
+    url = reverse("rereview_index")
+    if user.role == Role.COUNTY_APPLICANT:
+        return [Todo("rereview", "待填报的集群复核", tasks.filter(status__in=MACHINE.group("county_todo")).count(), url, 50)]
+    if user.role == Role.CITY_REVIEWER:
+        n = tasks.filter(status=RereviewStatus.SUBMITTED, org__recommender=user.org_id).count()
+        return [Todo("rereview", "待审核报送的集群复核", n, url, 50)]
+    if user.role == Role.PROVINCE_ADMIN and user.org.kind == OrgKind.PROVINCE:
+        return [Todo("rereview", "待省厅复核的集群", tasks.filter(status=RereviewStatus.FORWARDED).count(), url, 50)]
+    return []
+
+
 # --- index and the province's round page -----------------------------------------------------------
 
 @login_required

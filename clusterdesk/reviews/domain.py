@@ -67,6 +67,42 @@ def perform(*, actor, application: Application, action: str, inputs: dict | None
                                       request=request)
 
 
+# Single-application actions the province may take on several applications at once, one note for all.
+BATCH_ACTIONS = ("province_pass",)
+
+
+def batch_perform(*, actor, action: str, items: list[tuple[int, int | None]], inputs: dict | None = None,
+                  request=None) -> list[Application]:
+    """Take ``action`` on several applications, all or nothing (``core.batch``): each one
+    through the engine's ``perform`` with the ``state_version`` the page showed (``items`` are
+    ``(application id, state_version)``), the same inputs (one note) for all. An application
+    outside the actor's scope, out of turn or changed meanwhile refuses the whole batch, named.
+
+    Side effects: those of ``perform`` for each application (one audit event each,
+    notifications after the commit)."""
+    from clusterdesk.core.batch import all_or_nothing
+
+    if action not in BATCH_ACTIONS:
+        raise DomainError("该操作不能批量办理，请逐个办理", field="action")
+    label = machine_of(action).get(action).label
+    ids = [pk for pk, _ in items]
+    found = {a.pk: a for a in Application.objects.visible_to(actor).filter(pk__in=ids)}
+
+    def do(item):
+        pk, version = item
+        application = found.get(pk)
+        if application is None:
+            raise DomainError("申报不存在或不在您的权限范围内", status=404)
+        return perform(actor=actor, application=application, action=action, inputs=inputs,
+                       expected_state_version=version, require_version=True, request=request)
+
+    def describe(item):
+        a = found.get(item[0])
+        return f"{a.number} {a.name or '（未命名）'}" if a else f"申报 #{item[0]}"
+
+    return all_or_nothing(items, do, describe, what=label, field="applications")
+
+
 # --- the city's lists ----------------------------------------------------------------------
 
 def city_applications(round_: Round, org: Org):
@@ -232,6 +268,31 @@ def receive_list(*, actor, lst: RecommendationList, request=None) -> Recommendat
         record(action="review.list_received", actor=actor, obj=lst, object_repr=f"{lst.org.name}{lst.get_kind_display()}",
                request=request)
     return lst
+
+
+def receive_lists(*, actor, round_: Round, list_ids: list[int], request=None) -> list[RecommendationList]:
+    """The province acknowledges several cities' lists at once, all or nothing (``core.batch``):
+    a list of another round, or one confirmed meanwhile, refuses the batch, named.
+    Side effects: ``review.list_received`` for each list."""
+    from clusterdesk.core.batch import all_or_nothing
+
+    found = {lst.pk: lst for lst in RecommendationList.objects.filter(round=round_, pk__in=list_ids)
+             .select_related("round", "org")}
+
+    def do(pk):
+        lst = found.get(pk)
+        if lst is None:
+            raise DomainError("名单不存在或不属于本批次", status=404)
+        lst = RecommendationList.objects.select_for_update().select_related("round", "org").get(pk=pk)
+        if lst.received_at is not None:
+            raise Conflict(f"已于{timezone.localtime(lst.received_at):%Y-%m-%d %H:%M}确认收到，无需再次确认")
+        return receive_list(actor=actor, lst=lst, request=request)
+
+    def describe(pk):
+        lst = found.get(pk)
+        return f"{lst.org.name}{lst.get_kind_display()}" if lst else f"名单 #{pk}"
+
+    return all_or_nothing(list(dict.fromkeys(list_ids)), do, describe, what="确认收到", field="lists")
 
 
 def _notify_province(round_: Round, title: str, body: str) -> None:

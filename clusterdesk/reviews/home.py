@@ -47,3 +47,28 @@ def province_review_panel(user):
             items.append(Item("公示期满待认定的批次", str(due), reverse("publicity", args=[round_.pk]), "warn"))
         panels.append(Panel(f"{round_.name} · 省厅审核", items, order=25))
     return panels
+
+
+# --- the to-do list (core/todo.py) ---------------------------------------------------------------
+
+from clusterdesk.core.todo import Todo, todo_provider  # noqa: E402
+
+
+@todo_provider
+def review_todos(user):
+    """A city: applications submitted to it and lists still to send (open rounds). The province:
+    applications awaiting the initial review and cities' lists awaiting receipt."""
+    if user.role == Role.CITY_REVIEWER:
+        mine = Application.objects.filter(org__recommender=user.org_id, round__status=RoundStatus.OPEN)
+        waiting = mine.filter(status=Status.SUBMITTED).count()
+        # A recommended application is on no list the province has yet: its formal list is to send.
+        to_send = mine.filter(status=Status.RECOMMENDED).values("round_id").distinct().count()
+        return [Todo("review", "待审核的申报（市州）", waiting, reverse("review_inbox"), 10),
+                Todo("send", "待报送的推荐名单（批次）", to_send, reverse("review_inbox"), 40)]
+    if user.role == Role.PROVINCE_ADMIN and user.org is not None and user.org.kind == OrgKind.PROVINCE:
+        rounds = Round.objects.filter(province=user.org, status=RoundStatus.OPEN)
+        waiting = Application.objects.filter(round__in=rounds, status=Status.FORMAL).count()
+        to_receive = RecommendationList.objects.filter(round__in=rounds, received_at__isnull=True).count()
+        return [Todo("review", "待省厅初审的申报", waiting, reverse("application_list") + "?status=formal", 10),
+                Todo("receive", "待确认收到的市州名单", to_receive, reverse("review_inbox"), 45)]
+    return []

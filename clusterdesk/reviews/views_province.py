@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -134,6 +135,7 @@ def overview(request, round_id):
         "pipeline": _pipeline(totals, national), "stages": stage_rows(round_, None, now), "summary": summary.values(),
         "awaiting_initial": totals.get(Status.FORMAL, 0),
         "can_act": province.acts_for_round(request.user, round_), "now": _local(now),
+        "to_receive": sum(1 for c in cards for st in c["stages"] if st["list"] and not st["received_at"]),
     })
 
 
@@ -148,6 +150,26 @@ def receive_list(request, list_id):
     domain.receive_list(actor=request.user, lst=lst, request=request)
     messages.success(request, f"已确认收到{lst.org.name}的{lst.get_kind_display()}")
     return redirect(back)
+
+
+@login_required
+@require_POST
+def receive_lists(request, round_id):
+    """Confirm receipt of the ticked lists at once, all or nothing (``domain.receive_lists``)."""
+    from .views import flash_refusal
+
+    round_ = _round(request, round_id)
+    ids = [int(i) for i in request.POST.getlist("lists") if i.isdigit()]
+    try:
+        done = domain.receive_lists(actor=request.user, round_=round_, list_ids=ids, request=request)
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.message) from None
+    except DomainError as exc:
+        flash_refusal(request, exc)
+    else:
+        messages.success(request, f"已确认收到 {len(done)} 份名单：" + "、".join(
+            f"{lst.org.name}{lst.get_kind_display()}" for lst in done))
+    return redirect("province_overview", round_id=round_.pk)
 
 
 # --- publicity and recognition -------------------------------------------------------------------
@@ -374,3 +396,46 @@ def spot_check_file(request, file_id):
                              pk=file_id)
     back_on_refusal(request, reverse("spot_checks", args=[file.spot_check.application_id]))
     return province.spot_check_file_response(actor=request.user, file=file)
+
+
+# --- Word lists ready to publish (公示名单, 认定名单, 国家级推荐名单) ----------------------------------
+
+@login_required
+@require_GET
+def publicity_docx(request, round_id, batch_id, kind):
+    """A publicity batch's 公示名单 (``kind`` "publicity") or, once finalised, its 认定名单
+    (``kind`` "recognition"), as Word; same readers as the publicity page."""
+    from clusterdesk.core.exports import DOCX, attachment
+
+    from . import lists_docx
+
+    round_ = _round(request, round_id)
+    batch = get_object_or_404(PublicityBatch.objects.select_related("round", "round__province"), pk=batch_id,
+                              round=round_)
+    if kind == "recognition":
+        if batch.finalized_at is None:
+            messages.error(request, f"“{batch.title}”尚未认定：公示期满并认定后才能导出认定名单")
+            return redirect(reverse("publicity", args=[round_.pk]) + f"#batch-{batch.pk}")
+        body, n = lists_docx.recognition_list(batch)
+        name = f"{round_.year}年度省级中小企业特色产业集群认定名单.docx"
+    elif kind == "publicity":
+        body, n = lists_docx.publicity_list(batch)
+        name = f"{batch.title}.docx"
+    else:
+        raise Http404("页面不存在")
+    return attachment(body, name, DOCX, request=request, what=f"{kind}_list", rows=n,
+                      filters={"round": round_.pk, "batch": batch.pk})
+
+
+@login_required
+@require_GET
+def national_list_docx(request, round_id):
+    """The national recommendation list as Word; same readers as the selection page."""
+    from clusterdesk.core.exports import DOCX, attachment
+
+    from . import lists_docx
+
+    round_ = _round(request, round_id)
+    body, n = lists_docx.national_list(round_)
+    return attachment(body, f"{round_.year}年度推荐国家级中小企业特色产业集群名单.docx", DOCX, request=request,
+                      what="national_list", rows=n, filters={"round": round_.pk})

@@ -138,3 +138,32 @@ def test_results_page_query_count_does_not_grow(accounts, experts, make_app, rou
     assert one <= 20
     _, results = domain.results(round_open)
     assert len(results) == 30 and all(r.total.count == 3 for r in results)
+
+
+def test_results_export_matches_the_ranking(accounts, scored, round_open, login):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from clusterdesk.audit.models import AuditEvent
+
+    url = f"/experts/rounds/{round_open.pk}/results.xlsx"
+    assert login(accounts["yanbian"]).get(url).status_code in (403, 404)
+    response = login(accounts["province"]).get(url)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+    workbook = load_workbook(BytesIO(response.content))
+    rows = [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
+    detail = [list(r) for r in workbook["专家评分明细"].iter_rows(values_only=True)]
+    assert detail[0][:5] == ["申报编号", "集群名称", "申报单位", "专家", "专家单位"]
+    # Six submitted assignments (the unsubmitted draft is not listed), each with its weighted total.
+    assert len(detail) == 7
+    assert sorted(r[-3] for r in detail[1:] if r[1] == "甲集群") == [60, 80, 92]
+    assert rows[0][0].endswith("专家评审结果与排名")
+    assert rows[1][:8] == ["排名", "申报编号", "集群名称", "申报单位", "状态", "已提交评分", "分配专家", "平均分"]
+    assert rows[1][13].startswith("1. ")  # one column per rubric aspect
+    body = rows[2:]
+    assert [(r[0], r[2]) for r in body] == [(1, "乙集群"), (2, "丙集群"), (3, "甲集群"), (None, "丁集群")]
+    assert body[2][7] == 77.33 and body[2][5] == 3
+    assert AuditEvent.objects.filter(action="export.downloaded", object_id="expert_results").count() == 1
