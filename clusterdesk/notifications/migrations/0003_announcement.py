@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0001_initial'),
+        ('notifications', '0002_outbox_retry_schedule'),
         ('orgs', '0002_org_doc_prefix_org_signer'),
         ('rounds', '0004_round_ministry_notice_number_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
