@@ -207,6 +207,8 @@ def batch_action(request):
     one note for all; all or nothing (``domain.batch_perform``)."""
     from django.utils.http import url_has_allowed_host_and_scheme
 
+    if not roles.is_province_admin(request.user):  # before reading anything posted
+        raise PermissionDenied("只有省厅管理员可以批量办理")
     action = request.POST.get("action", "")
     items = []
     for value in request.POST.getlist("pick"):

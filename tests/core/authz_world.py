@@ -38,7 +38,7 @@ def build(accounts, make_user) -> dict:
     from clusterdesk.applications.models import Application, EvidenceFile
     from clusterdesk.documents.models import PackageJob
     from clusterdesk.experts.models import ExpertAssignment
-    from clusterdesk.notifications.models import Message, OutboundEmail
+    from clusterdesk.notifications.models import Announcement, Message, OutboundEmail
     from clusterdesk.orgs.models import Org
     from clusterdesk.registry.models import AnnualReport, ChangeEvidence, ChangeFiling, Cluster
     from clusterdesk.rereview import domain as rr
@@ -93,6 +93,8 @@ def build(accounts, make_user) -> dict:
     message = Message.objects.create(recipient=yanbian, kind="test", title="给延边州的消息")
     email = OutboundEmail.objects.create(recipient=yanbian, to="yb@example.cn", subject="通知", body="正文",
                                          kind="test", status="failed", error="SMTP 不可用")
+    announcement = Announcement.objects.create(province=admin.org, title="关于申报的通知", body="正文",
+                                               published_at=timezone.now(), by=admin)
     other_expert = make_user("yb_expert", "222400", "expert")
     assignment = ExpertAssignment.objects.create(application=app, expert=other_expert, assigned_by=admin)
 
@@ -105,6 +107,7 @@ def build(accounts, make_user) -> dict:
         "evidence": EvidenceFile.objects.filter(application=app).first().pk,
         "list": RecommendationList.objects.filter(round=round_, org=yanbian.org, kind="formal").get().pk,
         "spot_file": SpotCheckFile.objects.get().pk,
+        "announcement": announcement.pk,
         "batch": batch.pk,
         "entry": entry.pk,
         "objection": objection.pk,

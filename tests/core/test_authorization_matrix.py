@@ -39,7 +39,7 @@ SELF = None  # acts on the caller's own session or token: not part of the matrix
 REFUSED = {403, 404, 405}
 MISSING = 987654  # an id no row has: a refusal must not differ between it and a foreign object
 # The whole province's: every seat sees them (a publicity batch is published to everyone).
-SHARED = {"round", "criteria_code", "criteria_version", "batch"}
+SHARED = {"round", "criteria_code", "criteria_version", "batch", "announcement"}
 
 # --- pages: URL name → (kwargs from world keys, seats that may reach it) ----------------------
 APP = {"pk": "app"}
@@ -153,6 +153,21 @@ PAGES = {
     "message_read": ({"pk": "message"}, NOBODY),
     "notification_outbox": ({}, PROVINCE),
     "notification_retry": ({"pk": "email"}, PROVINCE),
+    # issue 15: to-do list, announcements, exports, batch operations
+    "todo": ({}, ALL),
+    "todo_badge": ({}, ALL),
+    "announcement_list": ({}, ALL),
+    "announcement_detail": ({"pk": "announcement"}, ALL),  # a notice is the whole province's
+    "announcement_new": ({}, ADMIN),
+    "announcement_edit": ({"pk": "announcement"}, ADMIN),
+    "application_list_xlsx": ({}, ALL),  # the caller's own rows, as the list page
+    "cluster_registry_xlsx": ({}, ALL),
+    "audit_log_csv": ({}, ADMIN),
+    "expert_results_xlsx": (ROUND, ADMIN),
+    "review_batch": ({}, ADMIN),
+    "lists_receive": (ROUND, PROVINCE),
+    "publicity_docx": ({"round_id": "round", "batch_id": "batch", "kind": "publicity"}, PROVINCE),
+    "national_list_docx": (ROUND, PROVINCE),
 }
 
 # --- API: "METHOD path" → (path values from world keys, seats, body override) ------------------
