@@ -58,14 +58,14 @@ from clusterdesk.core.todo import Todo, todo_provider  # noqa: E402
 def review_todos(user):
     """A city: applications submitted to it and lists still to send (open rounds). The province:
     applications awaiting the initial review and cities' lists awaiting receipt."""
-    if user.role == Role.CITY_REVIEWER:
+    if roles.is_city_reviewer(user):
         mine = Application.objects.filter(org__recommender=user.org_id, round__status=RoundStatus.OPEN)
         waiting = mine.filter(status=Status.SUBMITTED).count()
         # A recommended application is on no list the province has yet: its formal list is to send.
         to_send = mine.filter(status=Status.RECOMMENDED).values("round_id").distinct().count()
         return [Todo("review", "待审核的申报（市州）", waiting, reverse("review_inbox"), 10),
                 Todo("send", "待报送的推荐名单（批次）", to_send, reverse("review_inbox"), 40)]
-    if user.role == Role.PROVINCE_ADMIN and user.org is not None and user.org.kind == OrgKind.PROVINCE:
+    if roles.is_province_admin(user):
         rounds = Round.objects.filter(province=user.org, status=RoundStatus.OPEN)
         waiting = Application.objects.filter(round__in=rounds, status=Status.FORMAL).count()
         to_receive = RecommendationList.objects.filter(round__in=rounds, received_at__isnull=True).count()

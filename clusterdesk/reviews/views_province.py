@@ -159,12 +159,12 @@ def receive_lists(request, round_id):
     from .views import flash_refusal
 
     round_ = _round(request, round_id)
-    ids = [int(i) for i in request.POST.getlist("lists") if i.isdigit()]
+    ids = [i for i in map(query_int, request.POST.getlist("lists")) if i is not None]
     try:
         done = domain.receive_lists(actor=request.user, round_=round_, list_ids=ids, request=request)
-    except NotAllowed as exc:
-        raise PermissionDenied(exc.message) from None
     except DomainError as exc:
+        if exc.status in (403, 404):
+            raise  # the error page (core.middleware): nothing on the overview to go back to
         flash_refusal(request, exc)
     else:
         messages.success(request, f"已确认收到 {len(done)} 份名单：" + "、".join(
