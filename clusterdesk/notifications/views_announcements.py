@@ -23,14 +23,14 @@ def _rounds(user):
 def announcement_list(request):
     page = Paginator(domain.visible_announcements(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "notifications/announcements.html", {
-        "page": page, "can_publish": can_publish_announcement(request.user)[0]})
+        "page": page, "can_publish": bool(can_publish_announcement(request.user))})
 
 
 @login_required
 def announcement_detail(request, pk):
     item = get_object_or_404(domain.visible_announcements(request.user), pk=pk)
     return render(request, "notifications/announcement.html", {
-        "item": item, "can_publish": can_publish_announcement(request.user)[0]})
+        "item": item, "can_publish": bool(can_publish_announcement(request.user))})
 
 
 def _form(request, item=None):
