@@ -309,3 +309,15 @@ def test_visible_to_follows_org_scope(accounts, draft):
     assert list(Application.objects.visible_to(accounts["tonghua"])) == []
     assert list(Application.objects.visible_to(accounts["province"])) == [draft]
     assert list(Application.objects.visible_to(accounts["expert"])) == []
+
+
+def test_an_empty_enterprise_list_is_not_ticked_done(accounts, filled):
+    """Issue 15 §10: the progress list ticked 优质企业 on an empty list."""
+    from clusterdesk.applications.domain import readiness, save_fields
+
+    assert readiness(filled).complete_sections["enterprises"] is True
+    save_fields(actor=accounts["dunhua"], application=filled, data={"quality_enterprises": []})
+
+    ready = readiness(filled)
+    assert ready.complete_sections["enterprises"] is False
+    assert "优质企业：请至少填写一家优质企业（名称、信用代码和资质）" in ready.messages()

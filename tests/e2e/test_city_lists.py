@@ -39,7 +39,16 @@ def test_sent_lists_stay_visible_with_their_states(accounts, name_list_sent, liv
     round_id = name_list_sent[0].round_id
     context, page = sign_in(browser, live_server, "yanbian_city")
     page.goto(f"{live_server.url}/reviews/rounds/{round_id}/lists/")
+    # The shared file picker (issue 15 §9): a Chinese button and the chosen name, no native "Choose File".
+    picker = page.locator(".file-pick")
+    expect(picker.get_by_text("选择文件…")).to_be_visible()
+    expect(picker.get_by_test_id("file-pick-name")).to_have_text("未选择文件")
+    box = page.locator('input[name="letter"]').bounding_box()
+    assert box["width"] <= 1 and box["height"] <= 1  # the native control is not drawn
     page.locator('input[name="letter"]').set_input_files(str(letter))
+    expect(picker.get_by_test_id("file-pick-name")).to_have_text("推荐函.pdf")
+    page.locator("form").filter(has=picker).screenshot(
+        path=os.environ.get("E2E_SHOTS", str(tmp_path)) + "/file_pick.png")
     page.get_by_label("确认名单中的申报为最终版本").check()
     page.get_by_test_id("submit-formal").click()
     expect(page.get_by_test_id("formal-status")).to_contain_text("推荐函.pdf")
