@@ -189,10 +189,9 @@ Deadline = Callable[[Any, str, Any], "datetime | None"]  # (obj, stage, actor) -
 
 
 def _format(moment: datetime) -> str:
-    from clusterdesk.rounds.models import SHANGHAI
+    from clusterdesk.rounds.domain import format_deadline  # the one deadline wording
 
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
+    return format_deadline(moment)
 
 
 @dataclass

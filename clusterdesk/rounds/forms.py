@@ -96,7 +96,7 @@ class RoundForm(forms.Form):
         self.fields["criteria_sets"].choices = set_choices(selected_sets)
         for code in self.STAGE_FIELDS:
             field = self.fields[code]
-            field.help_text = "当日 23:59:59（北京时间）截止"
+            field.help_text = "当日24时（北京时间）截止"
             if code in OPTIONAL_STAGES:
                 field.help_text += "；可不填：不设截止时专家评分一直开放"
             field.error_messages = {"required": f"请选择“{field.label}”的截止日期",
@@ -180,7 +180,7 @@ class ExtensionForm(forms.Form):
                                                  "invalid_choice": "单位不在您的管理范围内，请从列表中选择"})
     day = forms.DateField(label="延至日期", widget=DateInput(),
                           error_messages={"required": "请选择延至的日期", "invalid": "延至日期格式不对，请按 2025-04-15 填写"})
-    at = forms.TimeField(label="延至时间", initial=time(23, 59, 59), help_text="北京时间；默认当日 23:59:59",
+    at = forms.TimeField(label="延至时间", initial=time(23, 59, 59), help_text="北京时间；默认 23:59:59，即当日24时",
                          widget=forms.TimeInput(attrs={"type": "time", "step": "1"}, format="%H:%M:%S"),
                          error_messages={"required": "请填写延至的时间，如 23:59:59", "invalid": "延至时间格式不对，请按 23:59:59 填写"})
     reason = forms.CharField(label="延期原因", widget=forms.Textarea(attrs={"rows": 3}),

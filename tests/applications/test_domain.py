@@ -57,7 +57,7 @@ def test_create_functional_zone_account(make_user, round_open):
 def test_create_after_deadline_refused(accounts, round_open):
     deadline = round_open.stages.get(code="county_submission").closes_at
     with time_machine.travel(deadline + timedelta(seconds=1)):
-        with pytest.raises(Conflict, match="已超过截止时间（.*23:59:59），逾期不予受理"):
+        with pytest.raises(Conflict, match="已超过截止时间（.*24时），逾期不予受理"):
             domain.create_application(actor=accounts["dunhua"], round_=round_open)
 
 
@@ -284,7 +284,7 @@ def test_submit_one_second_late_refused(accounts, ready):
             domain.submit(actor=accounts["dunhua"], application=ready)
 
     day = stage.deadline
-    assert exc.value.message == f"已超过截止时间（{day.year}年{day.month}月{day.day}日 23:59:59），逾期不予受理"
+    assert exc.value.message == f"已超过截止时间（{day.year}年{day.month}月{day.day}日24时），逾期不予受理"
 
 
 def test_extension_lets_only_that_unit_submit_late(accounts, ready, round_open, make_user):

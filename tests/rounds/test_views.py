@@ -223,9 +223,9 @@ def test_round_detail_shows_checklist_extensions_and_admin_links(round_2025, acc
 
     body = client.get(f"/rounds/{round_2025.pk}/").content.decode()
 
-    assert "2025年4月10日 23:59:59" in body
+    assert "2025年4月10日24时" in body
     assert "统计部门出具的集群产值证明" in body and "必须" in body and "OFD 版式文件" in body
-    assert "通化市" in body and "2025年4月12日 23:59:59" in body and "材料补正，经请示同意" in body
+    assert "通化市" in body and "2025年4月12日24时" in body and "材料补正，经请示同意" in body
     assert "修改批次设置" in body and "批准延期" in body
 
 
@@ -331,7 +331,7 @@ def test_extension_grant_not_after_deadline_shows_error(round_2025, accounts, cl
         "stage": "county_submission", "org": "220521", "day": "2025-03-31", "at": "23:59:59", "reason": "系统故障",
     }).content.decode()
 
-    assert "延期时间应晚于原截止时间（2025年3月31日 23:59:59）" in body
+    assert "延期时间应晚于原截止时间（2025年3月31日24时）" in body
     assert not Extension.objects.exists()
 
 
@@ -435,7 +435,7 @@ def test_home_panel_shows_round_with_next_deadline_for_province(round_2025, acco
         body = client.get("/").content.decode()
 
     assert "2025年度中小企业特色产业集群申报推荐" in body
-    assert "下一截止：市州报送推荐名单" in body and "还剩 5 天" in body and "2025年4月10日 23:59:59" in body
+    assert "下一截止：市州报送推荐名单" in body and "还剩 5 天" in body and "2025年4月10日24时" in body
     assert f'href="/rounds/{round_2025.pk}/"' in body
 
 
