@@ -464,6 +464,8 @@ def missing_for_submission(data: dict, round_) -> list[FieldError]:
     if not any(c.get("name") and c.get("phone") for c in contacts):
         missing.add("contacts", "联系人：请至少填写一位联系人的姓名和电话")
     add_missing_indicators(missing, data.get("indicators"), round_.window_years, "主要指标")
+    if not data.get("quality_enterprises"):  # every criteria set counts them: an empty list is not done
+        missing.add("quality_enterprises", "优质企业：请至少填写一家优质企业（名称、信用代码和资质）")
     aspects = data.get("aspects") or {}
     for key in ASPECT_KEYS:
         if not (aspects.get(key) or "").strip():

@@ -115,7 +115,11 @@ def application_list(request):
 @login_required
 @require_POST
 def application_create(request):
-    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=query_int(request.POST.get("round")) or 0)
+    chosen = query_int(request.POST.get("round", ""))
+    if chosen is None:
+        messages.error(request, "申报批次：请先选择本次申报的批次，再点“新建申报”")
+        return redirect("application_list")
+    round_ = get_object_or_404(Round.objects.visible_to(request.user), pk=chosen)
     back_on_refusal(request, reverse("application_list"))
     application = domain.create_application(actor=request.user, round_=round_, request=request)
     messages.success(request, f"已新建申报 {application.number}，请逐项填写；内容会自动保存")

@@ -21,20 +21,17 @@ from clusterdesk.core.workflow import require
 from . import domain, rules
 from .form_extra import SME_COUNT_LABEL
 from .models import Application
-from .validation import QUALIFICATIONS, FieldError
+from .validation import INDICATOR_FIELDS, QUALIFICATIONS, FieldError
 
 INDICATOR_SHEET = "主要指标"
 ENTERPRISE_SHEET = "优质企业"
 HELP_SHEET = "填写说明"
 
 # (header text, raw field name); the header row is the row below the title.
-INDICATOR_COLUMNS = [
-    ("年份", "year"),
-    ("集群产值（亿元）", "total_output"),
-    ("中小企业产值（亿元）", "sme_output"),
-    ("主导产业产值（亿元）", "leading_output"),
-    ("企业数量（家）", "enterprise_count"),
-    ("中小企业研发投入（亿元）", "sme_rd_spending"),
+# The columns follow the web form's table (``validation.INDICATOR_FIELDS``), so a clerk copying
+# between the two finds each figure in the same place (issue 15 §10).
+INDICATOR_COLUMNS = [("年份", "year")] + [
+    (f"{label}（{'家' if key == 'enterprise_count' else '亿元'}）", key) for key, label in INDICATOR_FIELDS.items()
 ]
 INDICATOR_NOTE_HEADER = "说明"
 ENTERPRISE_COLUMNS = [

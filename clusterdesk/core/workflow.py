@@ -124,7 +124,10 @@ class Transition:
     checks of the object's situation (a refusal is 409). ``effects`` run after the state is set
     and before it is saved (they may set more fields with ``step.set``); ``after`` runs once
     the object and its audit event are saved (registry entries, other tracks). ``notify``
-    names the audiences the machine's notifier tells.
+    names the audiences the machine's notifier tells; ``told_by_domain`` says the domain
+    function tells them itself, in its own words (a list-level notice, a re-review message), so
+    the engine does not call the notifier. ``by`` names the unit that takes a step no role's
+    button offers ("province" when another of its steps makes it; "" for the system, a deadline).
     """
 
     action: str
@@ -139,6 +142,8 @@ class Transition:
     effects: tuple = ()
     after: tuple = ()
     notify: tuple = ()
+    told_by_domain: bool = False
+    by: str = ""
     style: str = ""
     confirm: str = ""
     description: str = ""
@@ -184,10 +189,9 @@ Deadline = Callable[[Any, str, Any], "datetime | None"]  # (obj, stage, actor) -
 
 
 def _format(moment: datetime) -> str:
-    from clusterdesk.rounds.models import SHANGHAI
+    from clusterdesk.rounds.domain import format_deadline  # the one deadline wording
 
-    local = moment.astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
+    return format_deadline(moment)
 
 
 @dataclass
@@ -208,6 +212,10 @@ class Machine:
     deadline: Deadline | None = None
     notifier: Callable[[Step, tuple], None] | None = None
     stale_message: Callable[[Any], str] | None = None
+    # Whose turn a state is: "county", "city" or "province" acts on it next; None when no unit of
+    # the product does (decided, or with MIIT). A transition into a state of another unit than the
+    # one taking it is a hand-over and must ``notify`` that unit (tests/core/test_handovers.py).
+    handlers: dict = dc_field(default_factory=dict)
 
     def __post_init__(self):
         self.by_action = {t.action: t for t in self.transitions}
@@ -358,7 +366,7 @@ class Machine:
                comment=values.get("comment", "") if isinstance(values.get("comment"), str) else "")
         for effect in t.after:
             effect(step)
-        if t.notify and self.notifier is not None:
+        if t.notify and not t.told_by_domain and self.notifier is not None:
             self.notifier(step, t.notify)
         return obj
 

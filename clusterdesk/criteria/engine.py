@@ -14,7 +14,7 @@ from .definition import COMPARATORS, INDICATORS, NEGATED, SYMBOLS, Compiled, Rul
 
 PASS, FAIL, WARN, REVIEW, MISSING = "pass", "fail", "warn", "needs_review", "missing_data"
 STATUS_LABELS = {PASS: "符合", FAIL: "不符合", WARN: "提示", REVIEW: "待评审判断", MISSING: "缺少数据"}
-VERDICT_LABELS = {PASS: "符合认定标准", FAIL: "不符合认定标准", REVIEW: "待评审判断", MISSING: "数据不全"}
+VERDICT_LABELS = {PASS: "符合认定标准", FAIL: "不符合认定标准", REVIEW: "待评审判断", MISSING: "尚未填写完整"}
 QUAL_LABELS = {
     "champion": "单项冠军", "little_giant": "小巨人", "specialized": "专精特新",
     "innovative": "创新型", "high_tech": "高新技术企业",
@@ -294,6 +294,11 @@ class Evaluator:
         alternative names and valid at the end of the last declared year. A qualification
         awarded in year A with a validity of V years is valid to the end of year A + V − 1."""
         firms = ctx.data.get("quality_enterprises") or []
+        # An empty list is not filled in yet, not a failure: a new draft reads "尚未填写完整" (neutral),
+        # not a red "不符合认定标准" (issue 15 §10). A figure that is filled in and fails still fails.
+        if not firms:
+            threshold = "；或 ".join(f"{SYMBOLS[a.comparator]} {_plain(a.threshold)}家" for a in rule.alternatives)
+            return self._result(rule, MISSING, actual="—", threshold=threshold, message="尚未填写优质企业名单")
         validity = dict(self.compiled.validity)
         last = ctx.window[-1]
         held, lapsed = [], []  # held: (firm, set of valid codes); lapsed: reasons for the report

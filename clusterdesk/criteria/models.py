@@ -37,7 +37,12 @@ class CriteriaSet(models.Model):
         constraints = [models.UniqueConstraint(fields=["code", "version"], name="criteria_code_version_unique")]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.code} 第{self.version}版）"
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """What people read: "国家级中小企业特色产业集群认定标准（2022年版）第1版" (never the code)."""
+        return f"{self.name}第{self.version}版"
 
 
 class Decision(models.TextChoices):

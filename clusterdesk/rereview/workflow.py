@@ -93,38 +93,46 @@ TRANSITIONS = (
     # --- county -----------------------------------------------------------------------------------
     Transition("submit", "提交市（州）", (S.DRAFT, S.RETURNED), S.SUBMITTED,
                county("只有集群所在县级单位的申报账号可以提交复核申报"), COUNTY, audit="rereview.submitted",
-               style="primary"),
+               style="primary", notify=("city",), told_by_domain=True),
     # --- the deadline (no one's button) ------------------------------------------------------------
-    Transition("miss", "逾期未提交", (S.DRAFT,), S.MISSED, nobody, audit="rereview.missed", api=False),
+    Transition("miss", "逾期未提交", (S.DRAFT,), S.MISSED, nobody, audit="rereview.missed", api=False,
+               notify=("county", "province"), told_by_domain=True),
     Transition("reopen", "延期后恢复填报", (S.MISSED,), S.DRAFT, county("只有集群所在县级单位的申报账号可以填写复核申报表"),
-               audit="rereview.reopened", api=False),
+               audit="rereview.reopened", api=False, by="county"),
     # --- city ---------------------------------------------------------------------------------------
     Transition("return", "退回县级单位修改", (S.SUBMITTED,), S.RETURNED,
                city("只有该县所属市（州）的审核账号可以退回"), CITY, inputs=(RETURN_COMMENT,),
-               audit="rereview.returned", confirm="退回后县级单位可以修改并重新提交，确定退回？"),
+               audit="rereview.returned", confirm="退回后县级单位可以修改并重新提交，确定退回？",
+               notify=("county",), told_by_domain=True),
     Transition("forward", "报送省厅", (S.SUBMITTED,), S.FORWARDED,
                city("只有该县所属市（州）的审核账号可以报送"), CITY, inputs=(CITY_COMMENT,),
-               audit="rereview.forwarded", style="primary"),
+               audit="rereview.forwarded", style="primary", notify=("province",), told_by_domain=True),
     # --- province: provincial clusters ---------------------------------------------------------------
     Transition("pass", "复核通过", (S.FORWARDED,), S.PASSED, province("只有省厅管理员可以作出复核结论"), PROVINCE,
-               audit="rereview.passed", api=False),
+               audit="rereview.passed", api=False, notify=("county", "city"), told_by_domain=True),
     Transition("fail", "复核不通过", (S.FORWARDED,), S.FAILED, province("只有省厅管理员可以作出复核结论"), PROVINCE,
-               audit="rereview.failed", api=False),
+               audit="rereview.failed", api=False, notify=("county", "city"), told_by_domain=True),
     Transition("confirm_revocation", "确认撤销认定", (S.FAILED, S.MISSED), S.REVOKED,
                province("只有省厅管理员可以确认撤销认定"), PROVINCE, inputs=(NOTE,),
-               audit="rereview.revocation_confirmed", style="danger"),
+               audit="rereview.revocation_confirmed", style="danger", notify=("county", "city"),
+               told_by_domain=True),
     # --- province: national clusters (MIIT decides) ---------------------------------------------------
     Transition("prelim_pass", "初审通过（报部）", (S.FORWARDED,), S.PRELIM_PASSED,
-               province("只有省厅管理员可以作出初审结论"), PROVINCE, audit="rereview.prelim_passed", api=False),
+               province("只有省厅管理员可以作出初审结论"), PROVINCE, audit="rereview.prelim_passed", api=False,
+               notify=("county", "city"), told_by_domain=True),
     Transition("prelim_fail", "初审未通过", (S.FORWARDED,), S.PRELIM_FAILED,
-               province("只有省厅管理员可以作出初审结论"), PROVINCE, audit="rereview.prelim_failed", api=False),
+               province("只有省厅管理员可以作出初审结论"), PROVINCE, audit="rereview.prelim_failed", api=False,
+               notify=("county", "city"), told_by_domain=True),
     Transition("report_to_ministry", "报送工信部", (S.PRELIM_PASSED, S.PRELIM_FAILED, S.MISSED), S.REPORTED,
                province("只有省厅管理员可以报送工信部"), PROVINCE, inputs=(REPORT_DATE,),
-               audit="rereview.reported_to_ministry", style="primary"),
+               audit="rereview.reported_to_ministry", style="primary", notify=("county", "city"),
+               told_by_domain=True),
     Transition("ministry_pass", "工信部复核通过", (S.REPORTED,), S.PASSED,
-               province("只有省厅管理员可以录入工信部结论"), PROVINCE, audit="rereview.ministry_passed", api=False),
+               province("只有省厅管理员可以录入工信部结论"), PROVINCE, audit="rereview.ministry_passed", api=False,
+               notify=("county", "city"), told_by_domain=True),
     Transition("ministry_fail", "工信部复核不通过", (S.REPORTED,), S.REVOKED,
-               province("只有省厅管理员可以录入工信部结论"), PROVINCE, audit="rereview.ministry_failed", api=False),
+               province("只有省厅管理员可以录入工信部结论"), PROVINCE, audit="rereview.ministry_failed", api=False,
+               notify=("county", "city"), told_by_domain=True),
 )
 
 # Which level of cluster an action belongs to (absent: both).
@@ -154,6 +162,12 @@ MACHINE = Machine(
     initial=S.DRAFT,
     audit_prefix="rereview",
     object_label="复核申报",
+    # The domain (``domain/steps.py``) words the notices; the table declares whom they reach.
+    handlers={
+        S.DRAFT: "county", S.RETURNED: "county", S.SUBMITTED: "city", S.FORWARDED: "province",
+        S.PRELIM_PASSED: "province", S.PRELIM_FAILED: "province", S.REPORTED: "province", S.FAILED: "province",
+        S.MISSED: "province", S.PASSED: None, S.REVOKED: None,
+    },
     groups={
         # the county fills 附件3 (a missed task only after an extension: ``reopen``)
         "editable": (S.DRAFT, S.RETURNED, S.MISSED),

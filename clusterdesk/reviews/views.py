@@ -94,8 +94,20 @@ def city_lists(request, round_id):
         "change_reason": request.session.pop(f"change_reason:{round_.pk}", ""),
         "name_list_deadline": closes_at(round_, StageCode.NAME_LIST, org),
         "formal_deadline": closes_at(round_, StageCode.FORMAL_SUBMISSION, org),
-        "formal_apps": list(domain.city_applications(round_, org).filter(status=Status.FORMAL).select_related("org")),
+        # What was sent, each application with its state now (both tracks): the lists do not empty
+        # themselves when the applications move on (issue 15 §5).
+        "name_list_apps": _sent(round_, org, name_list),
+        "formal_apps": _sent(round_, org, formal),
     })
+
+
+def _sent(round_, org, lst) -> list:
+    """The applications of a sent list, in the list's order, as they stand now."""
+    if lst is None:
+        return []
+    ids = [e["id"] for e in lst.entries if isinstance(e, dict) and "id" in e]
+    found = {a.pk: a for a in domain.city_applications(round_, org).filter(pk__in=ids).select_related("org")}
+    return [found[i] for i in ids if i in found]
 
 
 @login_required

@@ -194,6 +194,11 @@ PROVINCIAL = Machine(
     field="status",
     initial=S.DRAFT,
     **ON_APPLICATION,
+    handlers={
+        S.DRAFT: "county", S.RETURNED: "county", S.SUBMITTED: "city", S.RECOMMENDED: "city",
+        S.FORMAL: "province", S.INITIAL_PASSED: "province", S.PUBLICITY: "province",
+        S.CITY_REJECTED: None, S.INITIAL_FAILED: None, S.RECOGNIZED: None, S.NOT_RECOGNIZED: None,
+    },
     groups={
         "editable": (S.DRAFT, S.RETURNED),
         "city_reviewable": (S.SUBMITTED, S.RECOMMENDED),
@@ -240,6 +245,7 @@ PROVINCIAL = Machine(
                    StageCode.FORMAL_SUBMISSION, (NOTE,), guards=(list_not_final,), after=(store_comment,)),
         Transition("submit_formal", "正式推荐（阶段二）", (S.RECOMMENDED,), S.FORMAL, city_of, CITY,
                    StageCode.FORMAL_SUBMISSION, audit="review.formal_submitted", list_action=True,
+                   notify=("province",), told_by_domain=True,  # one notice for the list (domain.submit_formal)
                    description="市州上传推荐文件并确认名单为最终名单；名单中的申报进入省厅初审。"),
         # --- province (省厅) ---------------------------------------------------------------
         Transition("province_pass", "初审通过", (S.FORMAL,), S.INITIAL_PASSED, province_of, PROVINCE,
@@ -279,6 +285,8 @@ NATIONAL = Machine(
     field="national_status",
     initial=N.NONE,
     **ON_APPLICATION,
+    handlers={N.NONE: None, N.CANDIDATE: "province", N.SELECTED: "province", N.SENT: None, N.RECOGNIZED: None,
+              N.NOT_RECOGNIZED: None},
     groups={
         # Listed on the national selection page.
         "listed": (N.CANDIDATE, N.SELECTED, N.SENT, N.RECOGNIZED, N.NOT_RECOGNIZED),
@@ -291,10 +299,10 @@ NATIONAL = Machine(
     },
     transitions=(
         Transition("national_candidate", "列为国家级候选", (N.NONE,), N.CANDIDATE, system, (),
-                   audit="review.national_candidate", api=False,
+                   audit="review.national_candidate", api=False, by="province",
                    description="市州标注同步推荐国家级、省厅初审通过后自动列为候选。"),
         Transition("national_candidate_withdrawn", "撤出国家级候选", (N.CANDIDATE,), N.NONE, system, (),
-                   audit="review.national_candidate_withdrawn", api=False,
+                   audit="review.national_candidate_withdrawn", api=False, by="province",
                    description="省厅撤销初审结论时自动撤出候选。"),
         Transition("select_national", "选定国家级推荐名单", (N.CANDIDATE,), N.SELECTED, province_of, PROVINCE,
                    StageCode.NATIONAL_RECOMMENDATION, guards=(provincially_sound,), list_action=True,

@@ -213,8 +213,14 @@ def set_county_deadline(*, actor, round_: Round, day: date, org: Org | None = No
 
 
 def format_deadline(moment: datetime) -> str:
+    """The one wording of a deadline everywhere (pages, messages, e-mails, refusals):
+    "2025年4月10日24时" for the end of a day (23:59:59 Beijing time, as the notices say it),
+    "2025年4月10日 17:30" for an extension to another time of day."""
     local = moment.astimezone(SHANGHAI)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M:%S}"
+    day = f"{local.year}年{local.month}月{local.day}日"
+    if (local.hour, local.minute, local.second) == (23, 59, 59):
+        return f"{day}24时"
+    return f"{day} {local:%H:%M}" + (f":{local:%S}" if local.second else "")
 
 
 def base_closes_at(round_: Round, stage_code: str, org: Org | None) -> datetime | None:

@@ -10,7 +10,7 @@ from django import forms
 from clusterdesk.core.errors import DomainError
 from clusterdesk.orgs.models import Org, OrgKind
 
-from .domain import format_criteria_sets, parse_criteria_sets, whole_second
+from .domain import parse_criteria_sets, whole_second
 from .models import SHANGHAI, STAGE_ORDER, FileKind, Round, RoundStatus, StageCode
 
 # The stages the round form edits (复核申报 is set only when a re-review is organised).
@@ -58,10 +58,10 @@ class RoundForm(forms.Form):
                                     help_text="留空表示不限", error_messages=_int_errors("每个市州推荐名额", "3"))
     city_quota_needs_county = forms.BooleanField(label="市州推荐名单中至少一个位于县或县级市", required=False)
     one_per_niche = forms.BooleanField(label="同一细分领域只推荐一个", required=False)
-    criteria_sets = forms.CharField(
-        label="适用认定标准", required=False, max_length=500,
-        help_text="标准代码@版本，多项用逗号分隔，如 national-2022@2, jilin-provincial-2024@2",
-        widget=forms.TextInput(attrs={"placeholder": "national-2022@2, jilin-provincial-2024@2"}),
+    criteria_sets = forms.MultipleChoiceField(
+        label="适用认定标准", required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="勾选本批次采用的认定标准（每个标准选一个版本）；列出的是已启用的版本",
+        error_messages={"invalid_choice": "所选认定标准“%(value)s”不存在或未启用，请从列表中勾选"},
     )
     contact_office = forms.CharField(label="组织处室", max_length=100, required=False)
     contact_name = forms.CharField(label="联系人", max_length=50, required=False)
@@ -89,11 +89,14 @@ class RoundForm(forms.Form):
                       "contact_email", "notice", "notice_title", "notice_number", "ministry_notice_title",
                       "ministry_notice_number"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, selected_sets=(), **kwargs):
         super().__init__(*args, **kwargs)
+        from clusterdesk.criteria.service import set_choices
+
+        self.fields["criteria_sets"].choices = set_choices(selected_sets)
         for code in self.STAGE_FIELDS:
             field = self.fields[code]
-            field.help_text = "当日 23:59:59（北京时间）截止"
+            field.help_text = "当日24时（北京时间）截止"
             if code in OPTIONAL_STAGES:
                 field.help_text += "；可不填：不设截止时专家评分一直开放"
             field.error_messages = {"required": f"请选择“{field.label}”的截止日期",
@@ -104,7 +107,8 @@ class RoundForm(forms.Form):
         if round_ is None:
             return {"year": year, "name": default_round_name(year), "status": RoundStatus.DRAFT, "national_quota": 8}
         initial = {name: getattr(round_, name) for name in cls.SETTING_FIELDS}
-        initial["criteria_sets"] = format_criteria_sets(round_.criteria_sets)
+        initial["criteria_sets"] = [f"{c['code']}@{c['version']}" for c in round_.criteria_sets or []
+                                    if isinstance(c, dict)]
         initial.update({s.code: s.deadline for s in round_.stages.all()})
         return initial
 
@@ -123,8 +127,14 @@ class RoundForm(forms.Form):
         return self._doc_number("ministry_notice_number", "工信部通知文号")
 
     def clean_criteria_sets(self):
+        chosen = self.cleaned_data["criteria_sets"]
+        labels = dict(self.fields["criteria_sets"].choices)
+        codes = [value.rpartition("@")[0] for value in chosen]
+        twice = [labels[v] for v, c in zip(chosen, codes, strict=True) if codes.count(c) > 1]
+        if twice:
+            raise forms.ValidationError(f"同一标准只能勾选一个版本：{'、'.join(twice)}，请只保留一个")
         try:
-            return parse_criteria_sets(self.cleaned_data["criteria_sets"])
+            return parse_criteria_sets(", ".join(chosen))
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from None
 
@@ -170,7 +180,7 @@ class ExtensionForm(forms.Form):
                                                  "invalid_choice": "单位不在您的管理范围内，请从列表中选择"})
     day = forms.DateField(label="延至日期", widget=DateInput(),
                           error_messages={"required": "请选择延至的日期", "invalid": "延至日期格式不对，请按 2025-04-15 填写"})
-    at = forms.TimeField(label="延至时间", initial=time(23, 59, 59), help_text="北京时间；默认当日 23:59:59",
+    at = forms.TimeField(label="延至时间", initial=time(23, 59, 59), help_text="北京时间；默认 23:59:59，即当日24时",
                          widget=forms.TimeInput(attrs={"type": "time", "step": "1"}, format="%H:%M:%S"),
                          error_messages={"required": "请填写延至的时间，如 23:59:59", "invalid": "延至时间格式不对，请按 23:59:59 填写"})
     reason = forms.CharField(label="延期原因", widget=forms.Textarea(attrs={"rows": 3}),

@@ -12,6 +12,7 @@ from clusterdesk.catalog.domain import import_subclusters
 from clusterdesk.catalog.models import SubCluster
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
+from clusterdesk.criteria.service import set_label
 
 from . import domain
 from .forms import ChecklistItemForm, CityExtensionForm, CountyDeadlineForm, ExtensionForm, RoundForm, SubClusterUploadForm
@@ -90,7 +91,7 @@ def round_create(request):
 def round_edit(request, pk):
     round_ = _visible_round(request, pk)
     _require_manager(request.user, round_)
-    form = RoundForm(request.POST or None, initial=RoundForm.initial_for(round_))
+    form = RoundForm(request.POST or None, initial=RoundForm.initial_for(round_), selected_sets=round_.criteria_sets or [])
     if request.method == "POST" and form.is_valid():
         try:
             settings = domain.validate_round_fields(form.settings())
@@ -128,7 +129,8 @@ def round_detail(request, pk):
     return render(request, "rounds/round_detail.html", {
         "round": round_,
         "stages": stage_rows(round_, own),
-        "criteria": domain.format_criteria_sets(round_.criteria_sets),
+        "criteria": "、".join(set_label(c["code"], c.get("version")) for c in round_.criteria_sets or []
+                             if isinstance(c, dict)),
         "checklist": _checklist_rows(round_),
         "extensions": _extensions(request.user, round_),
         "unit_deadlines": _unit_deadlines(request.user, round_),

@@ -174,7 +174,7 @@ def test_extension_grant_date_only_means_end_of_day(client, admin):
 @pytest.mark.parametrize(
     "change, field, words",
     [
-        ({"closes_at": "2025-04-10T20:00:00+08:00"}, "closes_at", "应晚于原截止时间（2025年4月10日 23:59:59）"),
+        ({"closes_at": "2025-04-10T20:00:00+08:00"}, "closes_at", "应晚于原截止时间（2025年4月10日24时）"),
         ({"closes_at": "next friday"}, "closes_at", "ISO"),
         ({"reason": " "}, "reason", "延期原因"),
         ({"org_code": "999999"}, "org_code", "不存在"),

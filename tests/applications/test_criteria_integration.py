@@ -134,3 +134,32 @@ def test_evaluation_bounded_queries(accounts, client, draft, count, django_asser
     client.force_login(accounts["dunhua"])
     with django_assert_max_num_queries(12):
         assert client.get(f"/applications/{draft.pk}/evaluation/").status_code == 200
+
+
+def test_a_new_draft_reads_not_yet_complete_in_a_neutral_colour(accounts, client, draft):
+    """Issue 15 §10: not a red 不符合认定标准 before anything is filled in."""
+    client.force_login(accounts["dunhua"])
+
+    body = client.get(f"/applications/{draft.pk}/evaluation/").content.decode()
+
+    assert 'class="verdict verdict-missing_data" data-testid="verdict">尚未填写完整</span>' in body
+    assert "不符合认定标准" not in body
+
+
+def test_a_passing_rule_shows_no_gap(accounts, client, filled):
+    """Issue 15 §10: "差距 -15.0平方公里" on a passing rule read as a shortfall."""
+    client.force_login(accounts["dunhua"])
+
+    body = client.get(f"/applications/{filled.pk}/evaluation/").content.decode()
+
+    row = body[body.index('data-rule="area"'):]
+    row = row[:row.index("</tr>")]
+    assert 'st-pass' in row and "差距" not in row
+    assert 'data-testid="gap">差距 -' in body  # a failing rule still shows its gap (quality_firms: 3 of 10)
+
+
+def test_applications_css_draws_not_yet_complete_neutral():
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "clusterdesk/core/static/css/applications.css").read_text()
+    assert ".verdict-missing_data { color: var(--muted); }" in css

@@ -57,7 +57,7 @@ def test_create_functional_zone_account(make_user, round_open):
 def test_create_after_deadline_refused(accounts, round_open):
     deadline = round_open.stages.get(code="county_submission").closes_at
     with time_machine.travel(deadline + timedelta(seconds=1)):
-        with pytest.raises(Conflict, match="已超过截止时间（.*23:59:59），逾期不予受理"):
+        with pytest.raises(Conflict, match="已超过截止时间（.*24时），逾期不予受理"):
             domain.create_application(actor=accounts["dunhua"], round_=round_open)
 
 
@@ -305,7 +305,7 @@ def test_submit_one_second_late_refused(accounts, ready):
             domain.submit(actor=accounts["dunhua"], application=ready)
 
     day = stage.deadline
-    assert exc.value.message == f"已超过截止时间（{day.year}年{day.month}月{day.day}日 23:59:59），逾期不予受理"
+    assert exc.value.message == f"已超过截止时间（{day.year}年{day.month}月{day.day}日24时），逾期不予受理"
 
 
 def test_extension_lets_only_that_unit_submit_late(accounts, ready, round_open, make_user):
@@ -330,3 +330,15 @@ def test_visible_to_follows_org_scope(accounts, draft):
     assert list(Application.objects.visible_to(accounts["tonghua"])) == []
     assert list(Application.objects.visible_to(accounts["province"])) == [draft]
     assert list(Application.objects.visible_to(accounts["expert"])) == []
+
+
+def test_an_empty_enterprise_list_is_not_ticked_done(accounts, filled):
+    """Issue 15 §10: the progress list ticked 优质企业 on an empty list."""
+    from clusterdesk.applications.domain import readiness, save_fields
+
+    assert readiness(filled).complete_sections["enterprises"] is True
+    save_fields(actor=accounts["dunhua"], application=filled, data={"quality_enterprises": []})
+
+    ready = readiness(filled)
+    assert ready.complete_sections["enterprises"] is False
+    assert "优质企业：请至少填写一家优质企业（名称、信用代码和资质）" in ready.messages()

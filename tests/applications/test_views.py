@@ -188,6 +188,36 @@ def test_list_shows_new_button_and_countdown(accounts, client, round_open):
     assert "新建申报" in body and "还剩 30 天" in body
 
 
+def test_new_application_asks_which_round_when_two_are_open(accounts, client, round_open):
+    """Issue 15 §10: with two rounds open, 新建申报 asks for the round (one button, a required choice)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clusterdesk.applications.models import Application
+    from clusterdesk.rounds.domain import create_round
+
+    today = timezone.localdate()
+    second = create_round(actor=accounts["province"], name="2026年度补充申报", year=2026, status="open",
+                          deadlines={"county_submission": today + timedelta(days=20),
+                                     "name_list": today + timedelta(days=40),
+                                     "formal_submission": today + timedelta(days=60),
+                                     "national_recommendation": today + timedelta(days=90)})
+    client.force_login(accounts["dunhua"])
+
+    body = client.get("/applications/").content.decode()
+
+    assert body.count('data-testid="new-application"') == 1 and body.count(">新建申报</button>") == 1
+    assert '<select id="new-round" name="round" required>' in body and '<option value="">请选择申报批次</option>' in body
+    assert f'<option value="{second.pk}">2026年度补充申报（县级申报截止：' in body
+    assert f'<option value="{round_open.pk}">2025年度' in body
+
+    refused = client.post("/applications/new/", {"round": ""}, follow=True)
+    assert "申报批次：请先选择本次申报的批次" in refused.content.decode() and not Application.objects.exists()
+    created = client.post("/applications/new/", {"round": second.pk})
+    assert created.status_code == 302 and Application.objects.get().round == second
+
+
 def test_create_from_list(accounts, client, round_open):
     client.force_login(accounts["dunhua"])
 

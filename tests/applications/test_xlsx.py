@@ -61,7 +61,7 @@ def test_template_has_three_sheets_headers_and_round_years(draft):
     assert wb.sheetnames == ["主要指标", "优质企业", "填写说明"]
     indicators, enterprises = wb["主要指标"], wb["优质企业"]
     assert [c.value for c in indicators[2]][:6] == [
-        "年份", "集群产值（亿元）", "中小企业产值（亿元）", "主导产业产值（亿元）", "企业数量（家）", "中小企业研发投入（亿元）",
+        "年份", "集群产值（亿元）", "中小企业产值（亿元）", "主导产业产值（亿元）", "中小企业研发投入（亿元）", "企业数量（家）",
     ]
     assert [c.value for c in enterprises[2]] == ["序号", "企业名称", "统一社会信用代码", "资质", "获评年份", "是否属于主导产业"]
     assert [indicators.cell(r, 1).value for r in range(3, 7)] == [2021, 2022, 2023, 2024]
@@ -76,7 +76,7 @@ def test_template_prefills_saved_values_when_filled(filled):
 
     indicators, enterprises = wb["主要指标"], wb["优质企业"]
     row = _row_of_year(indicators, 2023)
-    assert [indicators.cell(row, c).value for c in range(2, 7)] == [50, 38, 40, 90, 1.2]
+    assert [indicators.cell(row, c).value for c in range(2, 7)] == [50, 38, 40, 1.2, 90]  # the web form's order
     assert indicators.cell(row, 2).number_format == "0.00"
     assert isinstance(indicators.cell(row, 2).value, int | float)
     first = _enterprise_rows(enterprises)[0]
@@ -177,7 +177,7 @@ def test_parse_skips_blank_rows_and_reads_text_numbers_with_commas(draft):
         ws = wb["主要指标"]
         row = _row_of_year(ws, 2022)
         ws.cell(row, 2).value = "1,234.5"
-        ws.cell(row, 5).value = " 85 "
+        ws.cell(row, 6).value = " 85 "
         ws = wb["优质企业"]
         ws.cell(4, 2).value = "有限公司甲"
         ws.cell(4, 3).value = make_uscc(7)
@@ -331,8 +331,8 @@ def test_parse_header_with_half_width_brackets_and_no_title_row_is_accepted(draf
     wb = Workbook()
     ws = wb.active
     ws.title = "主要指标"
-    ws.append(["年份", "集群产值(亿元)", "中小企业产值(亿元)", "主导产业产值(亿元)", "企业数量(家)", "中小企业研发投入(亿元)"])
-    ws.append([2024, 10, 5, 6, 20, 0.5])
+    ws.append(["年份", "集群产值(亿元)", "中小企业产值(亿元)", "主导产业产值(亿元)", "中小企业研发投入(亿元)", "企业数量(家)"])
+    ws.append([2024, 10, 5, 6, 0.5, 20])
     wb.create_sheet("优质企业").append(["序号", "企业名称", "统一社会信用代码", "资质", "获评年份", "是否属于主导产业"])
     out = io.BytesIO()
     wb.save(out)
@@ -519,3 +519,26 @@ def test_import_bad_sme_count_names_its_row_and_saves_nothing(accounts, filled):
     (message,) = [e["message"] for e in caught.value.errors]
     assert message.startswith("主要指标表第 8 行：集群内中小企业数量")
     assert load_data(filled) == before
+
+
+def test_template_columns_follow_the_web_form(accounts, client, filled):
+    """Issue 15 §10: the Excel template's columns are in the order of the form's tables."""
+    import re as _re
+
+    client.force_login(accounts["dunhua"])
+    page = client.get(f"/applications/{filled.pk}/edit/").content.decode()
+    wb = load_workbook(io.BytesIO(client.get(f"/applications/{filled.pk}/import/template.xlsx").content))
+
+    def form_headers(marker):
+        table = page[page.index(marker):]
+        head = table[table.index("<thead>"):table.index("</thead>")]
+        return [_re.sub(r"<[^>]+>|（.*?）|\*", "", h).strip() for h in _re.findall(r"<th[^>]*>(.*?)</th>", head)]
+
+    def sheet_headers(name):
+        return [_re.sub(r"（.*?）", "", str(c.value)) for c in wb[name][2] if c.value]
+
+    indicators = [h for h in form_headers('data-testid="indicators"') if h and "占比" not in h]
+    assert len(indicators) == 6 and sheet_headers("主要指标")[:6] == indicators
+    enterprises = [h for h in form_headers('data-rows="quality_enterprises"') if h and h != "#"]
+    sheet = [h.replace("是否", "") for h in sheet_headers("优质企业") if h != "序号"]
+    assert [h[:4] for h in sheet] == [h[:4] for h in enterprises]

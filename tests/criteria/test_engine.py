@@ -266,7 +266,7 @@ def test_area_over_limit_does_not_fail_the_verdict():
     pytest.param([firm(1, "specialized", "high_tech")] + [firm(n, "specialized") for n in range(2, 10)], "fail",
                  id="9-firms-one-with-two-qualifications"),
     pytest.param([firm(n, "specialized") for n in range(1, 10)], "fail", id="9-specialised"),
-    pytest.param([], "fail", id="no-firms"),
+    pytest.param([], "missing_data", id="no-firms"),  # not filled in yet (issue 15 §10)
 ])
 def test_quality_firms_alternatives(firms, expected):
     assert status(body(quality_enterprises=firms), "quality_firms") == expected
@@ -395,9 +395,9 @@ def test_area_missing_is_missing_data():
 
 def test_empty_data_raises_nothing():
     report = evaluate({})
-    assert {r.status for r in report.results} <= {"missing_data", "needs_review", "fail"}
-    assert result(report, "quality_firms").status == "fail"  # no firms listed: counted as 0
-    assert report.verdict == "fail"
+    assert {r.status for r in report.results} <= {"missing_data", "needs_review"}
+    assert result(report, "quality_firms").status == "missing_data"  # no firms listed yet (issue 15 §10)
+    assert report.verdict == "missing_data"
 
 
 def test_data_with_only_firms_is_missing_data():
@@ -472,7 +472,7 @@ def test_verdict_fail_with_a_judgement_fail_and_others_pending():
     ("sme_share", _share_data(sme_output="34.99")),
     ("leading_share", _share_data(leading_output="35")),
     ("growth", _growth_data("100", "133.1")),
-    ("quality_firms", body(quality_enterprises=[])),
+    ("quality_firms", body(quality_enterprises=[firm(1, "specialized")])),
     ("negative_list", body(negative_list_clear=False)),
 ], ids=["output_each_year", "sme_share", "leading_share", "growth", "quality_firms", "negative_list"])
 def test_verdict_fail_when_a_hard_rule_fails_despite_judgements(code, data):
@@ -755,3 +755,14 @@ def test_jilin_v2_is_still_a_placeholder_ranks_province_wide_and_reads_rd_spendi
     assert r.status == "pass" and r.formula == "(2024年中小企业研发投入 ÷ 2022年中小企业研发投入)^(1/2) − 1"
     set_year(data, 2024, sme_rd_spending="1.0")
     assert result(evaluate(data, compiled=JILIN_V2), "rd_growth").status == "warn"  # soft: a warning
+
+
+# --- issue 15 §10: what a clerk reads on a draft ------------------------------------------------
+
+def test_a_new_draft_is_not_yet_complete_rather_than_failing():
+    report = evaluate({"quality_enterprises": [], "indicators": []})
+    assert result(report, "quality_firms").status == "missing_data"
+    assert report.verdict == "missing_data"
+    assert report.as_dict()["verdict_label"] == "尚未填写完整"
+    # A complete form that fails a hard rule is still "不符合认定标准".
+    assert evaluate(body(quality_enterprises=[firm(1, "specialized")])).verdict == "fail"

@@ -180,7 +180,8 @@ def reference(data: dict, judgements: dict) -> tuple[dict, str]:
     giants = {f["uscc"] for f in firms
               if {"champion", "little_giant"} & set(f["qualifications"]) and f["in_leading_industry"]}
     others = {f["uscc"] for f in firms if {"specialized", "innovative", "high_tech"} & set(f["qualifications"])}
-    out["quality_firms"] = "pass" if len(giants) >= 1 or len(others) >= 10 else "fail"
+    out["quality_firms"] = ("missing_data" if not firms else
+                            "pass" if len(giants) >= 1 or len(others) >= 10 else "fail")
 
     out["negative_list"] = {True: "pass", False: "fail", None: "missing_data"}[data["negative_list_clear"]]
     for code in JUDGEMENT_CODES:

@@ -58,7 +58,7 @@ def test_county_clerk_fills_imports_uploads_and_submits(accounts, round_open, li
     for row in sheet.iter_rows():
         year = row[0].value
         if isinstance(year, int) and year in (2022, 2023, 2024):
-            for cell, value in zip(row[1:6], [50 + year - 2022, 38, 40, 90, 1.2]):
+            for cell, value in zip(row[1:6], [50 + year - 2022, 38, 40, 1.2, 90]):  # the web form's column order
                 cell.value = value
     firms = book["优质企业"]
     header_row = next(r[0].row for r in firms.iter_rows() if r[1].value == "企业名称")

@@ -133,7 +133,7 @@ def test_full_rereview_of_dunhua_passes_and_extends_validity(accounts, setup, li
     expect(page.get_by_test_id("engine-quality_firms")).to_have_text("符合")
     for code in JUDGEMENT_RULES:
         expect(page.get_by_test_id(f"engine-{code}")).to_have_text("待评审判断")
-        page.get_by_label(f"{code} 符合", exact=True).check()
+        page.locator(f'tr[data-rule="{code}"]').locator('input[value="pass"]').check()
     page.get_by_label("初审通过（报部）").check()
     page.get_by_label("初审意见 / 未通过原因（未通过时必填）").fill("目标完成，各项指标符合认定标准")
     page.get_by_test_id("decide").click()
@@ -174,7 +174,7 @@ def test_failing_rereview_reason_appears_in_attachment4(accounts, setup, live_se
     context, page = session(browser, live_server, "jl_admin")
     page.goto(f"{live_server.url}/registry/rereview/tasks/{task.pk}/decide/")
     for code in JUDGEMENT_RULES:
-        page.get_by_label(f"{code} 符合", exact=True).check()
+        page.locator(f'tr[data-rule="{code}"]').locator('input[value="pass"]').check()
     page.get_by_label("初审未通过（说明原因，报部）").check()
     page.get_by_test_id("decide").click()
     expect(page.get_by_test_id("decide-error")).to_contain_text("初审未通过必须说明原因")

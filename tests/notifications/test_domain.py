@@ -154,3 +154,34 @@ def test_mark_read(accounts, draft):
 
     assert domain.mark_all_read(accounts["dunhua"]) == 1
     assert domain.unread_count(accounts["dunhua"]) == 0
+
+
+def test_county_submission_tells_the_city_reviewer(accounts, ready, with_email, mailoutbox,
+                                                    django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        apps.submit(actor=accounts["dunhua"], application=ready)
+
+    message = Message.objects.get(recipient=accounts["yanbian"])
+    assert message.kind == "application.submitted" and message.title.endswith("提交申报")
+    assert "请审核" in message.body and message.url == f"/applications/{ready.pk}/"
+    assert [m.to for m in mailoutbox] == [["yanbian_city@example.gov.cn"]]
+    assert "请审核" in mailoutbox[0].body
+    assert not Message.objects.filter(recipient=accounts["dunhua"]).exists()  # not the submitter itself
+
+
+def test_resubmission_after_a_city_return_tells_the_city_again(accounts, ready, with_email, mailoutbox,
+                                                                 django_capture_on_commit_callbacks):
+    apps.submit(actor=accounts["dunhua"], application=ready)
+    ready.refresh_from_db()
+    reviews.perform(actor=accounts["yanbian"], application=ready, action="city_return",
+                    inputs={"comment": "请补充产值证明"})
+    ready.refresh_from_db()
+    Message.objects.all().delete()
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apps.submit(actor=accounts["dunhua"], application=ready)
+
+    message = Message.objects.get(recipient=accounts["yanbian"])
+    assert "第 2 版" in message.body
+    assert [m.to for m in mailoutbox] == [["yanbian_city@example.gov.cn"]]

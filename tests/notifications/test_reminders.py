@@ -75,10 +75,10 @@ def test_three_days_before_and_on_the_day_once_each(accounts, with_email, spring
 
     assert inbox(accounts["dunhua"]) == ["距“县级申报提交”截止还有 3 天", "今天是“县级申报提交”的截止日"]
     first, last = Message.objects.filter(recipient=accounts["dunhua"]).order_by("id")
-    assert "距“县级申报提交”截止还有 3 天（2025年3月31日 23:59:59），请尽快提交申报" in first.body
+    assert "距“县级申报提交”截止还有 3 天（2025年3月31日24时），请尽快提交申报" in first.body
     assert spring["dunhua"].number in first.body
     assert first.url == f"/applications/{spring['dunhua'].pk}/"
-    assert "今天是“县级申报提交”的截止日（2025年3月31日 23:59:59）" in last.body
+    assert "今天是“县级申报提交”的截止日（2025年3月31日24时）" in last.body
     assert [m.to for m in mailoutbox] == [["dunhua@example.gov.cn"]] * 2
     assert inbox(accounts["yanji"]) == [] and inbox(accounts["yanbian"]) == []
     assert ReminderLog.objects.count() == 2
@@ -152,7 +152,7 @@ def test_extension_shifts_the_units_reminders(accounts, spring):
     assert run(at(4, 5, 20)) == 1
     assert run(at(4, 6)) == 0
     assert inbox(accounts["dunhua"]) == ["距“县级申报提交”截止还有 3 天", "今天是“县级申报提交”的截止日"]
-    assert "2025年4月5日 23:59:59" in Message.objects.filter(recipient=accounts["dunhua"]).first().body
+    assert "2025年4月5日24时" in Message.objects.filter(recipient=accounts["dunhua"]).first().body
 
 
 def test_extension_after_a_reminder_reminds_again_of_the_new_deadline(accounts, spring):

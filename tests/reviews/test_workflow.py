@@ -136,7 +136,7 @@ def test_city_action_after_name_list_deadline_is_still_open(accounts, submitted)
 def test_city_action_after_formal_deadline_refused(accounts, submitted):
     deadline = Stage.objects.get(round=submitted.round, code="formal_submission").closes_at
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
-        with pytest.raises(Conflict, match="本阶段已截止（.*23:59:59），逾期不予受理"):
+        with pytest.raises(Conflict, match="本阶段已截止（.*24时），逾期不予受理"):
             act(accounts["yanbian"], submitted, "city_recommend")
 
 
@@ -173,7 +173,7 @@ def test_name_list_at_last_second_and_one_second_late(accounts, submitted):
     with time_machine.travel(deadline.replace(microsecond=0), tick=False):
         assert domain.submit_name_list(actor=accounts["yanbian"], round_=submitted.round).entries[0]["id"] == submitted.pk
     with time_machine.travel(deadline + timedelta(microseconds=1), tick=False):
-        with pytest.raises(Conflict, match="已超过截止时间（.*23:59:59），逾期不予受理"):
+        with pytest.raises(Conflict, match="已超过截止时间（.*24时），逾期不予受理"):
             domain.submit_name_list(actor=accounts["yanbian"], round_=submitted.round)
 
 

@@ -177,7 +177,7 @@ def test_city_deadline_page_sets_deadline_and_grants_extension(accounts, client,
 
     assert "所辖县（市、区）申报截止时间" in page and "敦化市" in page and "通化县" not in page
     assert UnitDeadline.objects.get(org=accounts["yanbian"].org).closes_at == end_of_day(day)
-    assert "网络故障" in after and f"{day.year}年{day.month}月{day.day}日 23:59:59" in after
+    assert "网络故障" in after and f"{day.year}年{day.month}月{day.day}日24时" in after
     assert client.get("/").content.decode().count(url) >= 1  # linked from the city's home page
 
 
@@ -191,7 +191,7 @@ def test_county_sees_its_citys_deadline_in_the_countdown(accounts, round_open, d
     day = timezone.localdate() + timedelta(days=7)
     domain.set_county_deadline(actor=accounts["yanbian"], round_=round_open, day=day)
 
-    assert apps.deadline_text(draft) == f"{day.year}年{day.month}月{day.day}日 23:59:59"
+    assert apps.deadline_text(draft) == f"{day.year}年{day.month}月{day.day}日24时"
     with time_machine.travel(end_of_day(day) + timedelta(seconds=1), tick=False):
         from clusterdesk.core.errors import Conflict
 
@@ -215,7 +215,7 @@ def test_round_api_shows_the_citys_county_deadline_to_its_counties(accounts, cli
 def test_round_page_lists_the_cities_county_deadlines(accounts, client, round_open):
     day = timezone.localdate() + timedelta(days=9)
     domain.set_county_deadline(actor=accounts["yanbian"], round_=round_open, day=day)
-    text = f"{day.year}年{day.month}月{day.day}日 23:59:59"
+    text = f"{day.year}年{day.month}月{day.day}日24时"
 
     client.force_login(accounts["province"])
     province = client.get(f"/rounds/{round_open.pk}/").content.decode()

@@ -23,7 +23,7 @@ from clusterdesk.rounds.models import SHANGHAI, Round
 
 from .conftest import DEADLINES
 
-LATE = "已超过截止时间（2025年4月10日 23:59:59），逾期不予受理"
+LATE = "已超过截止时间（2025年4月10日24时），逾期不予受理"
 
 
 # --- Deadlines ---------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def test_extension_lets_only_that_unit_act_after_deadline(round_2025, accounts, 
         with pytest.raises(Conflict) as refused:
             check_open(round_2025, "county_submission", jilin["220523"])  # 辉南县, same city: not
 
-    assert refused.value.message == "已超过截止时间（2025年3月31日 23:59:59），逾期不予受理"
+    assert refused.value.message == "已超过截止时间（2025年3月31日24时），逾期不予受理"
 
 
 def test_extension_ends_at_its_own_time(round_2025, accounts, jilin):
@@ -73,7 +73,7 @@ def test_extension_ends_at_its_own_time(round_2025, accounts, jilin):
         with pytest.raises(Conflict) as refused:
             check_open(round_2025, "name_list", jilin["220500"])
 
-    assert refused.value.message == "已超过截止时间（2025年4月12日 18:00:00），逾期不予受理"
+    assert refused.value.message == "已超过截止时间（2025年4月12日 18:00），逾期不予受理"
 
 
 def test_extension_not_later_than_deadline_refused(round_2025, accounts, jilin):
@@ -84,7 +84,7 @@ def test_extension_not_later_than_deadline_refused(round_2025, accounts, jilin):
         )
 
     assert refused.value.field == "closes_at"
-    assert refused.value.message == "延期时间应晚于原截止时间（2025年4月10日 23:59:59）"
+    assert refused.value.message == "延期时间应晚于原截止时间（2025年4月10日24时）"
 
 
 def test_extension_without_reason_refused(round_2025, accounts, jilin):
@@ -280,3 +280,24 @@ def test_import_subclusters_duplicate_code_refused_with_line_and_nothing_importe
 
     assert refused.value.message == "第4行：编号“01”与第2行重复"
     assert not SubCluster.objects.exists()
+
+
+def test_one_deadline_wording_everywhere():
+    """Issue 15 §10: "2025年4月10日 23:59:59" everywhere → "2025年4月10日24时" (an extension to
+    another time keeps its hour and minute)."""
+    from clusterdesk.core.workflow import _format
+    from clusterdesk.rounds.domain import format_deadline
+    from clusterdesk.rounds.models import SHANGHAI, end_of_day
+
+    end = end_of_day(date(2025, 4, 10))
+    assert format_deadline(end) == "2025年4月10日24时" == _format(end)
+    assert format_deadline(datetime(2025, 4, 12, 17, 30, tzinfo=SHANGHAI)) == "2025年4月12日 17:30"
+
+
+def test_no_template_or_form_words_a_deadline_as_23_59_59():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "clusterdesk"
+    offenders = [str(p) for p in root.rglob("*.html") if "23:59:59" in p.read_text(encoding="utf-8")
+                 or 'H:i:s"|default:"未设置"' in p.read_text(encoding="utf-8")]
+    assert offenders == []

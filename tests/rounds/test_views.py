@@ -22,13 +22,19 @@ FORM = {
     "national_quota": "8",
     "city_quota": "3",
     "city_quota_needs_county": "on",
-    "criteria_sets": "national-2022@1, jilin-provincial-2024@1",
+    "criteria_sets": ["national-2022@1", "jilin-provincial-2024@1"],
     "contact_office": "省工信厅中小企业处",
     "contact_name": "王处长",
     "contact_phone": "0431-88888888",
     "contact_email": "zxqyc@example.gov.cn",
     "notice": "纸质材料一式三份",
 }
+
+
+
+@pytest.fixture(autouse=True)
+def _criteria(criteria_sets):
+    """The round form offers the active criteria sets: the shipped ones are loaded."""
 
 
 def at(*args):
@@ -134,13 +140,36 @@ def test_round_create_stages_out_of_order_shown_beside_field(accounts, client):
     assert "市州正式推荐：“市州正式推荐”的截止日期（2026-04-01）不能早于“市州报送推荐名单”（2026-04-10）" in body
 
 
-def test_round_create_malformed_criteria_refused(accounts, client):
+def test_round_create_unknown_criteria_refused(accounts, client):
     client.force_login(accounts["province"])
 
-    body = client.post("/rounds/new/", {**FORM, "criteria_sets": "national-2022 v1"}).content.decode()
+    body = client.post("/rounds/new/", {**FORM, "criteria_sets": ["national-2022@9"]}).content.decode()
 
     assert not Round.objects.exists()
-    assert "适用认定标准：“national-2022”格式不对：每项写成 标准代码@版本" in body
+    assert "适用认定标准：所选认定标准“national-2022@9”不存在或未启用，请从列表中勾选" in body
+
+
+def test_round_form_picks_criteria_sets_by_chinese_name(accounts, client):
+    """Issue 15 §9: checkboxes of the active set versions with their Chinese names, no typed codes."""
+    client.force_login(accounts["province"])
+
+    body = client.get("/rounds/new/").content.decode()
+
+    assert 'type="checkbox" name="criteria_sets" value="national-2022@1"' in body
+    assert "国家级中小企业特色产业集群认定标准（2022年版）第1版</label>" in body
+    assert "吉林省省级中小企业特色产业集群认定标准（2024年，阈值待确认）第1版</label>" in body
+    assert "national-2022@" not in body.replace('value="national-2022@1"', "")
+    assert 'type="text" name="criteria_sets"' not in body
+
+
+def test_round_detail_names_the_criteria_sets_in_chinese(accounts, client):
+    client.force_login(accounts["province"])
+    client.post("/rounds/new/", FORM)
+
+    body = client.get(f"/rounds/{Round.objects.get().pk}/").content.decode()
+
+    assert "国家级中小企业特色产业集群认定标准（2022年版）第1版、吉林省省级" in body
+    assert "national-2022" not in body
 
 
 def test_round_create_missing_deadline_refused(accounts, client):
@@ -194,9 +223,9 @@ def test_round_detail_shows_checklist_extensions_and_admin_links(round_2025, acc
 
     body = client.get(f"/rounds/{round_2025.pk}/").content.decode()
 
-    assert "2025年4月10日 23:59:59" in body
+    assert "2025年4月10日24时" in body
     assert "统计部门出具的集群产值证明" in body and "必须" in body and "OFD 版式文件" in body
-    assert "通化市" in body and "2025年4月12日 23:59:59" in body and "材料补正，经请示同意" in body
+    assert "通化市" in body and "2025年4月12日24时" in body and "材料补正，经请示同意" in body
     assert "修改批次设置" in body and "批准延期" in body
 
 
@@ -302,7 +331,7 @@ def test_extension_grant_not_after_deadline_shows_error(round_2025, accounts, cl
         "stage": "county_submission", "org": "220521", "day": "2025-03-31", "at": "23:59:59", "reason": "系统故障",
     }).content.decode()
 
-    assert "延期时间应晚于原截止时间（2025年3月31日 23:59:59）" in body
+    assert "延期时间应晚于原截止时间（2025年3月31日24时）" in body
     assert not Extension.objects.exists()
 
 
@@ -406,7 +435,7 @@ def test_home_panel_shows_round_with_next_deadline_for_province(round_2025, acco
         body = client.get("/").content.decode()
 
     assert "2025年度中小企业特色产业集群申报推荐" in body
-    assert "下一截止：市州报送推荐名单" in body and "还剩 5 天" in body and "2025年4月10日 23:59:59" in body
+    assert "下一截止：市州报送推荐名单" in body and "还剩 5 天" in body and "2025年4月10日24时" in body
     assert f'href="/rounds/{round_2025.pk}/"' in body
 
 

@@ -45,3 +45,13 @@ def status_label(status: str) -> str:
     from clusterdesk.criteria.engine import STATUS_LABELS
 
     return STATUS_LABELS.get(status, status)
+
+
+@register.filter
+def deadline(moment) -> str:
+    """A deadline in the one wording of the site ("2025年4月10日24时"); "" for none."""
+    if not moment:
+        return ""
+    from clusterdesk.rounds.domain import format_deadline
+
+    return format_deadline(moment)

@@ -273,6 +273,11 @@ def _mark_one_missed(task: RereviewTask, now: datetime, actor=None, request=None
             MACHINE.move(actor=actor, obj=locked, action="miss", request=request, now=now, check=False,
                          extra={"cluster": task.cluster_id, "deadline": deadline_text(locked),
                                 "note": "逾期未提交复核申报"})
+            # A hand-over to the province (revocation or the report to MIIT); the county learns why.
+            _tell(_people(locked, city=False, province=True), locked, "rereview.missed",
+                  f"“{locked.cluster.name}”复核申报逾期未提交",
+                  f"“{locked.cluster.name}”的复核申报表在截止时间（{deadline_text(locked)}）前未提交，已记为逾期未提交；"
+                  "如已获延期，县级单位可恢复填报。")
     if marked:
         task.status, task.missed_at = RereviewStatus.MISSED, now
     return marked

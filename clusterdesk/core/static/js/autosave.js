@@ -215,6 +215,12 @@
       var remove = e.target.closest("[data-remove-row]");
       if (remove) {
         var tr = remove.closest("tr");
+        // A row with something typed in is removed only after the clerk confirms (data-confirm).
+        var filled = Array.prototype.some.call(tr.querySelectorAll("input"), function (i) {
+          return (i.type === "checkbox" || i.type === "radio") ? i.checked : i.value.trim() !== "";
+        });
+        var question = remove.getAttribute("data-confirm");
+        if (filled && question && !window.confirm(question)) { return; }
         var tbody = tr.parentNode;
         tr.remove();
         if (!tbody.querySelector("tr[data-row]")) { addRow(form, tbody.parentNode.getAttribute("data-rows")); }

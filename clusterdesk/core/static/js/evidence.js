@@ -114,26 +114,6 @@
     xhr.send();
   }
 
-  // A Chinese "选择文件" button and the chosen names, whatever the browser's own language.
-  function showChosen(form) {
-    var input = form.querySelector("input[type=file]");
-    var chosen = form.querySelector(".ev-chosen");
-    var names = Array.prototype.map.call(input.files || [], function (f) { return f.name; });
-    chosen.textContent = names.length ? "已选 " + names.length + " 个文件：" + names.join("、") : "未选择文件";
-  }
-
-  Array.prototype.forEach.call(document.querySelectorAll("form.ev-upload"), function (form) {
-    var label = form.querySelector(".ev-pick");
-    var chosen = form.querySelector(".ev-chosen");
-    if (!label || !chosen) { return; }
-    form.classList.add("ev-js");
-    label.textContent = "选择文件…";
-    label.classList.add("btn");
-    chosen.hidden = false;
-    showChosen(form);
-    form.querySelector("input[type=file]").addEventListener("change", function () { showChosen(form); });
-  });
-
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (e.defaultPrevented || !form.classList || !form.classList.contains("ev-upload")) { return; }
@@ -160,7 +140,7 @@
         button.disabled = false;
         input.disabled = false;
         input.value = "";
-        if (form.querySelector(".ev-chosen")) { showChosen(form); }
+        input.dispatchEvent(new Event("change", { bubbles: true }));  // the shared picker shows "未选择文件"
         return;
       }
       var file = files[index];
