@@ -65,6 +65,7 @@ ACTIONS: dict[str, str] = {
     "expert.unassigned": "取消专家评审分配",
     "expert.conflict_declared": "专家申报回避",
     "expert.scored": "专家评分",
+    "expert.review_completed": "专家评审已完成",  # shown to county and city instead of the scores (never recorded)
     "expert.rubric_changed": "修改评分细则",
     "registry.registered": "登记集群名录",
     "registry.imported": "导入集群名录",

@@ -58,7 +58,7 @@ PAGES = {
     "account_action": ({"pk": "account", "action": "disable"}, PROVINCE),
     "audit_log": ({}, PROVINCE),
     "application_list": ({}, ALL),
-    "application_create": ({}, NOBODY),  # POST only; the county creates for its own unit
+    "application_create": ({}, SELF),  # POST only, no object in the route: the caller creates for its own unit
     "application_detail": (APP, PROVINCE),
     "application_edit": (APP, PROVINCE),  # province: redirected to the read-only page
     "section_save": ({"pk": "app", "key": "basics"}, NOBODY),
