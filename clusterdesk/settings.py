@@ -109,6 +109,8 @@ MIDDLEWARE = [
     # Every file download is audited; a DomainError a page raises becomes the one error response.
     "clusterdesk.core.middleware.DownloadAuditMiddleware",
     "clusterdesk.core.middleware.DomainErrorMiddleware",
+    # A write refused for lack of space (database or files) answers 507, never the generic 500.
+    "clusterdesk.core.diskfull.DiskFullMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clusterdesk.orgs.middleware.PasswordChangeRequiredMiddleware",
     "clusterdesk.orgs.throttle.LoginThrottleMiddleware",

@@ -1,5 +1,7 @@
 """Home page per role and the error pages."""
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
@@ -21,4 +23,11 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    # A full disk noticed after the view (the session save, a response middleware's write) still
+    # says so: the same 507 as DiskFullMiddleware gives for the view's own writes.
+    from .diskfull import disk_full_response, is_disk_full
+
+    exc = sys.exc_info()[1]
+    if is_disk_full(exc):
+        return disk_full_response(request, exc)
     return render(request, "500.html", status=500)
