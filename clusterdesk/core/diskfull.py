@@ -8,7 +8,8 @@ view lets escape into the answer (``disk_full_response``); the API's handler and
 (which sees failures after the view, e.g. the session save) use the same function.
 
 The answer is JSON (``{"detail": …}``) for the API and for script requests (the autosave's
-fetch, which keeps the input and shows ``detail``), the error page otherwise; the browser stays
+fetch, which keeps the input and shows ``detail``), a refusal fragment for htmx, the error page
+otherwise; the browser stays
 on the page it posted from only for script requests, so forms that matter post by script.
 """
 
@@ -67,6 +68,10 @@ def disk_full_response(request, exc: BaseException | None = None):
     if wants_json(request):
         return JsonResponse({"detail": MESSAGE}, status=507, json_dumps_params={"ensure_ascii": False})
     try:
+        if request.headers.get("HX-Request") == "true":  # swapped into the target by js/app.js, like refusals
+            response = render(request, "core/_refusal.html", {"message": MESSAGE, "status": 507}, status=507)
+            response["HX-Reswap"] = "innerHTML"
+            return response
         return render(request, "refused.html", {"reason": MESSAGE, "message": MESSAGE, "status": 507,
                                                 "title": "存储空间已满"}, status=507)
     except Exception:  # noqa: BLE001 - the page needs the database too; say it plainly

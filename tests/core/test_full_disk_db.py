@@ -118,3 +118,15 @@ def test_other_database_errors_are_not_mistaken_for_a_full_disk():
     assert not is_disk_full(OperationalError("database is locked"))
     assert not is_disk_full(OSError(13, "Permission denied"))
     assert is_disk_full(OSError(28, "No space left on device"))
+
+
+@pytest.mark.parametrize("raiser", ENGINES)
+def test_an_htmx_write_on_a_full_database_gets_the_refusal_fragment(accounts, client, draft, full_database, raiser):
+    client.force_login(accounts["dunhua"])
+    with full_database(raiser):
+        response = client.post(f"/applications/{draft.pk}/sections/basic/", {"name": "甲", "_version": "0"},
+                               headers={"HX-Request": "true"})
+
+    assert response.status_code == 507 and response["HX-Reswap"] == "innerHTML"
+    html = response.content.decode()
+    assert 'data-refusal="507"' in html and MESSAGE in html and "<html" not in html.lower()
