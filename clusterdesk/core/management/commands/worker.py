@@ -3,8 +3,9 @@
 At start it releases what a dead worker left behind — package jobs whose heartbeat is stale or
 whose process is gone are failed (the user may start a new package at once), e-mail whose task
 was lost or whose retry is due is queued again — and it repeats that every ``--sweep-interval``
-seconds while it runs, writing its heartbeat for ``check_health`` each time; the
-default queue's worker also removes files left by crashes once an hour (``core/cleanup.py``). By default it takes both queues: ``default`` (packages, …) and ``mail``.
+seconds while it runs, writing its heartbeat for ``check_health`` each time; the ``default``
+queue's worker also removes files left by crashes once an hour (``core/cleanup.py``). By default
+it takes both queues: ``default`` (packages, …) and ``mail``.
 Run one worker per queue (``--queue-name default`` and ``--queue-name mail``) so a mail server
 that never answers cannot hold up packages; ``scripts/run.sh`` does.
 """
