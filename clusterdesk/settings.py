@@ -109,6 +109,8 @@ MIDDLEWARE = [
     # Every file download is audited; a DomainError a page raises becomes the one error response.
     "clusterdesk.core.middleware.DownloadAuditMiddleware",
     "clusterdesk.core.middleware.DomainErrorMiddleware",
+    # A write refused for lack of space (database or files) answers 507, never the generic 500.
+    "clusterdesk.core.diskfull.DiskFullMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "clusterdesk.orgs.middleware.PasswordChangeRequiredMiddleware",
     "clusterdesk.orgs.throttle.LoginThrottleMiddleware",
@@ -229,6 +231,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Private files (evidence, generated documents): never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("CLUSTERDESK_MEDIA_DIR", VAR_DIR / "media"))
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
+# Health (manage.py check_health, /healthz): free space below this on the media or SQLite volume
+# is a problem; a worker heartbeat older than the first, a due task waiting longer than the
+# second, too (minutes).
+HEALTH_MIN_FREE_MB = env_int("HEALTH_MIN_FREE_MB", 1024)
+HEALTH_WORKER_STALE_MINUTES = env_int("HEALTH_WORKER_STALE_MINUTES", 5)
+HEALTH_QUEUE_MAX_MINUTES = env_int("HEALTH_QUEUE_MAX_MINUTES", 10)
+# Where each `manage.py worker` writes its heartbeat every minute (shared with the web host).
+WORKER_HEARTBEAT_DIR = Path(os.environ.get("CLUSTERDESK_HEARTBEAT_DIR", VAR_DIR / "heartbeat"))
+# manage.py cleanup_files: files without a record (and upload temporaries) older than this go.
+CLEANUP_GRACE_HOURS = env_int("CLEANUP_GRACE_HOURS", 24)
 # Electronic packages up to this planned size may also be streamed directly; larger ones only
 # through the background job.
 PACKAGE_STREAM_MAX_MB = env_int("PACKAGE_STREAM_MAX_MB", 200)

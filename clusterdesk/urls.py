@@ -10,6 +10,7 @@ from clusterdesk.orgs import views as org_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
     path("login/", org_views.Login.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("password/", org_views.password_change, name="password_change"),

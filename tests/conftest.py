@@ -231,8 +231,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
-    """Evidence and documents of a test go to its own temporary directory."""
+    """Evidence and documents of a test go to its own temporary directory (worker heartbeats too)."""
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "media"
+    settings.WORKER_HEARTBEAT_DIR = tmp_path / "heartbeat"
 
 
 @pytest.fixture

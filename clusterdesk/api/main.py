@@ -4,10 +4,12 @@ Errors are always ``{"detail": "<Chinese message>", ...}`` with a meaningful sta
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from clusterdesk.core.diskfull import disk_full_response, is_disk_full
 from clusterdesk.core.errors import DomainError
 
 from .security import AUTH
@@ -112,6 +114,16 @@ def on_not_found(request, exc):
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request, exc):
     return api.create_response(request, {"detail": str(exc) or "您没有权限执行此操作"}, status=403)
+
+
+@api.exception_handler(DatabaseError)
+@api.exception_handler(OSError)
+def on_storage_error(request, exc):
+    """No space for the write: the same 507 as every page (``core/diskfull.py``); anything else
+    goes on to Django's 500 as ninja's default handler would send it."""
+    if is_disk_full(exc):
+        return disk_full_response(request, exc)
+    raise exc
 
 
 @api.exception_handler(DomainError)

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "evidence.removed": "删除佐证材料",
     "evidence.downloaded": "下载佐证材料",
     "document.downloaded": "下载文件",
+    "system.files_cleaned": "清理崩溃遗留文件",
     "criteria.imported": "导入认定标准",
     "criteria.edited": "修改认定标准",
     "criteria.status_changed": "启用/停用认定标准",

@@ -1,7 +1,10 @@
 """Home page per role and the error pages."""
 
+import sys
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from .home import panels_for
 from .todo import todo_total, todos_for
@@ -36,4 +39,27 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    # A full disk noticed after the view (the session save, a response middleware's write) still
+    # says so: the same 507 as DiskFullMiddleware gives for the view's own writes.
+    from .diskfull import disk_full_response, is_disk_full
+
+    exc = sys.exc_info()[1]
+    if is_disk_full(exc):
+        return disk_full_response(request, exc)
     return render(request, "500.html", status=500)
+
+
+@require_safe
+def healthz(request):
+    """For the load balancer: no login, no data beyond the checks' names and statuses; 200 when
+    healthy, 503 otherwise (``core/health.py``)."""
+    from django.http import JsonResponse
+
+    from .health import healthy, run_checks
+
+    checks = run_checks()
+    ok = healthy(checks)
+    response = JsonResponse({"status": "ok" if ok else "problem", "checks": {c.name: c.status for c in checks}},
+                            status=200 if ok else 503)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -47,6 +47,7 @@ ROUND = {"round_id": "round"}
 TASK = {"pk": "task"}
 PAGES = {
     "home": ({}, ALL),
+    "healthz": ({}, ALL),  # the load balancer's: everyone, anonymous too; names and statuses only
     "login": ({}, SELF),
     "logout": ({}, SELF),
     "password_change": ({}, SELF),

@@ -131,7 +131,8 @@ def subprocess_database(tmp_path):
     from django.db import connection
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "clusterdesk.settings",
-           "CLUSTERDESK_MEDIA_DIR": str(tmp_path / "media"), "PYTHONPATH": str(ROOT)}
+           "CLUSTERDESK_MEDIA_DIR": str(tmp_path / "media"), "PYTHONPATH": str(ROOT),
+           "CLUSTERDESK_HEARTBEAT_DIR": str(tmp_path / "heartbeat")}
     if connection.vendor == "sqlite":
         path = tmp_path / "worker.sqlite3"
         copy = sqlite3.connect(path)

@@ -16,11 +16,11 @@
     var button = e.target.closest && e.target.closest("[data-print]");
     if (button) { e.preventDefault(); window.print(); }
   });
-  // A refusal answered to an htmx request (core/_refusal.html, status 400-409) is shown in the
-  // request's target like any answer, instead of being dropped.
+  // A refusal answered to an htmx request (core/_refusal.html, status 400-409, or 507 for a full
+  // disk) is shown in the request's target like any answer, instead of being dropped.
   document.addEventListener("htmx:beforeSwap", function (e) {
     var xhr = e.detail.xhr;
-    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Reswap")) {
+    if (xhr && ((xhr.status >= 400 && xhr.status < 500) || xhr.status === 507) && xhr.getResponseHeader("HX-Reswap")) {
       e.detail.shouldSwap = true;
       e.detail.isError = false;
     }

@@ -172,6 +172,11 @@
       } else if (result.status === 400) {
         showErrors(form, body.errors || [], body.detail);
         setStatus(state, "未保存：有 " + Math.max((body.errors || []).length, 1) + " 处需要修正，修正后会自动保存", "danger");
+      } else if (result.status === 507) {
+        // The server's disk is full: say so, keep the input (here and in localStorage) and try again later.
+        showErrors(form, [], body.detail || "服务器存储空间已满，您的修改没有保存");
+        setStatus(state, "未保存：服务器存储空间已满，您的输入已保留在本机，稍后自动重试", "danger");
+        state.timer = setTimeout(function () { save(state); }, RETRY_DELAY * 6);
       } else if (result.status === 401 || result.status === 302 || result.status === 403) {
         setStatus(state, "未保存：登录已过期，请在新窗口重新登录后回到本页（您的输入已保留在本机）", "danger");
       } else {
