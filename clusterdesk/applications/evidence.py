@@ -187,7 +187,7 @@ def check_upload(upload, allowed: list[str], *, field: str, allowed_text: str, w
     return kind, name
 
 
-def _check_content(item: ChecklistItem, upload, raw_name: str) -> tuple[str, str]:
+def check_item_upload(item: ChecklistItem, upload, raw_name: str) -> tuple[str, str]:
     """Size, real content and extension of an evidence file for checklist ``item``."""
     return check_upload(upload, item.allowed_types, field="file", allowed_text=allowed_label(item), scope="本项")
 
@@ -215,7 +215,7 @@ def upload_evidence(*, actor, application: Application, item_code: str, upload, 
     _check_editable(actor, application)
     item = _item(application, item_code)
     raw_name = getattr(upload, "name", "") or ""
-    kind, name = _check_content(item, upload, raw_name)
+    kind, name = check_item_upload(item, upload, raw_name)
 
     stored_name, size, sha256, crc32 = _store(upload, application, kind, name)
     try:

@@ -371,14 +371,14 @@ def upload_evidence(*, actor, task: RereviewTask, item_code: str, upload, reques
     content among the item's allowed kinds, extension agreeing with the content.
     Side effects: the file under ``PRIVATE_MEDIA_ROOT/rereview/<task>/``; ``rereview.evidence_uploaded``.
     """
-    from clusterdesk.applications.evidence import _check_content  # the one content check for evidence
+    from clusterdesk.applications.evidence import check_item_upload  # the one public content check for evidence
     from clusterdesk.core.files import private_path, store_upload
 
     task = _fresh(task)
     require(edit_verdict(actor, task))
     _late_guard(actor, task, request)
     item = _evidence_item(task, item_code)
-    kind, name = _check_content(item, upload, getattr(upload, "name", "") or "")
+    kind, name = check_item_upload(item, upload, getattr(upload, "name", "") or "")
     stored_name, size, sha256, _ = store_upload(upload, f"rereview/{task.pk}", kind, name)
     try:
         with transaction.atomic():
