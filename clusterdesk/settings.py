@@ -5,6 +5,7 @@ single machine: SQLite under var/, DEBUG off, console e-mail.
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -154,6 +155,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # The test database is a file, not Django's shared-cache in-memory default:
+    # in shared cache a second writer (a live_server thread answering parallel
+    # autosaves) fails at once with "database table is locked", because the busy
+    # timeout does not apply there. A file honours the timeout as production does.
+    # One file per test process (pid), in /dev/shm when the machine has it.
+    _test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get(
+            "CLUSTERDESK_TEST_SQLITE", str(_test_dir / f"clusterdesk-test-{os.getpid()}.sqlite3")
+        )
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
