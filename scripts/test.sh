@@ -16,7 +16,9 @@ if [[ ! -x "$PY" ]]; then
   exit 1
 fi
 
-pytest_opts=()
+# One pytest worker per core (pytest-xdist); a test file stays on one worker so its
+# module- and class-scoped fixtures are built once. PYTEST_WORKERS=0 runs in-process.
+pytest_opts=(-n "${PYTEST_WORKERS:-auto}" --dist loadfile)
 if [[ -n "${CI:-}" ]]; then
   pytest_opts+=(-p no:cacheprovider)    # CI clones are throwaway: write no .pytest_cache
 fi
