@@ -114,3 +114,23 @@ def test_a_file_over_the_limit_is_refused_before_sending(accounts, draft, live_s
     assert sent == []
     still_same_document(page)
     context.close()
+
+
+def test_an_upload_after_the_session_ended_says_so_beside_the_input(accounts, draft, live_server, browser, tmp_path):
+    """The login redirect is not swapped into the page: the clerk is told to sign in again."""
+    good = tmp_path / "产值证明.pdf"
+    good.write_bytes(pdf_bytes())
+    context, page = open_evidence(browser, live_server, draft)
+    kept = [c for c in context.cookies() if c["name"] != "sessionid"]
+    context.clear_cookies()
+    context.add_cookies(kept)  # the CSRF cookie stays: only the session is gone
+
+    item = page.locator('[data-item="E01"]')
+    item.locator('input[type="file"]').set_input_files(str(good))
+    item.get_by_role("button", name="上传").click()
+
+    expect(item.locator(".ev-result [role=alert]")).to_have_text(
+        "文件“产值证明.pdf”没有上传：登录已过期，请刷新页面重新登录后再试")
+    expect(page.get_by_label("用户名")).to_have_count(0)  # no login form inside the page
+    still_same_document(page)
+    context.close()

@@ -54,8 +54,8 @@
   document.addEventListener("htmx:beforeSwap", function (e) {
     var xhr = e.detail.xhr;
     if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/login/") !== -1) {  // the session ended
-      e.detail.shouldSwap = false;
-      sayError(e.detail.elt, "登录已过期，请刷新页面重新登录后再试");
+      e.detail.shouldSwap = false;  // detail.elt is the target here; the requesting element is in requestConfig
+      sayError((e.detail.requestConfig && e.detail.requestConfig.elt) || e.detail.elt, "登录已过期，请刷新页面重新登录后再试");
     }
   });
   document.addEventListener("htmx:responseError", function (e) {
