@@ -7,7 +7,7 @@ another city's round or job, another role — is a 404.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -17,7 +17,7 @@ from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.rounds.models import Round
 
 from . import package
-from .models import PackageJob
+from .models import ACTIVE_STATUSES, PackageJob
 
 RECENT_JOBS = 10
 
@@ -89,8 +89,20 @@ def package_page(request, round_id):
 @login_required
 @require_GET
 def package_status(request, job_id):
-    """The job's status as JSON, polled by ``js/package.js`` every 2 seconds."""
-    return JsonResponse(package.job_payload(_job(request, job_id)), json_dumps_params={"ensure_ascii": False})
+    """One row of the page's 生成记录, polled by htmx every 2 seconds while the job runs (the row
+    of a finished job has no trigger, so polling stops). When nothing of the unit runs any more
+    the page's start button is relabelled out of band. Without htmx: back to the page."""
+    job = _job(request, job_id)
+    if not request.htmx:
+        return redirect(_page_url(job.round, job.org, request.user))
+    siblings = PackageJob.objects.filter(round=job.round, org=job.org)
+    start_label = ""
+    if not job.active and not siblings.filter(status__in=ACTIVE_STATUSES).exclude(pk=job.pk).exists():
+        start_label = "生成材料包"
+    return render(request, "documents/_package_job.html", {
+        "job": job, "latest": not siblings.filter(pk__gt=job.pk).exists(), "start_label": start_label,
+        "org_query": f"?org={job.org.code}" if job.org_id != request.user.org_id else "",
+    })
 
 
 @login_required

@@ -445,7 +445,10 @@ def test_page_lists_items_files_and_controls(accounts, draft, client):
     assert f"/applications/{draft.pk}/evidence/{evidence.pk}/" in html
     assert f"/applications/{draft.pk}/evidence/{evidence.pk}/remove/" in html
     assert 'enctype="multipart/form-data"' in html and " multiple " in html
-    assert "js/evidence.js" in html
+    # htmx does the uploads (no hand-written evidence.js any more) and asks before a removal.
+    assert f'hx-post="/applications/{draft.pk}/evidence/upload/" hx-encoding="multipart/form-data"' in html
+    assert "js/evidence.js" not in html
+    assert 'hx-confirm="确定删除“集群产值证明.pdf”？删除后不会随申报提交。"' in html
 
 
 def test_page_summary_lists_required_items_missing(accounts, draft, client):
@@ -552,12 +555,13 @@ def test_page_upload_large_docx_spooled_to_disk_recognised(accounts, draft, clie
     response = client.post(
         f"/applications/{draft.pk}/evidence/upload/",
         {"item": "E12", "file": SimpleUploadedFile("三年规划.docx", buffer.getvalue())},
-        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
+        headers=HTMX,
     )
 
-    assert response.status_code == 201, response.content.decode()
-    assert response.json()["file"]["kind"] == "docx"
-    assert response.json()["file"]["sha256"] == hashlib.sha256(buffer.getvalue()).hexdigest()
+    assert response.status_code == 200, response.content.decode()
+    stored = EvidenceFile.objects.get(application=draft, item_code="E12")
+    assert stored.kind == "docx" and stored.sha256 == hashlib.sha256(buffer.getvalue()).hexdigest()
+    assert f"已上传“三年规划.docx”（3.0 MB，SHA-256 {stored.sha256[:12]}）" in response.content.decode()
 
 
 def test_page_upload_without_file_says_choose_one(accounts, draft, client):
@@ -565,22 +569,70 @@ def test_page_upload_without_file_says_choose_one(accounts, draft, client):
 
     response = client.post(f"/applications/{draft.pk}/evidence/upload/", {"item": "E01"}, follow=True)
 
-    assert "请先选择要上传的文件" in response.content.decode()
+    assert "请先点“选择文件…”选好要上传的文件" in response.content.decode()
 
 
-def test_page_upload_xhr_answers_json(accounts, draft, client):
+HTMX = {"HX-Request": "true"}
+
+
+def test_page_upload_by_htmx_answers_the_results_and_the_item_list(accounts, draft, client):
     client.force_login(accounts["dunhua"])
-    url = f"/applications/{draft.pk}/evidence/upload/"
-    xhr = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 
-    ok = client.post(url, {"item": "E09", "file": SimpleUploadedFile("运营主体.pdf", pdf_bytes())}, **xhr)
-    bad = client.post(url, {"item": "E09", "file": SimpleUploadedFile("程序.pdf", ELF)}, **xhr)
+    ok = client.post(f"/applications/{draft.pk}/evidence/upload/",
+                     {"item": "E09", "file": SimpleUploadedFile("运营主体.pdf", pdf_bytes())}, headers=HTMX)
 
-    assert ok.status_code == 201
-    assert ok.json()["file"]["name"] == "运营主体.pdf" and ok.json()["file"]["item"] == "E09"
+    assert ok.status_code == 200 and "Location" not in ok
+    html = ok.content.decode()
+    result, rest = html.split("</ul>", 1)  # the lines beside the input, then the out-of-band parts
+    assert 'data-testid="evidence-upload-result"' in result and "已上传“运营主体.pdf”" in result
+    files = rest.split('id="files-E09"', 1)[1].split('id="ev-summary"')[0]
+    assert 'hx-swap-oob="true"' in files and "运营主体.pdf" in files and "尚未上传" not in files
+    assert '<div id="ev-summary" data-testid="evidence-summary" hx-swap-oob="true">' in rest
+    assert "还有 4 项未上传" in rest
+    assert "<html" not in html and "<nav" not in html  # a fragment, not the page
+
+
+def test_page_upload_by_htmx_names_the_refused_file_beside_the_input(accounts, draft, client):
+    upload(accounts, draft, "E09", "运营主体.pdf", pdf_bytes())
+    client.force_login(accounts["dunhua"])
+
+    bad = client.post(f"/applications/{draft.pk}/evidence/upload/",
+                      {"item": "E09", "file": SimpleUploadedFile("程序.pdf", ELF)}, headers=HTMX)
+
     assert bad.status_code == 400
-    assert bad.json() == {"detail": bad.json()["detail"], "field": "file"}
-    assert "文件“程序.pdf”的内容是可执行程序" in bad.json()["detail"]
+    assert bad["HX-Reswap"] == "innerHTML"  # js/app.js swaps it into the form's .ev-result
+    result, rest = bad.content.decode().split("</ul>", 1)
+    assert '<li class="ev-err" role="alert">文件“程序.pdf”的内容是可执行程序' in result
+    assert "运营主体.pdf" in rest.split('id="files-E09"', 1)[1]  # the list is unchanged
+    assert list(EvidenceFile.objects.filter(application=draft).values_list("original_name", flat=True)) == [
+        "运营主体.pdf"]
+
+
+def test_page_upload_by_htmx_without_a_file_says_choose_one(accounts, draft, client):
+    client.force_login(accounts["dunhua"])
+
+    response = client.post(f"/applications/{draft.pk}/evidence/upload/", {"item": "E01"}, headers=HTMX)
+
+    assert response.status_code == 400 and response["HX-Reswap"] == "innerHTML"
+    assert "请先点“选择文件…”选好要上传的文件，再点“上传”" in response.content.decode()
+
+
+def test_page_upload_without_htmx_redirects_back_to_the_page(accounts, draft, client):
+    client.force_login(accounts["dunhua"])
+
+    response = client.post(f"/applications/{draft.pk}/evidence/upload/",
+                           {"item": "E01", "file": SimpleUploadedFile("产值证明.pdf", pdf_bytes())})
+
+    assert response.status_code == 302 and response["Location"] == f"/applications/{draft.pk}/evidence/"
+    assert EvidenceFile.objects.filter(application=draft, original_name="产值证明.pdf").exists()
+
+
+def test_page_upload_by_htmx_of_another_units_application_is_404(accounts, draft, client):
+    client.force_login(accounts["tonghua"])  # 通化市 does not see 延边州 敦化市 applications (visible_to)
+    response = client.post(f"/applications/{draft.pk}/evidence/upload/",
+                           {"item": "E01", "file": SimpleUploadedFile("a.pdf", pdf_bytes())}, headers=HTMX)
+    assert response.status_code == 404
+    assert not EvidenceFile.objects.filter(application=draft).exists()
 
 
 def test_page_upload_after_deadline_shows_message(accounts, draft, client, time_machine):
@@ -607,3 +659,32 @@ def test_page_remove_hides_file(accounts, draft, client):
     assert "已删除“旧证明.pdf”" in html
     assert f"/evidence/{evidence.pk}/remove/" not in html
     assert client.get(f"/applications/{draft.pk}/evidence/{evidence.pk}/").status_code == 404
+
+
+def test_page_remove_by_htmx_answers_the_item_list(accounts, draft, client):
+    evidence = upload(accounts, draft, "E01", "旧证明.pdf", pdf_bytes())
+    client.force_login(accounts["dunhua"])
+
+    response = client.post(f"/applications/{draft.pk}/evidence/{evidence.pk}/remove/", headers=HTMX)
+
+    assert response.status_code == 200 and "Location" not in response
+    html = response.content.decode()
+    files, summary = html.split('id="ev-summary"', 1)
+    assert 'id="files-E01"' in files and "已删除“旧证明.pdf”" in files and "尚未上传（必须提供）" in files
+    assert f"/evidence/{evidence.pk}/remove/" not in files
+    assert "还有 5 项未上传" in summary
+    assert AuditEvent.objects.filter(action="evidence.removed").count() == 1
+
+
+def test_page_remove_by_htmx_after_the_deadline_says_why_above_the_list(accounts, draft, client, time_machine):
+    evidence = upload(accounts, draft, "E01", "旧证明.pdf", pdf_bytes())
+    time_machine.move_to(timezone.now() + timedelta(days=32))
+    client.force_login(accounts["dunhua"])
+
+    response = client.post(f"/applications/{draft.pk}/evidence/{evidence.pk}/remove/", headers=HTMX)
+
+    assert response.status_code == 409 and response["HX-Reswap"] == "outerHTML"
+    files = response.content.decode().split('id="ev-summary"', 1)[0]
+    assert 'data-testid="evidence-remove-error"' in files and "已超过截止时间" in files
+    assert "旧证明.pdf" in files  # still listed, no longer removable
+    assert EvidenceFile.objects.get(pk=evidence.pk).removed_at is None

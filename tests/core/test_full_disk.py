@@ -85,20 +85,21 @@ def test_page_upload_of_two_files_says_which_was_stored(accounts, draft, client,
     assert len(stored_files(settings)) == 1
 
 
-def test_script_upload_of_two_files_answers_507_listing_the_stored_one(accounts, draft, client, full_disk):
+def test_htmx_upload_of_two_files_answers_507_listing_the_stored_one(accounts, draft, client, full_disk):
     full_disk(room=1)
     client.force_login(accounts["dunhua"])
     response = client.post(
         f"/applications/{draft.pk}/evidence/upload/",
         {"item": "E01", "file": [SimpleUploadedFile("产值证明.pdf", pdf_bytes()),
                                  SimpleUploadedFile("补充证明.pdf", pdf_bytes(300))]},
-        headers={"X-Requested-With": "XMLHttpRequest"},
+        headers={"HX-Request": "true"},
     )
 
-    assert response.status_code == 507
-    body = response.json()
-    assert "补充证明.pdf”没有保存" in body["detail"] and body["field"] == "file"
-    assert [f["name"] for f in body["files"]] == ["产值证明.pdf"]
+    assert response.status_code == 507 and response["HX-Reswap"] == "innerHTML"  # shown beside the input
+    result, rest = response.content.decode().split("</ul>", 1)
+    assert "已上传“产值证明.pdf”" in result
+    assert '<li class="ev-err" role="alert">服务器存储空间已满，文件“补充证明.pdf”没有保存' in result
+    assert "产值证明.pdf" in rest.split('id="files-E01"', 1)[1]  # the stored one is listed
 
 
 def test_a_stored_upload_is_fsynced(monkeypatch, settings):

@@ -50,8 +50,9 @@ def test_killed_worker_status_page_and_api_say_interrupted_and_a_new_package_sta
     dead = running_job(round_open, accounts["yanbian"], pid=dead_pid())
     client = login(accounts["yanbian"])
 
-    status = client.get(reverse("package_status", args=[dead.pk])).json()
-    assert (status["status"], status["error"]) == ("failed", INTERRUPTED)
+    row = client.get(reverse("package_status", args=[dead.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert 'data-status="failed"' in row and INTERRUPTED in row and "hx-trigger" not in row
+    assert 'data-testid="package-retry">重新生成</button>' in row  # the newest job failed: offer a new build
     api = client.get(f"/api/v1/packages/{dead.pk}", **api_token(accounts["yanbian"])).json()
     assert (api["status"], api["error"]) == ("failed", INTERRUPTED)
 

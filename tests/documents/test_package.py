@@ -341,8 +341,10 @@ def test_job_builds_and_downloads_with_the_chinese_filename(formal, accounts, ro
     client.post(reverse("package_page", args=[round_open.pk]))
     job = PackageJob.objects.get()
     assert job.status == "done" and job.progress == 100 and job.folder
-    status = client.get(reverse("package_status", args=[job.pk])).json()
-    assert status["status"] == "done" and status["download_url"] == reverse("package_download", args=[job.pk])
+    row = client.get(reverse("package_status", args=[job.pk]), headers={"HX-Request": "true"}).content.decode()
+    assert row.lstrip().startswith(f'<tr data-package-job="{job.pk}" data-status="done">')  # no trigger: polling stops
+    assert f'<a href="{reverse("package_download", args=[job.pk])}" data-testid="package-download">' in row
+    assert 'id="package-start" hx-swap-oob="true">生成材料包</button>' in row  # nothing runs any more
     response = client.get(reverse("package_download", args=[job.pk]))
     assert response.status_code == 200
     assert "filename*=utf-8''" in response["Content-Disposition"]
@@ -369,7 +371,13 @@ def test_second_post_reuses_the_running_job(formal, accounts, round_open, login,
     assert answer.status_code == 200 and answer.json()["id"] == job.pk
     assert PackageJob.objects.count() == 1
     page = client.get(reverse("package_page", args=[round_open.pk])).content.decode()
-    assert "js/package.js" in page and f'data-status-url="{reverse("package_status", args=[job.pk])}"' in page
+    status_url = reverse("package_status", args=[job.pk])
+    assert "js/package.js" not in page  # htmx polls the row, no hand-written script
+    assert f'hx-get="{status_url}" hx-trigger="every 2s" hx-swap="outerHTML"' in page
+    row = client.get(status_url, headers={"HX-Request": "true"}).content.decode()
+    assert f'hx-get="{status_url}" hx-trigger="every 2s"' in row and "排队中 0%" in row  # still polling
+    assert "package-download" not in row and "hx-swap-oob" not in row
+    assert client.get(status_url)["Location"] == reverse("package_page", args=[round_open.pk])  # without htmx
     early = client.get(reverse("package_download", args=[job.pk]), follow=True).content.decode()
     assert "材料包尚未生成完成，请在生成记录中等待进度到 100% 后再下载" in early
 

@@ -53,8 +53,9 @@ def test_city_downloads_its_package(accounts, round_open, live_server, browser, 
 
 
 def test_progress_is_polled_until_the_link_appears(accounts, round_open, live_server, browser, settings):
-    """With the job left queued (dummy backend), the page polls its status every 2 s; the test
-    then runs the task itself and the link appears without a reload."""
+    """With the job left queued (dummy backend), htmx polls the job's row every 2 s (a
+    server-rendered fragment); the test then runs the task itself and the link appears without
+    a reload, after which the row stops polling."""
     from clusterdesk.documents.models import PackageJob
     from clusterdesk.documents.tasks import build_package
 
@@ -65,12 +66,52 @@ def test_progress_is_polled_until_the_link_appears(accounts, round_open, live_se
     page.get_by_test_id("package-start").click()
     expect(page.get_by_test_id("package-jobs")).to_contain_text("排队中")
     expect(page.get_by_test_id("package-download")).to_have_count(0)
+    page.evaluate("window.__sameDocument = 'still here'")  # gone if the page reloads
+    polls = []
+    page.on("request", lambda r: polls.append(r.url) if "/status/" in r.url else None)
     job = PackageJob.objects.get()
+    row = page.locator(f'[data-package-job="{job.pk}"]')
+    expect(row).to_have_attribute("hx-trigger", "every 2s")
+    page.wait_for_timeout(4500)
+    assert len(polls) >= 2 and all(u.endswith(f"/documents/package/{job.pk}/status/") for u in polls)
+    page.screenshot(path="/tmp/shots_e/package_queued.png")
     assert build_package.call(job.pk) == "done"
     expect(page.get_by_test_id("package-start")).to_have_text("查看生成进度")
     expect(page.get_by_test_id("package-download")).to_be_visible(timeout=10_000)
-    expect(page.locator(f'[data-package-job="{job.pk}"] progress')).to_have_attribute("value", "100")
+    expect(row.locator("progress")).to_have_attribute("value", "100")
+    expect(row).not_to_have_attribute("hx-trigger", "every 2s")
     expect(page.get_by_test_id("package-start")).to_have_text("生成材料包")  # nothing running any more
+    assert page.evaluate("window.__sameDocument") == "still here"
+    page.screenshot(path="/tmp/shots_e/package_done.png")
+    count = len(polls)
+    page.wait_for_timeout(4500)
+    assert len(polls) == count  # polling stopped with the finished row
+    context.close()
+
+
+def test_a_failed_build_stops_polling_and_offers_to_build_again(accounts, round_open, live_server, browser, settings):
+    """A queued job whose build fails: the polled row shows the reason and 重新生成, which starts a
+    new build."""
+    from clusterdesk.documents.models import PackageJob
+
+    make_formal(accounts, round_open, [("dunhua", "敦化市医药产业集群")])
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    context, page = sign_in(browser, live_server, "yanbian_city")
+    page.goto(f"{live_server.url}/documents/rounds/{round_open.pk}/package/")
+    page.get_by_test_id("package-start").click()
+    expect(page.get_by_test_id("package-jobs")).to_contain_text("排队中")
+    job = PackageJob.objects.get()
+    PackageJob.objects.filter(pk=job.pk).update(status="failed", error="测试：打包时磁盘出错，材料包未生成")
+
+    expect(page.get_by_test_id("package-error")).to_have_text("测试：打包时磁盘出错，材料包未生成", timeout=10_000)
+    expect(page.get_by_test_id("package-jobs").locator("progress")).to_be_hidden()
+    expect(page.get_by_test_id("package-start")).to_have_text("生成材料包")
+    page.screenshot(path="/tmp/shots_e/package_failed.png")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+                                  "QUEUES": ["default", "mail"]}}
+    page.get_by_test_id("package-retry").click()
+    expect(page.get_by_test_id("package-download")).to_be_visible(timeout=60_000)
+    assert PackageJob.objects.count() == 2
     context.close()
 
 
@@ -95,4 +136,5 @@ def test_download_of_a_package_whose_file_was_lost_names_it(accounts, round_open
     expect(page.get_by_test_id("package-jobs")).to_contain_text("失败")
     expect(page.get_by_test_id("package-jobs").locator("progress")).to_be_hidden()  # no full bar on a failure
     expect(page.get_by_test_id("package-download")).to_have_count(0)
+    expect(page.get_by_test_id("package-retry")).to_be_visible()
     context.close()

@@ -25,4 +25,87 @@
       e.detail.isError = false;
     }
   });
+  // What went wrong with an htmx request that got no fragment to show (CSRF or session expired,
+  // proxy limit, server error, network): said in Chinese in the element's [data-error-slot].
+  function chosenFiles(elt) {
+    var names = [];
+    Array.prototype.forEach.call(elt.querySelectorAll("input[type=file]"), function (input) {
+      Array.prototype.forEach.call(input.files || [], function (f) { names.push("“" + f.name + "”"); });
+    });
+    return names.join("、");
+  }
+  function sayError(elt, text, lead) {
+    var slot = elt.matches("[data-error-slot]") ? elt : elt.querySelector("[data-error-slot]");
+    if (!slot) { return; }
+    var files = chosenFiles(elt);
+    var p = document.createElement(slot.tagName === "SPAN" ? "span" : "p");
+    p.className = "error";
+    p.setAttribute("role", "alert");
+    p.textContent = (lead !== undefined ? lead : files ? "文件" + files + "没有上传：" : "") + text;
+    slot.textContent = "";
+    slot.appendChild(p);
+  }
+  function statusText(status) {
+    if (status === 0) { return "网络中断，请检查网络后重试"; }
+    if (status === 403) { return "页面已过期或登录已失效，请刷新页面（必要时重新登录）后重试"; }
+    if (status === 413) { return "文件太大，服务器拒绝接收；请压缩或拆分后分别上传"; }
+    return "服务器返回 " + status + "，请稍后重试；如果反复出现请联系系统管理员";
+  }
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.responseURL && xhr.responseURL.indexOf("/login/") !== -1) {  // the session ended
+      e.detail.shouldSwap = false;  // detail.elt is the target here; the requesting element is in requestConfig
+      sayError((e.detail.requestConfig && e.detail.requestConfig.elt) || e.detail.elt, "登录已过期，请刷新页面重新登录后再试");
+    }
+  });
+  document.addEventListener("htmx:responseError", function (e) {
+    if (e.detail.xhr.getResponseHeader("HX-Reswap")) { return; }  // a refusal fragment, swapped above
+    sayError(e.detail.elt, statusText(e.detail.xhr.status));
+  });
+  document.addEventListener("htmx:sendError", function (e) { sayError(e.detail.elt, statusText(0)); });
+
+  // Uploads by htmx (a form marked data-upload): files over data-max-mb are refused before
+  // sending; a <progress> inside .upload-progress follows htmx:xhr:progress; the form is reset
+  // once the server has answered with a fragment (a network failure keeps the chosen files).
+  var MB = 1024 * 1024;
+  function uploadParts(form) {
+    var box = form.querySelector(".upload-progress");
+    return box && { box: box, bar: box.querySelector("progress"), text: box.querySelector(".upload-progress-text") };
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches("form[data-upload]")) { return; }
+    var limit = Number(form.getAttribute("data-max-mb"));
+    var slot = form.querySelector("[data-error-slot]");
+    if (slot) { slot.textContent = ""; }
+    var big = [];
+    Array.prototype.forEach.call(form.querySelectorAll("input[type=file]"), function (input) {
+      Array.prototype.forEach.call(input.files || [], function (f) { if (limit && f.size > limit * MB) { big.push(f); } });
+    });
+    if (big.length) {
+      e.preventDefault();
+      sayError(form, big.map(function (f) { return "“" + f.name + "”大小为 " + (f.size / MB).toFixed(1) + " MB"; }).join("、")
+        + "，超过了单个文件 " + limit + " MB 的上限；请压缩（如降低扫描分辨率）或拆分成几个文件后重新选择上传",
+        "没有上传任何文件：");
+      return;
+    }
+    var parts = uploadParts(form);
+    if (parts) { parts.bar.value = 0; parts.text.textContent = "上传中 0%"; parts.box.hidden = false; }
+  });
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var parts = e.target.matches && e.target.matches("form[data-upload]") && uploadParts(e.target);
+    if (!parts || !e.detail.lengthComputable || !e.detail.total) { return; }
+    var percent = Math.floor(e.detail.loaded * 100 / e.detail.total);
+    if (percent < parts.bar.value) { return; }  // the answer's download progress comes after the upload's
+    parts.bar.value = percent;
+    parts.text.textContent = percent < 100 ? "上传中 " + percent + "%" : "正在检查文件……";
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail.elt;
+    if (!form.matches || !form.matches("form[data-upload]")) { return; }
+    var parts = uploadParts(form);
+    if (parts) { parts.box.hidden = true; }
+    var xhr = e.detail.xhr;
+    if (e.detail.successful || (xhr && xhr.getResponseHeader("HX-Reswap"))) { form.reset(); }
+  });
 })();
