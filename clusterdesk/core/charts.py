@@ -18,6 +18,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
+COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 INK, MUTED, LINE, THRESHOLD, TARGET = "#1f2933", "#66717d", "#1d4e89", "#b3261e", "#8a5a00"
 
 
@@ -67,7 +68,8 @@ def _nice_max(top: float) -> float:
 
 def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool = False) -> SafeString:
     font = 10 if compact else 11
-    left, right, top, bottom = (36 if compact else 48), 14, (22 if compact else 30), (30 if compact else 40)
+    left, right, top, bottom = (36 if compact else 48), (12 if compact else 18), (22 if compact else 30), (22 if compact else 40)
+    inset = 14  # the first and last years sit inside the plot, clear of the value axis and the edge
     title = escape(chart.title)
     unit = escape(chart.unit)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
@@ -75,7 +77,8 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
            f'font-size="{font}">',
            f"<title>{title}（{unit}）</title>",
            f'<rect x="0" y="0" width="{width}" height="{height}" fill="#fff"/>',
-           f'<text x="4" y="{font + 3}" font-weight="700" fill="{INK}" font-size="{font + 1}">{title}</text>']
+           f'<text x="4" y="{font + 3}" font-weight="700" fill="{INK}" font-size="{font + 1}">{title}'
+           f'<tspan class="axis-unit" font-weight="400" fill="{MUTED}">（{unit}）</tspan></text>']
     values = [v for _, v in chart.points] + [v for _, v in chart.projection]
     if chart.threshold is not None:
         values.append(chart.threshold[1])
@@ -97,7 +100,7 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
     def x_of(year: int) -> float:
         if first == last:
             return left + plot_w / 2
-        return left + (year - first) / span * plot_w
+        return left + inset + (year - first) / span * (plot_w - 2 * inset)
 
     def y_of(value) -> float:
         v = float(Decimal(value) * scale)
@@ -113,7 +116,6 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
         out.append(f'<line x1="{left - 3}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="{INK}"/>'
                    f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#e3e8ee" stroke-width="0.6"/>'
                    f'<text x="{left - 5}" y="{y + 3:.1f}" text-anchor="end" fill="{MUTED}" class="tick-y">{label}</text>')
-    out.append(f'<text x="{left - 5}" y="{top - 6}" text-anchor="end" fill="{MUTED}" class="axis-unit">{unit}</text>')
     for year in years:
         x = x_of(year)
         out.append(f'<text x="{x:.1f}" y="{top + plot_h + font + 4}" text-anchor="middle" fill="{INK}" '
@@ -122,8 +124,9 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
         if source and not compact:
             out.append(f'<text x="{x:.1f}" y="{top + plot_h + 2 * font + 6}" text-anchor="middle" fill="{MUTED}" '
                        f'font-size="{font - 2}">{escape(source)}</text>')
-    out.append(f'<text x="{left - 5}" y="{top + plot_h + font + 4}" text-anchor="end" fill="{MUTED}" '
-               f'class="axis-year">年</text>')
+    if not compact:
+        out.append(f'<text x="{left - 5}" y="{top + plot_h + font + 6}" text-anchor="end" fill="{MUTED}" '
+                   f'class="axis-year">年份</text>')
 
     # threshold: dashed line with its label
     if chart.threshold is not None:
@@ -132,7 +135,7 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
         out.append(f'<g class="threshold" data-value="{fmt(value, chart.percent)}"><line x1="{left}" y1="{y:.1f}" '
                    f'x2="{left + plot_w}" y2="{y:.1f}" stroke="{THRESHOLD}" stroke-width="1.4" stroke-dasharray="6 3"/>'
                    f'<text x="{left + plot_w}" y="{y - 3:.1f}" text-anchor="end" fill="{THRESHOLD}" '
-                   f'font-size="{font - 1}">{escape(label)} {fmt(value, chart.percent)}</text></g>')
+                   f'font-size="{font - 1}">{escape(label)}{fmt(value, chart.percent)}</text></g>')
 
     # projection: dotted, hollow circles, from the last known point
     points = sorted(chart.points)
@@ -141,7 +144,7 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
         coords = " ".join(f"{x_of(y):.1f},{y_of(v):.1f}" for y, v in path)
         out.append(f'<g class="projection"><polyline points="{coords}" fill="none" stroke="{MUTED}" stroke-width="1.4" '
                    f'stroke-dasharray="2 2"/>')
-        for y, v in sorted(chart.projection):
+        for y, v in sorted(chart.projection)[-1:] if compact else sorted(chart.projection):
             out.append(f'<circle cx="{x_of(y):.1f}" cy="{y_of(v):.1f}" r="3" fill="#fff" stroke="{MUTED}" stroke-width="1.2"/>'
                        f'<text x="{x_of(y):.1f}" y="{y_of(v) + font + 3:.1f}" text-anchor="middle" fill="{MUTED}" '
                        f'font-size="{font - 1}">预计{fmt(v, chart.percent)}</text>')
@@ -154,7 +157,7 @@ def trend_chart(chart: Chart, width: int = 320, height: int = 180, compact: bool
         out.append(f'<g class="target" data-value="{fmt(value, chart.percent)}"><path d="M{x:.1f} {y - 5:.1f} L{x + 5:.1f} {y:.1f} '
                    f'L{x:.1f} {y + 5:.1f} L{x - 5:.1f} {y:.1f} Z" fill="#fff" stroke="{TARGET}" stroke-width="1.6"/>'
                    f'<text x="{x - 7:.1f}" y="{y - 7:.1f}" text-anchor="end" fill="{TARGET}" font-size="{font - 1}">'
-                   f'{escape(label)} {fmt(value, chart.percent)}</text></g>')
+                   f'{escape(label)}{fmt(value, chart.percent)}</text></g>')
 
     # the known values: solid line, filled squares, figures above
     coords = " ".join(f"{x_of(y):.1f},{y_of(v):.1f}" for y, v in points)

@@ -50,6 +50,14 @@ def current_round(province) -> Round | None:
     return rounds.filter(status=RoundStatus.OPEN).first() or rounds.first()
 
 
+def short_unit(name: str) -> str:
+    """延边朝鲜族自治州 → 延边州, 长白山保护开发区管理委员会 → 长白山管委会 (the table's narrow first column)."""
+    for long, short in (("朝鲜族自治州", "州"), ("保护开发区管理委员会", "管委会")):
+        if name.endswith(long):
+            return name[: -len(long)] + short
+    return name
+
+
 def heat(n: int, top: int) -> int:
     """0 for an empty cell, else 1–5 in proportion to the largest count of the table."""
     if n <= 0 or top <= 0:
@@ -71,7 +79,7 @@ def pipeline_table(progress: list[dict]) -> dict:
         totals = [a + b for a, b in zip(totals, counts)]
         lists = [{"label": label, "state": row["stages"][code]["state"],
                   "text": LIST_STATE[row["stages"][code]["state"]]} for code, label in LIST_STAGES]
-        rows.append({"unit": row["org"], "counts": counts, "total": row["total"], "lists": lists})
+        rows.append({"unit": row["org"], "name": short_unit(row["org"].name), "counts": counts, "total": row["total"], "lists": lists})
     top = max([n for r in rows for n in r["counts"][:-1]] or [0])
     for r in rows:
         r["cells"] = [{"n": n, "heat": heat(n, top), "stopped": i == len(columns) - 1} for i, n in enumerate(r["counts"])]

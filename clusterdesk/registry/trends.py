@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db.models import F
 
-from clusterdesk.core.charts import Chart, fmt
+from clusterdesk.core.charts import COMPARATORS, Chart, fmt
 
 from .models import AnnualReport, Cluster
 from .workflow import REPORT
@@ -133,7 +133,7 @@ def _thresholds(definition: dict) -> dict:
             elif kind == "growth" and rule.get("indicator") == "total_output":
                 key = "growth"
             if key and key not in found:
-                found[key] = (f"门槛{rule.get('comparator', '')}", value)
+                found[key] = (f"门槛{COMPARATORS.get(rule.get('comparator'), '')}", value)
     return found
 
 

@@ -30,7 +30,7 @@ def bulk_applications(round_, accounts, jilin, spec: dict[str, dict[str, int]]) 
 def pipeline(page: str) -> dict[str, list[str]]:
     table = page.split('data-testid="pipeline"')[1].split("</table>")[0]
     rows = {}
-    for unit, cells in re.findall(r'<tr data-unit="(\w+)"><th scope="row">[^<]+</th>(.*?)</tr>', table, re.S):
+    for unit, cells in re.findall(r'<tr data-unit="(\w+)"><th scope="row"[^>]*>[^<]+</th>(.*?)</tr>', table, re.S):
         rows[unit] = re.findall(r'<td class="num heat-(\d)[^"]*">(\d+)</td>', cells)
     return rows
 

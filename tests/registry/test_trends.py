@@ -63,10 +63,10 @@ def test_output_target_is_the_output_row_of_the_plan():
 
 def test_chart_has_axes_threshold_and_values_mapped():
     svg = str(trend_chart(Chart("集群产值", "亿元", [(2023, D("40")), (2024, D("50")), (2025, D("80"))],
-                                threshold=("门槛>=", D("20")), target=(2027, D("90"), "目标"),
+                                threshold=("门槛≥", D("20")), target=(2027, D("90"), "目标"),
                                 projection=[(2026, D("85")), (2027, D("88"))]), width=320, height=180))
     assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert '<g class="axes"' in svg and ">亿元</text>" in svg
+    assert '<g class="axes"' in svg and '<tspan class="axis-unit"' in svg and "（亿元）" in svg
     assert [y for y in re.findall(r'class="tick-x">(\d{4})<', svg)] == ["2023", "2024", "2025", "2026", "2027"]
     assert '<g class="threshold" data-value="20">' in svg and 'stroke-dasharray="6 3"' in svg
     assert '<g class="target" data-value="90">' in svg and "预计88" in svg
@@ -85,12 +85,12 @@ def test_chart_has_axes_threshold_and_values_mapped():
 
 def test_chart_of_shares_shows_percent():
     svg = str(trend_chart(Chart("中小企业产值占比", "%", [(2024, D("0.625")), (2025, D("0.7"))], percent=True,
-                                threshold=("门槛>=", D("0.6")))))
+                                threshold=("门槛≥", D("0.6")))))
     assert 'data-value="62.5%"' in svg and 'data-value="70%"' in svg and '<g class="threshold" data-value="60%">' in svg
 
 
 def test_empty_chart_says_no_data():
-    svg = str(trend_chart(Chart("集群产值", "亿元", [], threshold=("门槛>=", D("20")))))
+    svg = str(trend_chart(Chart("集群产值", "亿元", [], threshold=("门槛≥", D("20")))))
     assert "暂无数据" in svg and svg.endswith("</svg>") and 'class="point"' not in svg
 
 
