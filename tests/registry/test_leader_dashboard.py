@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -197,3 +198,29 @@ def test_cluster_page_without_figures_says_no_data(accounts, seeded, login):
     page = login(accounts["province"]).get(f"/registry/{cluster.pk}/").content.decode()
     trends = page.split('data-testid="cluster-trends"')[1].split("</section>")[0]
     assert trends.count("暂无数据") == 4
+
+
+def test_trend_reads_application_reports_and_rereview_latest_source_wins(accounts, jilin, round_open, criteria_sets):
+    from clusterdesk.registry.trends import cluster_trends
+    from clusterdesk.rereview.service import RereviewStatus, RereviewTask
+
+    make_world(jilin, accounts, round_open, 1)
+    cluster = Cluster.objects.select_related("org").get()
+    # the re-review restates 2024 and 2025 and adds 2026; a draft re-review is not read
+    RereviewTask.objects.create(round=round_open, cluster=cluster, org=cluster.org, status=RereviewStatus.SUBMITTED,
+                                data={"indicators": [{"year": 2025, "total_output": "57"},
+                                                     {"year": 2026, "total_output": "63", "sme_output": "45"}]})
+    from clusterdesk.rounds.domain import create_round
+
+    later = create_round(actor=accounts["province"], name="2027年集群复核", year=2027, status="open",
+                         deadlines={"rereview_submission": timezone.localdate() + timedelta(days=10)})
+    RereviewTask.objects.create(round=later, cluster=cluster, org=cluster.org, status=RereviewStatus.DRAFT,
+                                data={"indicators": [{"year": 2026, "total_output": "999"}]})
+    trend = cluster_trends([cluster])[cluster.pk]
+    assert [(y, str(v)) for y, v in trend.series("total_output")] == [
+        (2022, "40"), (2023, "45"), (2024, "50"), (2025, "57"), (2026, "63")]
+    assert {y: r["source"] for y, r in trend.years.items()} == {2022: "申报", 2023: "申报", 2024: "申报", 2025: "复核", 2026: "复核"}
+    assert [(y, f"{v:.4f}") for y, v in trend.series("sme_share")][-1] == (2026, "0.7143")
+    assert trend.thresholds["total_output"][1] == 20  # the provincial set the round names (jilin-provincial-2024 v1)
+    # 63 / 57 − 1 per year, carried to the 2027 target of 80: 63 × 63/57 = 69.6
+    assert (trend.projection.projected, trend.projection.gap) == (Decimal("69.6"), Decimal("10.4"))
