@@ -38,6 +38,13 @@ def test_leader_home_shows_pipeline_map_and_charts(accounts, round_open, reporte
         expect(spark).to_contain_text("按目前增速，2028年目标80亿元将差0.1亿元")
         # the page fits the 1366 px screen: nothing scrolls sideways
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+        # printed: the buttons and the navigation go, the table, the map and the charts stay
+        page.emulate_media(media="print")
+        expect(page.get_by_test_id("briefing-link")).to_be_hidden()
+        expect(pipeline).to_be_visible()
+        expect(page.get_by_test_id("registry-map")).to_be_visible()
+        expect(spark.locator("svg")).to_be_visible()
+        page.emulate_media(media="screen")
 
         page.locator(f'figure.spark[data-cluster="{reported.pk}"] figcaption a').click()
         trends = page.get_by_test_id("cluster-trends")
