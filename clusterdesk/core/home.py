@@ -46,6 +46,24 @@ def panel_provider(func):
     return func
 
 
+_home_pages = []
+
+
+def home_page(func):
+    """Register a provider of a whole home page: ``func(request)`` answers a response for the
+    users whose home is not the panels (the province leader's dashboard), else None."""
+    _home_pages.append(func)
+    return func
+
+
+def home_page_for(request):
+    for provider in _home_pages:
+        response = provider(request)
+        if response is not None:
+            return response
+    return None
+
+
 def panels_for(user) -> dict:
     panels: list[Panel] = []
     for provider in _providers:

@@ -6,12 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from .home import panels_for
+from .home import home_page_for, panels_for
 from .todo import todo_total, todos_for
 
 
 @login_required
 def home(request):
+    page = home_page_for(request)
+    if page is not None:
+        return page
     return render(request, "core/home.html", {"panels": panels_for(request.user)})
 
 

@@ -4,7 +4,7 @@ province's overdue reports, validity ending soon and changes to decide; a city's
 from django.urls import reverse
 from django.utils import timezone
 
-from clusterdesk.core.home import Item, Panel, panel_provider
+from clusterdesk.core.home import Item, Panel, home_page, panel_provider
 from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import Role
 
@@ -67,6 +67,8 @@ def province_registry_panel(user):
         Item("年度报告逾期未报", str(len(overdue)), url, "danger" if overdue else ""),
         Item("12个月内到期", str(len(ending)), url, "warn" if ending else ""),
     ]
+    if not roles.is_leader(user):  # the leader's home is the overview itself
+        items.insert(0, Item("工作总览（申报进度、分布图、历年指标、逾期事项）", "查看", reverse("leader_dashboard")))
     past = domain.past_validity(clusters, today)
     if past:
         items.append(Item("有效期已过，待复核或办理到期", str(len(past)), url, "danger"))
@@ -75,6 +77,17 @@ def province_registry_panel(user):
                                               status__in=CHANGE.group("pending")).count()
         items.append(Item("变更报备待审核", str(pending), url, "warn" if pending else ""))
     return [Panel("集群名录", items, order=30)]
+
+
+@home_page
+def leader_home(request):
+    """The province leader's home is the dashboard (工作总览), not panels."""
+    user = request.user
+    if not (roles.is_leader(user) and roles.at_province(user)):
+        return None
+    from .views_registry import render_leader_dashboard
+
+    return render_leader_dashboard(request, as_home=True)
 
 
 @panel_provider

@@ -10,6 +10,7 @@ urlpatterns = [
     path("import/", v.registry_import, name="registry_import"),
     path("dashboard/", v.dashboard, name="registry_dashboard"),
     path("dashboard/map.svg", v.map_svg, name="registry_map_svg"),
+    path("overview/", v.leader_dashboard, name="leader_dashboard"),
     path("pool/", v.cultivation_pool, name="cultivation_pool"),
     path("<int:pk>/", v.cluster_detail, name="registry_cluster"),
     path("<int:pk>/reports/", v.report_start, name="registry_report_start"),

@@ -29,12 +29,14 @@ from django.views.decorators.http import require_POST
 from clusterdesk.applications.computed import percent, share
 from clusterdesk.applications.validation import INDICATOR_FIELDS
 from clusterdesk.catalog.models import Industry
+from clusterdesk.core.charts import trend_chart
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.orgs import roles
 from clusterdesk.orgs.models import KIND_LEVEL, Org, OrgLevel, Role
 
 from . import domain, workflow
+from .trends import PROJECTION_FORMULA, cluster_trends
 from .models import (
     AnnualReport, ChangeEvidence, ChangeFiling, ChangeKind, Cluster, ClusterStatus, Level,
 )
@@ -204,7 +206,11 @@ def cluster_detail(request, pk):
 
         application = Application.objects.visible_to(user).filter(pk=cluster.application_id).first()
     targets = cluster.plan_targets or []
+    trend = cluster_trends([cluster])[cluster.pk]
     return render(request, "registry/detail.html", {
+        "trend": trend, "trend_charts": [trend_chart(trend.chart(k), width=300, height=200)
+                                         for k in ("total_output", "sme_share", "leading_share", "growth")],
+        "projection_formula": PROJECTION_FORMULA,
         "cluster": cluster,
         "industry": _show("leading_industry_code", cluster.leading_industry_code, orgs, industries),
         "covered": _show("covered_org_codes", cluster.covered_org_codes, orgs, industries),
@@ -674,3 +680,22 @@ def map_svg(request):
     response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
+
+
+# --- the leader's dashboard ------------------------------------------------------------------------
+
+def render_leader_dashboard(request, *, as_home: bool = False):
+    from clusterdesk.core.home import panels_for
+
+    from .leader import dashboard_context
+
+    context = dashboard_context(request.user)
+    if as_home:  # what else waits for the leader (the home page's panels) stays on the home page
+        context["panels"] = panels_for(request.user)
+    return render(request, "registry/leader.html", {**context, "as_home": as_home})
+
+
+@login_required
+def leader_dashboard(request):
+    """工作总览: the province leader's home, reachable by the province's other accounts too."""
+    return render_leader_dashboard(request)

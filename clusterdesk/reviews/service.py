@@ -4,10 +4,12 @@
 - ``PROVINCIAL`` / ``NATIONAL``: the application's two tracks (``core.workflow.Machine``).
 - ``perform`` / ``available`` / ``allowed``: single-application actions of either track.
 - ``timeline``: what a viewer may see of an application's history.
+- ``round_progress``: every recommending unit's counts by status and its list deadlines (a fixed
+  number of queries), as the province overview and the leader's dashboard show them.
 """
 
-from .domain import allowed, available, perform, timeline
+from .domain import allowed, available, perform, round_progress, timeline
 from .workflow import NATIONAL, NATIONAL_PIPELINE, PIPELINE, PROVINCIAL, machine_of
 
 __all__ = ["NATIONAL", "NATIONAL_PIPELINE", "PIPELINE", "PROVINCIAL", "allowed", "available", "machine_of",
-           "perform", "timeline"]
+           "perform", "round_progress", "timeline"]

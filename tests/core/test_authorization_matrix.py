@@ -117,6 +117,7 @@ PAGES = {
     "registry_import": ({}, PROVINCE),
     "registry_dashboard": ({}, PROVINCE),
     "registry_map_svg": ({}, PROVINCE),
+    "leader_dashboard": ({}, PROVINCE),
     "cultivation_pool": ({}, PROVINCE | CITY),  # the city's own pool
     "registry_cluster": ({"pk": "cluster"}, PROVINCE),
     "registry_report_start": ({"pk": "cluster"}, PROVINCE),

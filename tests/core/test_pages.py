@@ -11,7 +11,7 @@ from django.test import override_settings
         ("tonghua", "市州审核工作台"),
         ("province", "省厅管理工作台"),
         ("expert", "专家评审工作台"),
-        ("leader", "领导查阅"),
+        ("leader", "工作总览"),  # the province leader's home is the dashboard (issue 15 item 14)
         ("sysadmin", "系统管理"),
     ],
 )

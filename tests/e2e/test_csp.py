@@ -87,6 +87,7 @@ def test_main_pages_have_no_csp_violations(accounts, round_open, upload_required
                 "/registry/dashboard/", "/registry/", "/orgs/", "/accounts/", f"/applications/{application.pk}/",
                 "/api/v1/docs"):
         visit(page, base + url)
+    visit(page, f"{base}/registry/overview/")  # the leader's dashboard with its server-drawn SVG charts
     visit(page, f"{base}/rounds/new/")
     page.get_by_label("年度").fill("2031")
     expect(page.get_by_label("批次名称")).to_have_value("2031年度中小企业特色产业集群申报推荐")
