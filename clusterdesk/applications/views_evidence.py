@@ -66,6 +66,12 @@ def evidence_page(request, pk):
         for f in row.files:
             f.size_text = ev.human_size(f.size)
     editable, reason = _edit_state(request.user, application)
+    # A return's comments on evidence items sit on their items (issue 15 §6).
+    from .views import return_notes
+
+    notes = {n.evidence_item: n for n in return_notes(application, {})["return_notes"] if n.evidence_item}
+    for row in rows:
+        row.note = notes.get(row.item.code)
     return render(
         request,
         "applications/evidence.html",
