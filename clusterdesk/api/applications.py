@@ -120,6 +120,7 @@ class VersionOut(Schema):
     submitted_by: str
     digest: str
     withdrawn_at: str | None
+    change_note: str = ""  # 修改说明 of a resubmission
 
 
 class VersionFull(VersionOut):
@@ -181,6 +182,7 @@ def _version_out(v) -> dict:
         "number": v.number, "submitted_at": v.submitted_at.isoformat(),
         "submitted_by": v.submitted_by.username, "digest": v.digest,
         "withdrawn_at": v.withdrawn_at.isoformat() if v.withdrawn_at else None,
+        "change_note": v.change_note,
     }
 
 
@@ -235,10 +237,15 @@ def patch_application(request, application_id: int, payload: ApplicationPatch):
     return _full(app)
 
 
+class SubmitIn(Schema):
+    change_note: str = Field("", description="修改说明：退回后重新提交时说明做了哪些修改（选填，不超过 2000 字）")
+
+
 @router.post("/{application_id}/submit", response={200: VersionOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def submit_application(request, application_id: int):
-    """提交市（州）审核：生成不可修改的快照。重复提交返回同一版本。"""
-    version = domain.submit(actor=request.user, application=_get(request, application_id), request=request)
+def submit_application(request, application_id: int, payload: SubmitIn | None = None):
+    """提交市（州）审核：生成不可修改的快照。重复提交返回同一版本。退回后重新提交可附修改说明（``change_note``）。"""
+    version = domain.submit(actor=request.user, application=_get(request, application_id), request=request,
+                            change_note=payload.change_note if payload else "")
     return _version_out(version)
 
 
