@@ -13,6 +13,6 @@ def field_note(by_anchor, *parts):
     anchor = "-".join(str(p) for p in parts)
     found = (by_anchor or {}).get(anchor) or []
     return format_html_join(
-        "", '<p class="field-note" data-testid="field-note" data-for="{}" role="note">'
+        "", '<p class="field-note" id="note-{}" data-testid="field-note" data-for="{}" role="note">'
             '<strong>审核意见（{}）：</strong>{}</p>',
-        ((anchor, n.label, n.text) for n in found))
+        ((anchor, anchor, n.label, n.text) for n in found))
