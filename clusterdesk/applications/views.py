@@ -271,6 +271,8 @@ def application_detail(request, pk):
         # the reviewers' (and everyone's once the county can no longer submit) sight of the warning
         "registry_panel": bool(context["registry_notice"]) and not (application.editable and context["editable"]),
         "can_read_reference": can_read_reference(request.user),
+        # the 修改说明 typed before a refused submission (read only when there is one: no session write per view)
+        "change_note_kept": request.session.pop(f"change_note:{pk}") if f"change_note:{pk}" in request.session else "",
         **review_context(request.user, application, context["data"]),
     })
     return render(request, "applications/detail.html", context)
@@ -312,8 +314,11 @@ def application_check(request, pk):
 def application_submit(request, pk):
     application = _visible(request, pk)
     back_on_refusal(request, reverse("application_detail", args=[pk]))  # the reasons follow as warnings
-    version = domain.submit(actor=request.user, application=application, request=request,
-                            change_note=request.POST.get("change_note", ""))
+    note = request.POST.get("change_note", "")
+    if note.strip():  # kept for the form in case the submission is refused
+        request.session[f"change_note:{pk}"] = note[:2000]
+    version = domain.submit(actor=request.user, application=application, request=request, change_note=note)
+    request.session.pop(f"change_note:{pk}", None)
     messages.success(request, f"已提交市（州）审核（第 {version.number} 版，{timezone.localtime(version.submitted_at):%Y-%m-%d %H:%M:%S}）。提交后不能修改；市州处理前可以撤回。")
     return redirect("application_detail", pk=pk)
 

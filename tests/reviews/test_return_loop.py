@@ -304,3 +304,16 @@ def test_review_page_puts_the_decision_panel_beside_the_content(accounts, client
 
     client.force_login(accounts["dunhua"])
     assert 'data-testid="review-layout"' not in client.get(f"/applications/{submitted.pk}/").content.decode()
+
+
+def test_a_refused_resubmission_keeps_the_typed_change_note(accounts, client, submitted):
+    domain.perform(actor=accounts["yanbian"], application=submitted, action="city_return", inputs={"comment": "x"})
+    apps.save_fields(actor=accounts["dunhua"], application=submitted, data={"niche": ""})  # now incomplete
+    client.force_login(accounts["dunhua"])
+
+    response = client.post(f"/applications/{submitted.pk}/submit/", {"change_note": "已更正面积"})
+
+    assert Application.objects.get(pk=submitted.pk).status == Status.RETURNED
+    page = client.get(response["Location"]).content.decode()
+    assert "还不能提交" in page and ">已更正面积</textarea>" in page
+    assert ">已更正面积</textarea>" not in client.get(response["Location"]).content.decode()  # shown once
