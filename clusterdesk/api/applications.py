@@ -4,6 +4,7 @@ The body uses the same field names as the stored sections; validation is
 ``applications.validation`` through the same domain functions as the form page.
 """
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,7 @@ from pydantic import ConfigDict
 from clusterdesk.applications import domain
 from clusterdesk.applications.computed import compute_for_round
 from clusterdesk.applications.models import Application
-from clusterdesk.core.errors import NotAllowed
+from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.core.pagination import Rows
 from clusterdesk.orgs.models import Org
 from clusterdesk.rounds.models import Round
@@ -120,6 +121,7 @@ class VersionOut(Schema):
     submitted_by: str
     digest: str
     withdrawn_at: str | None
+    change_note: str = ""  # 修改说明 of a resubmission
 
 
 class VersionFull(VersionOut):
@@ -181,6 +183,7 @@ def _version_out(v) -> dict:
         "number": v.number, "submitted_at": v.submitted_at.isoformat(),
         "submitted_by": v.submitted_by.username, "digest": v.digest,
         "withdrawn_at": v.withdrawn_at.isoformat() if v.withdrawn_at else None,
+        "change_note": v.change_note,
     }
 
 
@@ -235,10 +238,29 @@ def patch_application(request, application_id: int, payload: ApplicationPatch):
     return _full(app)
 
 
+def _change_note(request) -> str:
+    """The optional JSON body ``{"change_note": "…"}`` of a submission (a body-less POST stays valid)."""
+    if request.content_type != "application/json" or not request.body:
+        return ""
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise DomainError("请求体应为 JSON，如 {\"change_note\": \"已更正2024年产值\"}", field="change_note") from None
+    note = body.get("change_note", "") if isinstance(body, dict) else ""
+    if not isinstance(note, str):
+        raise DomainError("修改说明（change_note）应为文字", field="change_note")
+    return note
+
+
 @router.post("/{application_id}/submit", response={200: VersionOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def submit_application(request, application_id: int):
-    """提交市（州）审核：生成不可修改的快照。重复提交返回同一版本。"""
-    version = domain.submit(actor=request.user, application=_get(request, application_id), request=request)
+    """提交市（州）审核：生成不可修改的快照。重复提交返回同一版本。
+
+    退回后重新提交时可附修改说明：JSON 请求体 ``{"change_note": "…"}``（选填，不超过 2000 字），
+    随版本保存，审核单位在审核页面和办理记录中看到。"""
+    application = _get(request, application_id)
+    version = domain.submit(actor=request.user, application=application, request=request,
+                            change_note=_change_note(request))
     return _version_out(version)
 
 

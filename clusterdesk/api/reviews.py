@@ -58,6 +58,8 @@ class EventOut(Schema):
     before: dict[str, Any] | None
     after: dict[str, Any] | None
     kind: str  # "application": an event on the application; "list": on a city's list that held it
+    saves: int = 1  # consecutive autosaves by one user shown as one line (issue 15 §7)
+    comment_label: str = ""  # "修改说明" when the comment is a resubmission's explanation
     subject: str  # for a list event, the list (e.g. "延边朝鲜族自治州推荐名单"); "" otherwise
 
 
@@ -153,10 +155,13 @@ def timeline(request, application_id: int):
 
     包括该申报自身的每一步，以及它所在的推荐名单（阶段一）、正式推荐（阶段二）的报送和省厅确认收到
     （``kind`` 为 ``list``，``subject`` 为名单名称）。``label`` 为工作流中该步骤的名称。
+    同一用户连续的自动保存合并为一条（``saves`` 为次数，``label`` 如“填报 17 次，最后 13:32”，``after`` 含首次和末次时间），
+    与页面上的办理记录一致；每次保存改了哪些字段仍记录在审计日志中。
     专家评审的记录（专家、评分、评语）只对省级账号显示，专家只看到自己的评分；全部专家提交后，各方都看到一条“专家评审已完成”。"""
     return [{"at": e.at.isoformat(), "actor": e.actor_username, "org": e.org_name, "action": e.action,
              "label": e.label, "comment": e.comment, "before": e.before, "after": e.after,
-             "kind": e.kind, "subject": e.subject}
+             "kind": e.kind, "subject": e.subject, "saves": getattr(e, "saves", 1),
+             "comment_label": e.comment_label}
             for e in domain.timeline(_app(request, application_id), viewer=request.user)]
 
 

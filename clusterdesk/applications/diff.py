@@ -70,9 +70,31 @@ def diff(old: dict, new: dict) -> list[Change]:
     return changes
 
 
-def evidence_diff(old: list[dict], new: list[dict]) -> list[Change]:
-    before = {f["sha256"]: f for f in old or []}
-    after = {f["sha256"]: f for f in new or []}
-    changes = [Change("佐证材料", f"新增：{f['name']}", "（无）", f["item"]) for h, f in after.items() if h not in before]
-    changes += [Change("佐证材料", f"删除：{f['name']}", f["item"], "（无）") for h, f in before.items() if h not in after]
+def evidence_diff(old: list[dict], new: list[dict], titles: dict | None = None) -> list[Change]:
+    """Evidence added, removed or replaced, item by item and by file name (issue 15 §6).
+
+    Files are the same when their content (SHA-256) is; within one checklist item a file gone
+    and a file come are a replacement (「营业收入证明」：替换 a.pdf → b.pdf), paired in upload
+    order; the rest are added or removed. The same content under another name is a renaming.
+    ``titles``: the round's checklist titles by item code (the code is shown without them)."""
+    titles = titles or {}
+    items = list(dict.fromkeys([f["item"] for f in old or []] + [f["item"] for f in new or []]))
+    changes: list[Change] = []
+    for item in items:
+        label = f"「{titles.get(item, item)}」"
+        before = [f for f in old or [] if f["item"] == item]
+        after = [f for f in new or [] if f["item"] == item]
+        before_sha, after_sha = {f["sha256"]: f for f in before}, {f["sha256"]: f for f in after}
+        gone = [f for f in before if f["sha256"] not in after_sha]
+        come = [f for f in after if f["sha256"] not in before_sha]
+        for a, b in zip(gone, come):
+            changes.append(Change("佐证材料", f"{label}：替换", a["name"], b["name"]))
+        for b in come[len(gone):]:
+            changes.append(Change("佐证材料", f"{label}：新增", "（无）", b["name"]))
+        for a in gone[len(come):]:
+            changes.append(Change("佐证材料", f"{label}：删除", a["name"], "（无）"))
+        for sha, a in before_sha.items():
+            b = after_sha.get(sha)
+            if b is not None and b["name"] != a["name"]:
+                changes.append(Change("佐证材料", f"{label}：更名（内容相同）", a["name"], b["name"]))
     return changes

@@ -24,6 +24,7 @@ from .models import FIELD_SECTION, SECTION_FIELDS, Application, ApplicationVersi
 from .validation import Context, FieldError, clean_fields, missing_for_submission
 
 STAGE = StageCode.COUNTY_SUBMISSION
+MAX_CHANGE_NOTE = 2000
 
 
 # Stages a city acts in. After a return by the city the county answers before its county
@@ -227,14 +228,19 @@ def evidence_manifest(application: Application) -> list[dict]:
 
 
 @transaction.atomic
-def submit(*, actor, application: Application, request=None) -> ApplicationVersion:
+def submit(*, actor, application: Application, request=None, change_note: str = "") -> ApplicationVersion:
     """Submit to the city: an immutable snapshot (data, evidence hashes, the criteria reports
     against the set versions the round names), and the draft becomes read-only.
 
     Submitting an already submitted application returns its version (a double click is
     harmless). Refused with the list of what is missing, or after the deadline.
+    ``change_note`` (修改说明): what a resubmission changed, stored with the version and as the
+    step's comment (the timeline shows it); ignored on a first submission.
     Side effects: ``application.submitted`` audit event.
     """
+    change_note = (change_note or "").strip() if isinstance(change_note, str) else ""
+    if len(change_note) > MAX_CHANGE_NOTE:
+        raise DomainError(f"修改说明不能超过 {MAX_CHANGE_NOTE} 字，请精简", field="change_note")
     application = Application.objects.select_for_update().select_related("round", "org").get(pk=application.pk)
     if not application.editable and application.current_version and rules.is_applicant_of(actor, application):
         return application.versions.get(number=application.current_version)  # a double click: harmless
@@ -250,11 +256,13 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
                           + ("……" if len(errors) > 5 else ""), errors=errors)
     evidence = evidence_manifest(application)
     now = timezone.now()
+    change_note = change_note if application.current_version else ""  # nothing to explain on a first submission
     from clusterdesk.criteria.domain import snapshot_reports
 
     version = ApplicationVersion.objects.create(
         application=application, number=application.current_version + 1, submitted_at=now, submitted_by=actor,
         data=data, evidence=evidence, digest=_digest(data, evidence), report=snapshot_reports(application, data),
+        change_note=change_note,
     )
     # A return by the province goes back to the province; any other submission to the city.
     from clusterdesk.reviews.service import PROVINCIAL  # the provincial track's table
@@ -262,9 +270,10 @@ def submit(*, actor, application: Application, request=None) -> ApplicationVersi
     action = "resubmit_to_province" if application.resubmit_stage == StageCode.NATIONAL_RECOMMENDATION else "submit"
     application.current_version, application.submitted_at = version.number, now
     application.save(update_fields=["current_version", "submitted_at"])
+    told = f"{application.org.name}提交了申报（第 {version.number} 版），请审核。"
     PROVINCIAL.move(actor=actor, obj=application, action=action, request=request, now=now, check=False,
-                    extra={"version": version.number, "digest": version.digest},
-                    message=f"{application.org.name}提交了申报（第 {version.number} 版），请审核。")
+                    inputs={"comment": change_note}, extra={"version": version.number, "digest": version.digest},
+                    message=told + (f"修改说明：{change_note}" if change_note else ""))
     return version
 
 

@@ -201,6 +201,8 @@ class ApplicationVersion(models.Model):
     report = models.JSONField(null=True, blank=True)
     digest = models.CharField("快照摘要（SHA-256）", max_length=64)
     withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    # 修改说明: what the county says it changed when it resubmits after a return (issue 15 §6).
+    change_note = models.TextField("修改说明", blank=True, default="")
 
     class Meta:
         verbose_name = "申报版本"

@@ -173,8 +173,29 @@ def _context(application: Application, user) -> dict:
         "not_editable_reason": reason,
         "deadline": domain.deadline_text(application),
         "countdown": countdown(closes_at(application.round, domain.editing_stage(application), application.org)),
-        "comments": list(application.review_comments.all()[:1]) if application.status == Status.RETURNED else [],
+        **return_notes(application, data),
     }
+
+
+RETURN_ACTIONS = ("city_return", "province_return")
+
+
+def return_notes(application: Application, data: dict) -> dict:
+    """The comment of the return being answered (a returned application only): the general note
+    for the banner, and its per-field notes both listed and by the edit form's ``data-input``."""
+    from . import field_paths
+
+    if application.status != Status.RETURNED:
+        return {"comments": [], "return_notes": [], "field_notes": {}}
+    comment = application.review_comments.filter(action__in=RETURN_ACTIONS).first()
+    if comment is None:
+        return {"comments": [], "return_notes": [], "field_notes": {}}
+    found = field_paths.notes(comment.field_comments, data, application.round.checklist.all())
+    by_anchor: dict[str, list] = {}
+    for note in found:
+        if note.anchor:
+            by_anchor.setdefault(note.anchor, []).append(note)
+    return {"comments": [comment], "return_notes": found, "field_notes": by_anchor}
 
 
 @login_required
@@ -250,19 +271,33 @@ def application_detail(request, pk):
         # the reviewers' (and everyone's once the county can no longer submit) sight of the warning
         "registry_panel": bool(context["registry_notice"]) and not (application.editable and context["editable"]),
         "can_read_reference": can_read_reference(request.user),
-        **review_context(request.user, application),
+        # the 修改说明 typed before a refused submission (read only when there is one: no session write per view)
+        "change_note_kept": request.session.pop(f"change_note:{pk}") if f"change_note:{pk}" in request.session else "",
+        **review_context(request.user, application, context["data"]),
     })
     return render(request, "applications/detail.html", context)
 
 
-def review_context(user, application: Application) -> dict:
+def review_context(user, application: Application, data: dict | None = None) -> dict:
     """The review part of the page: workflow buttons, comments, timeline, spot checks."""
     from clusterdesk.reviews import domain as reviews
     from clusterdesk.reviews.province import spot_check_context
 
+    from . import field_paths
+
+    buttons = reviews.available(user, application)
+    comments = list(application.review_comments.all())
+    checklist = list(application.round.checklist.all())
+    data = data if data is not None else domain.load_data(application)
+    for c in comments:  # each per-field comment with the label of the field it concerns
+        c.notes = field_paths.notes(c.field_comments, data, checklist)
+    wants_fields = any(i.kind == "fields" for b in buttons if b.allowed for i in b.transition.inputs)
+    current = application.versions.filter(number=application.current_version).first() if application.current_version else None
     return {
-        "buttons": reviews.available(user, application),
-        "comments": list(application.review_comments.all()),
+        "buttons": buttons,
+        "current_version": current,
+        "field_choices": field_paths.choices(application, data, checklist) if wants_fields else [],
+        "comments": comments,
         "timeline": reviews.timeline(application, viewer=user),
         **spot_check_context(user, application),
     }
@@ -279,7 +314,11 @@ def application_check(request, pk):
 def application_submit(request, pk):
     application = _visible(request, pk)
     back_on_refusal(request, reverse("application_detail", args=[pk]))  # the reasons follow as warnings
-    version = domain.submit(actor=request.user, application=application, request=request)
+    note = request.POST.get("change_note", "")
+    if note.strip():  # kept for the form in case the submission is refused
+        request.session[f"change_note:{pk}"] = note[:2000]
+    version = domain.submit(actor=request.user, application=application, request=request, change_note=note)
+    request.session.pop(f"change_note:{pk}", None)
     messages.success(request, f"已提交市（州）审核（第 {version.number} 版，{timezone.localtime(version.submitted_at):%Y-%m-%d %H:%M:%S}）。提交后不能修改；市州处理前可以撤回。")
     return redirect("application_detail", pk=pk)
 

@@ -45,8 +45,13 @@ def _page_url(application) -> str:
 
 def _rows(application):
     """Every checklist item with its live files, ready for the templates."""
+    # A return's comments on evidence items sit on their items (issue 15 §6).
+    from .views import return_notes
+
+    notes = {n.evidence_item: n for n in return_notes(application, {})["return_notes"] if n.evidence_item}
     rows = ev.files_by_item(application)
     for row in rows:
+        row.note = notes.get(row.item.code)
         row.allowed = ev.allowed_label(row.item)
         row.accept = ev.accept_attribute(row.item)
         for f in row.files:

@@ -436,7 +436,45 @@ def timeline(application: Application, viewer=None) -> list[AuditEvent]:
         result.append(e)
     if completed is not None:
         result.append(_review_completed(completed))
-    return result
+    return group_autosaves(result)
+
+
+AUTOSAVE = "application.section_saved"
+RESUBMISSIONS = ("application.submitted", "application.resubmitted")
+
+
+def group_autosaves(events: list) -> list:
+    """Consecutive autosaves by one user become one line, "填报 17 次，最后 13:32" (issue 15 §7):
+    the last save's event, its ``after`` replaced by ``{"saves": n, "first_at": …, "last_at": …}``
+    (the fields each save changed stay in the audit log). A lone save keeps its own line. A
+    submission's comment is its 修改说明 (``comment_label``)."""
+    out: list = []
+    run: list = []
+
+    def flush():
+        if len(run) > 1:
+            last = run[-1]
+            last.label = f"填报 {len(run)} 次，最后 {timezone.localtime(last.at):%H:%M}"
+            last.before = None
+            last.after = {"saves": len(run), "first_at": run[0].at.isoformat(), "last_at": last.at.isoformat()}
+            last.saves = len(run)
+            out.append(last)
+        else:
+            out.extend(run)
+        run.clear()
+
+    for e in events:
+        e.comment_label = "修改说明" if e.action in RESUBMISSIONS and e.comment else ""
+        if e.action == AUTOSAVE and (not run or run[-1].actor_id == e.actor_id):
+            run.append(e)
+            continue
+        flush()
+        if e.action == AUTOSAVE:
+            run.append(e)
+        else:
+            out.append(e)
+    flush()
+    return out
 
 
 def _review_completed(at) -> AuditEvent:

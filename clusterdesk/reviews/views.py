@@ -164,6 +164,33 @@ def parse_field_comments(text: str) -> dict:
     return found
 
 
+def posted_field_comments(request, application) -> dict:
+    """The review form's 逐项意见 rows (``fc_path``: the field chosen, ``fc_text``: the comment) as
+    ``{path: comment}``; a row with a comment and no field, a field and no comment, or a field the
+    application does not have is refused naming the row. Older forms' "栏目：意见" lines
+    (``field_comments``) are still read."""
+    from clusterdesk.applications import field_paths
+    from clusterdesk.applications.domain import load_data
+
+    found = parse_field_comments(request.POST.get("field_comments", ""))
+    pairs = list(zip(request.POST.getlist("fc_path"), request.POST.getlist("fc_text")))
+    if not any(p.strip() or t.strip() for p, t in pairs):
+        return found
+    known = field_paths.known_paths(application, load_data(application), application.round.checklist.all())
+    for n, (path, text) in enumerate(pairs, 1):
+        path, text = path.strip(), text.strip()
+        if not path and not text:
+            continue
+        if not path:
+            raise DomainError(f"逐项意见第 {n} 项：请选择这条意见针对的栏目", field="field_comments")
+        if path not in known:
+            raise DomainError(f"逐项意见第 {n} 项：所选栏目不存在，请刷新页面后重新选择", field="field_comments")
+        if not text:
+            raise DomainError(f"逐项意见第 {n} 项：请填写对“{known[path]}”的意见", field="field_comments")
+        found[path] = f"{found[path]}；{text}" if path in found else text
+    return found
+
+
 @login_required
 @require_POST
 def application_action(request, pk, action):
@@ -172,7 +199,7 @@ def application_action(request, pk, action):
     machine = machine_of(action)
     transition = machine.get(action)
     # The inputs the table declares for this action, read from the form by name.
-    inputs = {i.name: (parse_field_comments(request.POST.get(i.name, "")) if i.kind == "fields"
+    inputs = {i.name: (posted_field_comments(request, application) if i.kind == "fields"
                        else request.POST.get(i.name, "")) for i in transition.inputs}
     expected = request.POST.get("state_version")
     domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
@@ -197,7 +224,8 @@ def version_diff(request, pk):
     old, new = versions[frm], versions[to]
     return render(request, "reviews/diff.html", {
         "application": application, "old": old, "new": new,
-        "changes": diff(old.data, new.data) + evidence_diff(old.evidence, new.evidence),
+        "changes": diff(old.data, new.data) + evidence_diff(
+            old.evidence, new.evidence, {c.code: c.title for c in application.round.checklist.all()}),
         "numbers": sorted(versions),
     })
 

@@ -28,6 +28,8 @@ COMMENT = Input("comment", "意见", required=True, help="说明原因和需要�
 REASON = Input("comment", "理由", required=True, help="记录在案，申报单位可以看到")
 NOTE = Input("comment", "意见", required=False)
 FIELD_COMMENTS = Input("field_comments", "逐项意见", kind="fields", help="可选：针对具体栏目的修改意见")
+CHANGE_NOTE = Input("comment", "修改说明", required=False, max_length=2000,
+                    help="重新提交时说明根据审核意见做了哪些修改；审核单位在审核页面和办理记录中看到")
 NATIONAL = Input("national", "同步推荐国家级", kind="bool")
 DOCUMENT = Input("document_number", "文号", required=False, max_length=100, help="工信部公布认定结果的文件文号")
 DOC_DATE = Input("date", "日期", kind="date", required=False, help="工信部公布结果的日期")
@@ -222,10 +224,10 @@ PROVINCIAL = Machine(
     transitions=(
         # --- county (县级申报) ---------------------------------------------------------------
         Transition("submit", "提交申报", (S.DRAFT, S.RETURNED), S.SUBMITTED, county_of, COUNTY,
-                   audit="application.submitted", api=False, notify=("city",),
+                   inputs=(CHANGE_NOTE,), audit="application.submitted", api=False, notify=("city",),
                    description="县级申报单位提交申报表；之后由市州审核。"),
         Transition("resubmit_to_province", "重新提交（省厅退回）", (S.RETURNED,), S.FORMAL, county_of, COUNTY,
-                   audit="application.resubmitted", api=False, notify=("city", "province"),
+                   inputs=(CHANGE_NOTE,), audit="application.resubmitted", api=False, notify=("city", "province"),
                    description="省厅初审退回的申报修改后直接回到省厅初审。"),
         Transition("withdraw", "撤回申报", (S.SUBMITTED,), S.DRAFT, county_of, COUNTY,
                    audit="application.withdrawn", api=False, notify=("city",),
