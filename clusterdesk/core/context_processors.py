@@ -2,7 +2,7 @@
 
 The top bar holds a few groups (申报 / 审核 / 名录 / 复核 / 管理) so that it stays on one row at
 1366 px for every role. An entry is ``(key, label, children)`` with ``children`` a list of
-``(url_name, label)``: one child is drawn as a plain link named ``label``, several as a
+``(url_name, label)``: one child is drawn as a plain link (named after the child, see ``_group``), several as a
 ``<details>`` menu (keyboard and screen-reader usable; js/app.js closes it on Escape or outside).
 """
 
@@ -23,7 +23,7 @@ def _entries(user) -> list[tuple[str, str, list[tuple[str, str]]]]:
     if user.role in roles.PROVINCE_STAFF_ROLES:
         apply.append(("round_list", "申报批次"))
     if apply:
-        nav.append(("apply", "申报", apply))
+        nav.append(_group("apply", "申报", apply))
 
     review = []
     if user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER):
@@ -33,7 +33,7 @@ def _entries(user) -> list[tuple[str, str, list[tuple[str, str]]]]:
     if user.role == Role.EXPERT:
         review.append(("expert_assignments", "评审任务"))
     if review:
-        nav.append(("review", "审核推荐" if len(review) == 1 else "审核", review))
+        nav.append(_group("review", "审核", review))
 
     registry = []
     if user.role != Role.EXPERT:
@@ -41,22 +41,27 @@ def _entries(user) -> list[tuple[str, str, list[tuple[str, str]]]]:
     if user.role not in (Role.COUNTY_APPLICANT, Role.EXPERT):
         registry.append(("criteria_list", "认定标准"))
     if registry:
-        nav.append(("registry", "名录" if len(registry) > 1 else "集群名录", registry))
+        nav.append(_group("registry", "名录", registry))
 
     # 复核: province staff always; a county or city when its units have re-review tasks.
     if province_staff or (user.role in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER) and _has_rereview_tasks(user)):
         rereview = [("rereview_index", "复核任务")]
         if province_admin:
             rereview.append(("rereview_start", "发起复核"))
-        nav.append(("rereview", "复核", rereview))
+        nav.append(("rereview", "复核", rereview))  # one child or two: "复核" either way
 
     admin = [("org_tree", "单位")]
     if roles.is_province_manager(user):
         admin += [("account_list", "账号管理"), ("notification_outbox", "发送记录"), ("audit_log", "审计日志")]
     elif user.role == Role.CITY_REVIEWER:
         admin.append(("account_list", "账号管理"))
-    nav.append(("admin", "管理" if len(admin) > 1 else "单位", admin))
+    nav.append(_group("admin", "管理", admin))
     return nav
+
+
+def _group(key, label, children):
+    """A menu named ``label``; a group of one is a link named after its only entry."""
+    return (key, label if len(children) > 1 else children[0][1], children)
 
 
 def _has_rereview_tasks(user) -> bool:
