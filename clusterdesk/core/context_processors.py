@@ -23,7 +23,7 @@ def _entries(user) -> list[tuple[str, str, list[tuple[str, str]]]]:
     if user.role in roles.PROVINCE_STAFF_ROLES:
         apply.append(("round_list", "申报批次"))
     if apply:
-        nav.append(_group("apply", "申报", apply))
+        nav.append(_group("apply", "申报", apply, alone="申报" if apply[0][0] == "application_list" else None))
 
     review = []
     if user.role in (Role.CITY_REVIEWER, Role.PROVINCE_ADMIN, Role.LEADER):
@@ -59,9 +59,9 @@ def _entries(user) -> list[tuple[str, str, list[tuple[str, str]]]]:
     return nav
 
 
-def _group(key, label, children):
-    """A menu named ``label``; a group of one is a link named after its only entry."""
-    return (key, label if len(children) > 1 else children[0][1], children)
+def _group(key, label, children, alone=None):
+    """A menu named ``label``; a group of one is a link named ``alone`` or after its only entry."""
+    return (key, label if len(children) > 1 else alone or children[0][1], children)
 
 
 def _has_rereview_tasks(user) -> bool:

@@ -48,8 +48,8 @@ def test_a_unit_with_a_rereview_task_sees_the_entry(accounts, client, task):  # 
 
 
 @pytest.mark.parametrize("who, expected", [
-    ("dunhua", ["首页", "申报列表", "集群名录", "单位"]),
-    ("yanbian", ["首页", "申报列表", "审核推荐", "名录", "管理"]),
+    ("dunhua", ["首页", "申报", "集群名录", "单位"]),
+    ("yanbian", ["首页", "申报", "审核推荐", "名录", "管理"]),
     ("leader", ["首页", "申报", "审核推荐", "名录", "复核", "单位"]),
     ("expert", ["首页", "评审任务", "单位"]),
     ("sysadmin", ["首页", "申报批次", "名录", "复核", "管理"]),
