@@ -3,7 +3,7 @@ from here, never from ``rereview.domain``, its workflow or its views."""
 
 from .models import RereviewStatus, RereviewTask
 
-__all__ = ["RereviewStatus", "RereviewTask", "drafts_to_remind", "pending_cluster_ids"]
+__all__ = ["RereviewStatus", "RereviewTask", "drafts_to_remind", "has_tasks", "pending_cluster_ids"]
 
 
 def drafts_to_remind(round_):
@@ -18,3 +18,8 @@ def pending_cluster_ids(today) -> list[int]:
     from .domain import pending_cluster_ids as ids
 
     return ids(today)
+
+
+def has_tasks(user) -> bool:
+    """Whether any re-review task lies in the user's scope (the top bar's 复核 entry)."""
+    return RereviewTask.objects.visible_to(user).exists()

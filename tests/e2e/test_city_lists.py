@@ -2,6 +2,7 @@
 with each application's state (issue 15 §5), at 1366×768."""
 
 import os
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -62,6 +63,24 @@ def test_sent_lists_stay_visible_with_their_states(accounts, name_list_sent, liv
         expect(named).to_contain_text(name)
     expect(sent.get_by_test_id("status").first).to_have_text("市州正式推荐")
     expect(page.get_by_text("名额：2 / 3")).to_be_visible()
+    # Both stages say what was sent and when; every sent row is on screen with its state.
+    expect(page.get_by_role("heading", name=re.compile("^阶段一：报送推荐名单"))).to_be_visible()
+    expect(page.get_by_test_id("name-list-status")).to_contain_text("报送推荐名单（2 个）")
+    expect(page.get_by_role("heading", name=re.compile("^阶段二：正式推荐"))).to_be_visible()
+    expect(page.get_by_test_id("formal-status")).to_contain_text("正式推荐 2 个集群")
+    for table in (named, sent):
+        for name in NAMES:
+            row = table.locator("tr", has_text=name)
+            row.scroll_into_view_if_needed()
+            expect(row).to_be_in_viewport()
+            expect(row.get_by_test_id("status")).to_have_text("市州正式推荐")
+
+    # The city's application list shows the same two, at the same stage.
+    page.goto(f"{live_server.url}/applications/")
+    for name in NAMES:
+        expect(page.locator("tbody tr", has_text=name).get_by_test_id("status")).to_have_text("市州正式推荐")
+    expect(page.locator("body")).not_to_contain_text("还没有申报")
+    page.goto(f"{live_server.url}/reviews/rounds/{round_id}/lists/")
 
     # The province passes one: the city's page shows where it went, provincial and national track.
     reviews.perform(actor=accounts["province"], application=Application.objects.get(pk=name_list_sent[0].pk),

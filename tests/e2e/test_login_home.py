@@ -30,6 +30,7 @@ def test_province_admin_sees_province_home_and_audit(accounts, live_server, page
     log_in(page, live_server, "jl_admin")
 
     expect(page.get_by_test_id("home-title")).to_have_text("省厅管理工作台")
+    page.get_by_test_id("navmenu-admin").get_by_text("管理", exact=True).click()
     page.get_by_role("link", name="审计日志").click()
     expect(page.get_by_test_id("audit-log")).to_contain_text("登录")
 

@@ -247,7 +247,7 @@ def test_missed_deadline_leads_to_revocation(accounts, setup, live_server, brows
 
 
 def test_province_starts_a_rereview_from_the_navigation(accounts, criteria_sets, live_server, browser):
-    """1366×768: the top bar stays on one line; 集群名录 ▸ 发起复核 opens the page with the year and
+    """1366×768: the top bar stays on one line; 复核 ▸ 发起复核 opens the page with the year and
     the re-review's own deadline; starting it creates the round and opens 敦化's task."""
     from datetime import timedelta
     from pathlib import Path
@@ -263,7 +263,7 @@ def test_province_starts_a_rereview_from_the_navigation(accounts, criteria_sets,
     assert abs(brand["y"] - whoami["y"]) < 12, "the top bar wraps at 1366 px"
     assert bar.bounding_box()["height"] < 60
 
-    page.get_by_test_id("navmenu-cluster_registry").locator("summary").click()
+    page.get_by_test_id("navmenu-rereview").locator("summary").click()
     page.get_by_role("link", name="发起复核", exact=True).click()
     expect(page.get_by_test_id("start-title")).to_have_text("发起复核")
     page.get_by_label("复核年度").fill("2025")
