@@ -252,6 +252,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Private files (evidence, letters, spot checks, prepared packages): see PRIVATE_MEDIA_ROOT and
+    # CLUSTERDESK_STORAGE below. Everything reads and writes them through this storage.
+    "private": {"BACKEND": "clusterdesk.core.files.PrivateFileSystemStorage"},
 }
 # Serve straight from the app directories too, so a fresh checkout works before collectstatic.
 WHITENOISE_USE_FINDERS = True
@@ -259,6 +262,31 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Private files (evidence, generated documents): never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("CLUSTERDESK_MEDIA_DIR", VAR_DIR / "media"))
+# CLUSTERDESK_STORAGE=s3 keeps the private files in an S3-compatible object store (MinIO, Ceph,
+# a cloud's) instead, so several application servers share them (docs/operations.md "Files on
+# an object store"). The bucket must not be public: files are served only by checked views.
+CLUSTERDESK_STORAGE = os.environ.get("CLUSTERDESK_STORAGE", "local").strip().lower() or "local"
+if CLUSTERDESK_STORAGE == "s3":
+    _bucket = os.environ.get("CLUSTERDESK_S3_BUCKET", "")
+    if not _bucket:
+        raise ImproperlyConfigured("CLUSTERDESK_STORAGE=s3 needs CLUSTERDESK_S3_BUCKET (the bucket's name)")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": os.environ.get("CLUSTERDESK_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("CLUSTERDESK_S3_REGION") or None,
+            "access_key": os.environ.get("CLUSTERDESK_S3_ACCESS_KEY") or None,  # else boto3's chain (AWS_*)
+            "secret_key": os.environ.get("CLUSTERDESK_S3_SECRET_KEY") or None,
+            "location": os.environ.get("CLUSTERDESK_S3_PREFIX", ""),
+            "addressing_style": os.environ.get("CLUSTERDESK_S3_ADDRESSING_STYLE") or None,  # MinIO: path
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,  # store_upload's names are random; never replace a stored file
+        },
+    }
+elif CLUSTERDESK_STORAGE != "local":
+    raise ImproperlyConfigured(f"CLUSTERDESK_STORAGE must be local or s3, got {CLUSTERDESK_STORAGE!r}")
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 # Health (manage.py check_health, /healthz): free space below this on the media or SQLite volume
 # is a problem; a worker heartbeat older than the first, a due task waiting longer than the
