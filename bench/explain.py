@@ -130,8 +130,9 @@ def child(top: int) -> int:
             response = client.get(url)
             total = (time.perf_counter() - started) * 1000
         selects = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))]
+        db_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
         print(f"\n{'=' * 100}\n{label}  GET {url} as {username}: {response.status_code}, "
-              f"{len(ctx.captured_queries)} queries, {total:.0f} ms")
+              f"{len(ctx.captured_queries)} queries, {total:.0f} ms in all, {db_ms:.0f} ms of it in SQL")
         timed = []
         with connection.cursor() as cursor:
             for sql in selects:
