@@ -283,6 +283,9 @@ if CLUSTERDESK_STORAGE == "s3":
             "default_acl": None,
             "querystring_auth": True,
             "file_overwrite": False,  # store_upload's names are random; never replace a stored file
+            # Anything read through S3File (not the package, core.files streams the body itself)
+            # spills to a temporary file past 1 MiB instead of staying whole in memory.
+            "max_memory_size": 1024 * 1024,
         },
     }
 elif CLUSTERDESK_STORAGE != "local":

@@ -80,20 +80,48 @@ def private_path(relative: str) -> Path:
 def _not_found(exc: Exception) -> bool:
     """An object store's "no such key" (botocore's ClientError with a 404)."""
     response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", "")) in {"404", "NoSuchKey", "NotFound"}
+    return (str(response.get("Error", {}).get("Code", "")) in {"404", "NoSuchKey", "NotFound"}
+            or response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404)
 
 
 def open_private(relative: str):
     """The stored file, opened for reading in chunks; FileNotFoundError when it is not there."""
     if not relative:
         raise FileNotFoundError("no stored file")
+    storage = private_storage()
+    if _is_s3(storage):
+        return _open_s3_stream(storage, relative)
     try:
-        return private_storage().open(relative, "rb")
+        return storage.open(relative, "rb")
     except FileNotFoundError:
         raise
     except IsADirectoryError:
         raise FileNotFoundError(relative) from None
     except Exception as exc:
+        if _not_found(exc):
+            raise FileNotFoundError(relative) from exc
+        raise
+
+
+def _is_s3(storage) -> bool:
+    return type(storage).__module__ == "storages.backends.s3"
+
+
+def _open_s3_stream(storage, relative: str):
+    """The object's body as a stream (botocore ``StreamingBody``: ``read(n)``, ``close()``).
+
+    django-storages' ``S3File`` downloads the whole object into a SpooledTemporaryFile before the
+    first byte is read (in memory, with its default ``max_memory_size`` of 0): a 1 GB package
+    would hold every file whole in turn. One GET read in chunks keeps memory constant. Uses
+    django-storages 1.14's ``_normalize_name`` (the key with the storage's prefix), pinned.
+    """
+    from botocore.exceptions import ClientError
+    from storages.utils import clean_name
+
+    key = storage._normalize_name(clean_name(relative))
+    try:
+        return storage.bucket.Object(key).get()["Body"]
+    except ClientError as exc:
         if _not_found(exc):
             raise FileNotFoundError(relative) from exc
         raise
@@ -137,9 +165,12 @@ def walk_private(folder: str):
     except (FileNotFoundError, NotADirectoryError):
         return
     prefix = f"{folder.rstrip('/')}/" if folder else ""
+    root = local_root()
     for name in sorted(files):
         yield prefix + name
     for sub in sorted(dirs):
+        if root is not None and (root / prefix / sub).is_symlink():
+            continue  # never follow a link out of the private folder (as Path.rglob does not)
         yield from walk_private(prefix + sub)
 
 
