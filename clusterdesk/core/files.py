@@ -283,6 +283,17 @@ class _HashingReader:
     def seekable(self) -> bool:
         return False
 
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.size - len(self._buffer)
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
 
 def _store_elsewhere(upload, relative: str, limit: int, too_big: DomainError) -> Stored:
     """Stream the upload into a storage that is not the local disk (an object store)."""

@@ -252,3 +252,42 @@ def test_s3_settings_from_the_environment(tmp_path):
                            env=base, capture_output=True, text=True, timeout=120)
     assert local.returncode == 0, local.stderr
     assert json.loads(local.stdout.strip().splitlines()[-1]) == ["clusterdesk.core.files.PrivateFileSystemStorage"]
+
+
+def test_s3_uploads_stream_through_the_hashing_reader_and_oversized_ones_leave_nothing(settings):
+    """store_upload on S3: one PUT of exactly the upload's bytes, SHA-256 and CRC-32 computed on the
+    way; over MAX_UPLOAD_MB it is refused naming the file, nothing is PUT and the key is removed."""
+    from botocore.stub import ANY, Stubber
+    from django.core.files.storage import storages
+
+    from clusterdesk.core import files
+    from clusterdesk.core.errors import DomainError
+
+    storage = s3_storage()
+    client = storage.connection.meta.client
+    sent = []
+    client.meta.events.register("before-parameter-build.s3.PutObject",
+                                lambda params, **kw: sent.append(params["Body"].read()))
+    data = pdf_bytes()
+    settings.STORAGES = {**settings.STORAGES, "private": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    storages._storages["private"] = storage
+    with Stubber(client) as stub:
+        stub.add_client_error("head_object", http_status_code=404)  # the name is free
+        stub.add_response("put_object", {}, {"Bucket": "clusterdesk", "Key": ANY, "Body": ANY, "ContentType": ANY,
+                                             "ChecksumAlgorithm": ANY})
+        stored = files.store_upload(SimpleUploadedFile("产值证明.pdf", data), "evidence/7", "pdf", "产值证明.pdf")
+        stub.assert_no_pending_responses()
+    assert sent == [data]
+    assert stored.relative.startswith("evidence/7/") and stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest() and stored.crc32 == zlib.crc32(data)
+
+    settings.MAX_UPLOAD_MB = 1
+    storages._storages["private"] = storage
+    sent.clear()
+    with Stubber(client) as stub:
+        stub.add_client_error("head_object", http_status_code=404)
+        stub.add_response("delete_object", {}, {"Bucket": "clusterdesk", "Key": ANY})
+        with pytest.raises(DomainError, match="“大文件.pdf”超过了单个文件 1 MB 的上限"):
+            files.store_upload(SimpleUploadedFile("大文件.pdf", b"0" * (3 * MB)), "evidence/7", "pdf", "大文件.pdf")
+        stub.assert_no_pending_responses()
+    assert sent == []
