@@ -139,33 +139,50 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under var/ unless DATABASE_URL says otherwise.
-DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{VAR_DIR / 'clusterdesk.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the web process and the worker share the file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
-    # The test database is a file, not Django's shared-cache in-memory default:
-    # in shared cache a second writer (a live_server thread answering parallel
-    # autosaves) fails at once with "database table is locked", because the busy
-    # timeout does not apply there. A file honours the timeout as production does.
-    # One file per test process (pid), in /dev/shm when the machine has it.
-    _test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.environ.get(
-            "CLUSTERDESK_TEST_SQLITE", str(_test_dir / f"clusterdesk-test-{os.getpid()}.sqlite3")
+def database_settings(environ=os.environ) -> dict:
+    """The default database from ``DATABASE_URL`` (SQLite under var/ without it).
+
+    PostgreSQL keeps each thread's connection for ``DATABASE_CONN_MAX_AGE`` seconds (default 60)
+    and checks it before reuse (CONN_HEALTH_CHECKS), so a request does not pay a new connection
+    (TCP + authentication, ~2-5 ms) and a server restart does not surface as errors. SQLite
+    opens a file, which costs nothing: 0 (a connection per request), as before.
+    See docs/operations.md "Deploying on PostgreSQL" for why not psycopg's pool.
+    """
+    url = environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'clusterdesk.sqlite3'}"
+    db = dj_database_url.parse(url)
+    raw_age = environ.get("DATABASE_CONN_MAX_AGE", "")
+    try:
+        age = int(raw_age) if raw_age != "" else None
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_CONN_MAX_AGE must be an integer, got {raw_age!r}") from exc
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        db["CONN_MAX_AGE"] = 0 if age is None else age
+        # WAL + a busy timeout let the web process and the worker share the file.
+        db.setdefault("OPTIONS", {}).update(
+            {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
         )
-    }
+        # The test database is a file, not Django's shared-cache in-memory default:
+        # in shared cache a second writer (a live_server thread answering parallel
+        # autosaves) fails at once with "database table is locked", because the busy
+        # timeout does not apply there. A file honours the timeout as production does.
+        # One file per test process (pid), in /dev/shm when the machine has it.
+        test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+        db["TEST"] = {
+            "NAME": environ.get(
+                "CLUSTERDESK_TEST_SQLITE", str(test_dir / f"clusterdesk-test-{os.getpid()}.sqlite3")
+            )
+        }
+    else:
+        db["CONN_MAX_AGE"] = 60 if age is None else age
+        db["CONN_HEALTH_CHECKS"] = db["CONN_MAX_AGE"] != 0
+    return db
+
+
+DATABASES = {"default": database_settings()}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "orgs.User"
@@ -235,6 +252,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Private files (evidence, letters, spot checks, prepared packages): see PRIVATE_MEDIA_ROOT and
+    # CLUSTERDESK_STORAGE below. Everything reads and writes them through this storage.
+    "private": {"BACKEND": "clusterdesk.core.files.PrivateFileSystemStorage"},
 }
 # Serve straight from the app directories too, so a fresh checkout works before collectstatic.
 WHITENOISE_USE_FINDERS = True
@@ -242,6 +262,34 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 # Private files (evidence, generated documents): never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("CLUSTERDESK_MEDIA_DIR", VAR_DIR / "media"))
+# CLUSTERDESK_STORAGE=s3 keeps the private files in an S3-compatible object store (MinIO, Ceph,
+# a cloud's) instead, so several application servers share them (docs/operations.md "Files on
+# an object store"). The bucket must not be public: files are served only by checked views.
+CLUSTERDESK_STORAGE = os.environ.get("CLUSTERDESK_STORAGE", "local").strip().lower() or "local"
+if CLUSTERDESK_STORAGE == "s3":
+    _bucket = os.environ.get("CLUSTERDESK_S3_BUCKET", "")
+    if not _bucket:
+        raise ImproperlyConfigured("CLUSTERDESK_STORAGE=s3 needs CLUSTERDESK_S3_BUCKET (the bucket's name)")
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _bucket,
+            "endpoint_url": os.environ.get("CLUSTERDESK_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("CLUSTERDESK_S3_REGION") or None,
+            "access_key": os.environ.get("CLUSTERDESK_S3_ACCESS_KEY") or None,  # else boto3's chain (AWS_*)
+            "secret_key": os.environ.get("CLUSTERDESK_S3_SECRET_KEY") or None,
+            "location": os.environ.get("CLUSTERDESK_S3_PREFIX", ""),
+            "addressing_style": os.environ.get("CLUSTERDESK_S3_ADDRESSING_STYLE") or None,  # MinIO: path
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,  # store_upload's names are random; never replace a stored file
+            # Anything read through S3File (not the package, core.files streams the body itself)
+            # spills to a temporary file past 1 MiB instead of staying whole in memory.
+            "max_memory_size": 1024 * 1024,
+        },
+    }
+elif CLUSTERDESK_STORAGE != "local":
+    raise ImproperlyConfigured(f"CLUSTERDESK_STORAGE must be local or s3, got {CLUSTERDESK_STORAGE!r}")
 MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 50)
 # Health (manage.py check_health, /healthz): free space below this on the media or SQLite volume
 # is a problem; a worker heartbeat older than the first, a due task waiting longer than the

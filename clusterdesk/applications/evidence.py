@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -24,7 +23,7 @@ from clusterdesk.core.workflow import require
 from clusterdesk.rounds.domain import check_open
 from clusterdesk.rounds.models import ChecklistItem
 
-from clusterdesk.core.files import Stored, private_path, store_upload
+from clusterdesk.core.files import Stored, delete_private, open_private, store_upload
 from clusterdesk.core.middleware import mark_audited
 
 from . import rules
@@ -111,10 +110,6 @@ def clean_filename(name: str | None, kind: str) -> str:
 def _extension(name: str) -> str:
     stem, dot, ext = name.rpartition(".")
     return ext.lower() if dot and stem else ""
-
-
-def stored_path(evidence: EvidenceFile) -> Path:
-    return private_path(evidence.stored_name)
 
 
 def _check_editable(actor, application: Application) -> None:
@@ -205,7 +200,7 @@ def upload_evidence(*, actor, application: Application, item_code: str, upload, 
     ``MAX_UPLOAD_MB``, its content is one of the item's allowed types and its extension agrees.
     Uploading a file with the same name again keeps both.
 
-    Side effects: writes the bytes to ``PRIVATE_MEDIA_ROOT/evidence/<id>/<random>.<kind>``
+    Side effects: writes the bytes to ``evidence/<id>/<random>.<kind>`` of the private storage
     (streamed, before the transaction so no database lock is held while copying; removed again
     if anything later fails); in one transaction: re-checks permission and deadline under a
     row lock, creates the ``EvidenceFile``, touches ``Application.updated_at`` and records
@@ -233,7 +228,7 @@ def upload_evidence(*, actor, application: Application, item_code: str, upload, 
                        "sha256": sha256},
             )
     except BaseException:
-        private_path(stored_name).unlink(missing_ok=True)
+        delete_private(stored_name)
         raise
     return evidence
 
@@ -292,9 +287,8 @@ def evidence_response(*, actor, application: Application, evidence: EvidenceFile
     evidence = _belongs(application, evidence)
     if evidence.removed_at is not None and not _referenced_by_version(application, evidence):
         raise Http404("佐证材料已删除")
-    path = stored_path(evidence)
     try:
-        handle = open(path, "rb")
+        handle = open_private(evidence.stored_name)
     except FileNotFoundError:
         raise DomainError(
             f"文件“{evidence.original_name}”在服务器上找不到了，请联系系统管理员（编号 {evidence.pk}）", status=404

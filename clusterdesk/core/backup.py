@@ -4,7 +4,8 @@ A backup is a folder:
 
 - ``database.sqlite3`` (SQLite, made with the online backup API, so a consistent copy while
   the system writes) or ``database.dump`` (PostgreSQL, ``pg_dump -Fc`` of an exported snapshot);
-- ``media/``, a copy of ``PRIVATE_MEDIA_ROOT`` made *after* the database, so every file a
+- ``media/``, a copy of the private files (``PRIVATE_MEDIA_ROOT``, or the bucket with
+  ``CLUSTERDESK_STORAGE=s3``: read through the storage API either way) made *after* the database, so every file a
   database record names is already there when the media are copied (files are never changed
   in place, only added, so a later copy holds them all);
 - ``manifest.json``: the table row counts, every stored-file record (table, id, file, SHA-256)
@@ -32,11 +33,12 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from .files import private_root
+from .files import local_root, open_private, private_storage, walk_private
 
 MANIFEST = "manifest.json"
 SQLITE_FILE = "database.sqlite3"
@@ -174,28 +176,24 @@ def _run(args: list[str], env: dict | None = None) -> subprocess.CompletedProces
 def _copy_media(dest: Path) -> dict:
     """Copy the private media into ``dest`` and answer {relative path: {size, sha256}}."""
     files = {}
-    root = private_root()
-    if not root.exists():
+    root = local_root()
+    if root is not None and not root.exists():
         return files
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            source = Path(dirpath) / name
-            relative = source.relative_to(root).as_posix()
-            target = dest / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            size = 0
-            try:
-                with open(source, "rb") as src, open(target, "wb") as out:
-                    for chunk in iter(lambda: src.read(1024 * 1024), b""):
-                        digest.update(chunk)
-                        size += len(chunk)
-                        out.write(chunk)
-            except FileNotFoundError:  # removed while copying (a temporary or replaced file)
-                target.unlink(missing_ok=True)
-                continue
-            files[relative] = {"size": size, "sha256": digest.hexdigest()}
+    for relative in walk_private(""):
+        target = dest / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open_private(relative) as src, open(target, "wb") as out:
+                for chunk in iter(lambda: src.read(1024 * 1024), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+        except FileNotFoundError:  # removed while copying (a temporary or replaced file)
+            target.unlink(missing_ok=True)
+            continue
+        files[relative] = {"size": size, "sha256": digest.hexdigest()}
     return files
 
 
@@ -249,13 +247,31 @@ def load_manifest(src: Path) -> dict:
         raise BackupError(f"{path} 无法读取（{exc}）：备份已损坏") from None
 
 
-def _check_files(report: Report, records, media_root: Path, where: str) -> None:
+def _stored_sha256(relative: str) -> str | None:
+    """SHA-256 of a file in the private storage (None when it is not there)."""
+    try:
+        with open_private(relative) as handle:
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+            return digest.hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def _check_files(report: Report, records, media_root: Path | None, where: str) -> None:
+    """Every record's file is there with its SHA-256: in the folder ``media_root`` (a backup's),
+    or with None in the installed private storage."""
     for rec in records:
-        path = media_root / rec["file"]
         report.checked_records += 1
-        if not path.is_file():
+        if media_root is not None:
+            path = media_root / rec["file"]
+            found = sha256_of(path) if path.is_file() else None
+        else:
+            found = _stored_sha256(rec["file"])
+        if found is None:
             report.problems.append(f"{where}：{rec['table']} #{rec['id']} 的文件 {rec['file']} 不存在")
-        elif sha256_of(path) != rec["sha256"]:
+        elif found != rec["sha256"]:
             report.problems.append(f"{where}：{rec['table']} #{rec['id']} 的文件 {rec['file']} 与记录的 SHA-256 不符")
 
 
@@ -305,7 +321,7 @@ def verify(src: Path, *, installation: bool = False) -> Report:
             report.problems.append(
                 f"审计日志与备份不符：备份 {manifest['audit']['count']} 条（最后 #{manifest['audit']['last_id']}），"
                 f"当前 {live['audit']['count']} 条（最后 #{live['audit']['last_id']}）")
-        _check_files(report, live["file_records"], private_root(), "当前安装")
+        _check_files(report, live["file_records"], None, "当前安装")
     return report
 
 
@@ -319,9 +335,12 @@ def occupied() -> list[str]:
         model = apps.get_model(label)
         if model._meta.db_table in existing and model.objects.exists():
             reasons.append(f"数据库中已有{model._meta.verbose_name}记录（{model.objects.count()} 条）")
-    root = private_root()
-    if root.exists() and any(root.iterdir()):
-        reasons.append(f"文件目录 {root} 不是空的")
+    root = local_root()
+    if root is not None:
+        if root.exists() and any(root.iterdir()):
+            reasons.append(f"文件目录 {root} 不是空的")
+    elif next(walk_private(""), None) is not None:
+        reasons.append("对象存储中的文件存储桶（CLUSTERDESK_S3_BUCKET / CLUSTERDESK_S3_PREFIX）不是空的")
     return reasons
 
 
@@ -355,10 +374,15 @@ def restore(src: Path) -> Report:
         connection.close()
         _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
               "--single-transaction", "-d", connection.settings_dict["NAME"], str(db_file)], env=_pg_env())
-    root = private_root()
-    root.mkdir(parents=True, exist_ok=True)
+    root = local_root()
     media = src / MEDIA
-    for relative in manifest["media"]:
+    if root is None:  # an object store: each file is one upload, complete or absent
+        storage = private_storage()
+        for relative in manifest["media"]:
+            with open(media / relative, "rb") as handle:
+                storage.save(relative, File(handle, name=relative))
+    for relative in manifest["media"] if root is not None else []:
+        root.mkdir(parents=True, exist_ok=True)
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as tmp:

@@ -3,11 +3,15 @@
 Two kinds go, both only when older than ``CLEANUP_GRACE_HOURS`` (an upload being stored right
 now, or whose record is not yet committed, is younger than that):
 
-- a file under one of the record folders of the private media (``UPLOAD_FOLDERS``: where
+- a file under one of the record folders of the private storage (``UPLOAD_FOLDERS``: where
   ``core.files.store_upload`` writes) that no file record names (``backup.FILE_RECORDS``) — what a
   crash between writing and recording, or a killed upload, leaves;
 - Django's temporary upload files (``tmp*.upload*`` in ``FILE_UPLOAD_TEMP_DIR`` or the system
   temporary directory) of a process that died before deleting them.
+
+The private files are listed, dated and removed through the storage API (``listdir``,
+``get_modified_time``, ``delete``), so this works on an object store too; the upload
+temporaries are local files of this machine (run it on every application server).
 
 Nothing else is looked at: package folders (``documents``), backups and anything outside those
 folders stay whatever their age. A run that removed something writes one ``system.files_cleaned``
@@ -27,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .backup import FILE_RECORDS
-from .files import private_root
+from .files import delete_private, local_root, private_size, private_storage, walk_private
 
 logger = logging.getLogger("clusterdesk.cleanup")
 
@@ -38,7 +42,7 @@ TEMP_PATTERN = "tmp*.upload*"
 
 @dataclass
 class Cleanup:
-    orphans: list[Path] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)  # names in the private storage
     temporaries: list[Path] = field(default_factory=list)
     freed: int = 0
     kept_young: int = 0
@@ -68,35 +72,45 @@ def _old(path: Path, cutoff: float) -> bool:
         return False
 
 
+def _stored_old(name: str, cutoff: float) -> bool:
+    """A stored file last written before ``cutoff`` (a symlink on the local disk never is)."""
+    root = local_root()
+    if root is not None:
+        return _old(root / name, cutoff)
+    try:
+        return private_storage().get_modified_time(name).timestamp() < cutoff
+    except (OSError, NotImplementedError):
+        return False
+
+
 def cleanup(*, dry_run: bool = False, now: float | None = None) -> Cleanup:
     """Remove (or with ``dry_run`` only list) orphaned uploads and stale upload temporaries."""
     cutoff = (time.time() if now is None else now) - settings.CLEANUP_GRACE_HOURS * 3600
     result = Cleanup()
-    root = private_root()
     # The records are read after the listing's candidates are known to be old: a file recorded
-    # in between is then in the set (records are committed after the file is fsynced).
+    # in between is then in the set (records are committed after the file is stored).
     candidates = []
     for folder in UPLOAD_FOLDERS:
-        base = root / folder
-        if not base.is_dir():
-            continue
-        for path in base.rglob("*"):
-            if not path.is_file():
-                continue
-            if _old(path, cutoff):
-                candidates.append(path)
+        for name in walk_private(folder):
+            if _stored_old(name, cutoff):
+                candidates.append(name)
             else:
                 result.kept_young += 1
     recorded = recorded_files() if candidates else set()
-    for path in candidates:
-        if path.relative_to(root).as_posix() not in recorded:
-            result.orphans.append(path)
+    result.orphans = [name for name in candidates if name not in recorded]
     tmp = temp_dir()
     if tmp.is_dir():
         result.temporaries = sorted(p for p in tmp.glob(TEMP_PATTERN) if _old(p, cutoff))
     if dry_run:
         return result
-    for path in result.orphans + result.temporaries:
+    for name in result.orphans:
+        try:
+            size = private_size(name) or 0
+            delete_private(name)
+            result.freed += size
+        except Exception:  # noqa: BLE001 - one file that cannot go does not stop the others
+            logger.exception("cleanup could not remove %s", name)
+    for path in result.temporaries:
         try:
             size = path.stat().st_size
             path.unlink()
@@ -105,11 +119,13 @@ def cleanup(*, dry_run: bool = False, now: float | None = None) -> Cleanup:
             pass
         except OSError:
             logger.exception("cleanup could not remove %s", path)
-    for folder in {p.parent for p in result.orphans}:
-        try:
-            folder.rmdir()  # only when empty
-        except OSError:
-            pass
+    root = local_root()
+    if root is not None:  # empty folders exist only on a disk (an object store has prefixes)
+        for folder in {(root / name).parent for name in result.orphans}:
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                pass
     if result.removed:
         _audit(result)
     return result
@@ -118,9 +134,8 @@ def cleanup(*, dry_run: bool = False, now: float | None = None) -> Cleanup:
 def _audit(result: Cleanup) -> None:
     from clusterdesk.audit.domain import record
 
-    root = private_root()
     with transaction.atomic():
         record(action="system.files_cleaned", object_type="files", object_repr="遗留文件清理",
                after={"orphans": len(result.orphans), "temporaries": len(result.temporaries), "bytes": result.freed,
                       "grace_hours": settings.CLEANUP_GRACE_HOURS,
-                      "files": [p.relative_to(root).as_posix() for p in result.orphans[:200]]})
+                      "files": result.orphans[:200]})

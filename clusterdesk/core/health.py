@@ -91,7 +91,12 @@ def check_database() -> Check:
 
 
 def check_media_space() -> Check:
-    return _space("media_space", "文件存储卷", Path(settings.PRIVATE_MEDIA_ROOT))
+    from .files import local_root
+
+    root = local_root()
+    if root is None:
+        return Check("media_space", SKIPPED, "文件存放在对象存储中（CLUSTERDESK_STORAGE=s3），请在对象存储一侧监控容量")
+    return _space("media_space", "文件存储卷", root)
 
 
 def check_database_space() -> Check:

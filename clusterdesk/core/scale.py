@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -167,7 +168,9 @@ def seed(*, applications: int, audit_per_application: int, under=None, media_roo
     offset = Application.objects.filter(number__startswith=NUMBER_PREFIX).count()
     statuses = _status_cycle()
     now = timezone.now()
-    media = settings.PRIVATE_MEDIA_ROOT if media_root is None else media_root
+    from clusterdesk.core.files import local_root, private_storage
+
+    media = media_root if media_root is not None else local_root()  # None: an object store
     counts = Seeded(len(rounds), 0, 0, 0, 0, 0, 0)
 
     for start in range(0, applications, BATCH):
@@ -200,10 +203,13 @@ def seed(*, applications: int, audit_per_application: int, under=None, media_roo
                     sections.append(Section(application=app, key=key, data=section, version=1, updated_at=now,
                                             updated_by=app.created_by))
                 relative = f"evidence/scale/{uuid.uuid4().hex}.pdf"
-                path = Path(media) / relative
                 body = PDF + f"% {app.number}\n".encode()
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(body)
+                if media is not None:
+                    path = Path(media) / relative
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(body)
+                else:
+                    private_storage().save(relative, ContentFile(body))
                 sha = hashlib.sha256(body).hexdigest()
                 evidence.append(EvidenceFile(application=app, item_code="license", original_name=f"{name}-佐证.pdf",
                                              stored_name=relative, kind="pdf", size=len(body), sha256=sha,

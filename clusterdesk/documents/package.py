@@ -53,6 +53,7 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import StreamingHttpResponse
@@ -60,7 +61,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from clusterdesk.core.errors import DomainError
-from clusterdesk.core.files import crc32, private_path
+from clusterdesk.core.files import (crc32, delete_private_tree, local_root, open_private, private_path, private_size,
+                                    private_storage)
 from clusterdesk.orgs import roles
 
 logger = logging.getLogger(__name__)
@@ -180,14 +182,13 @@ class Folder:
 class Entry:
     """One file of the package: its name in the ZIP and where its bytes come from.
 
-    ``source`` is ``file`` (a stored file at ``path``, with the ``size`` and ``sha256`` the
+    ``source`` is ``file`` (the stored file ``stored`` of the private storage, with the ``size`` and ``sha256`` the
     submission recorded), ``generated`` (``render()`` returns the bytes) or ``manifest``
     (清单.xlsx / manifest.csv, written at the end from what was written before).
     """
 
     arcname: str
     source: str
-    path: Path | None = None
     size: int = 0
     sha256: str = ""
     render: Callable[[], bytes] | None = field(default=None, compare=False, repr=False)
@@ -196,6 +197,11 @@ class Entry:
     stored: str = ""  # the private relative path, for messages
     recorded: str = "提交时"  # when size and checksums were recorded: 提交时 (submission) / 生成时 (the job)
     crc32: int | None = None  # recorded with the SHA-256 (None for files stored before CRC-32s were)
+
+    @property
+    def path(self) -> Path | None:
+        """Where a stored file is on the local disk (local storage only; for tests and tools)."""
+        return private_path(self.stored) if self.source == FILE and self.stored else None
 
     @property
     def weight(self) -> int:
@@ -328,7 +334,7 @@ def plan(round_, org) -> list[Entry]:
                     row = None
                 entries.append(Entry(
                     f"{folder}/{EVIDENCE_FOLDER}/{item_folder}/{names.take(safe_name(f['name']))}", FILE,
-                    path=private_path(row.stored_name) if row else None, size=int(f["size"]),
+                    size=int(f["size"]),
                     sha256=f["sha256"], what=f"{application.number} {code} {f['name']}",
                     stored=row.stored_name if row else "", crc32=row.crc32 if row else None,
                 ))
@@ -338,7 +344,7 @@ def plan(round_, org) -> list[Entry]:
         _, ext = _split_ext(safe_name(formal.letter_name))
         entries.append(Entry(
             f"{SIGNED_LETTER_STEM}{ext.lower() or '.' + formal.letter_kind}", FILE,
-            path=private_path(formal.letter_stored), size=formal.letter_size, sha256=formal.letter_sha256,
+            size=formal.letter_size, sha256=formal.letter_sha256,
             kind="推荐文件（盖章件）", what=f"{org.name} {formal.letter_name}", stored=formal.letter_stored,
             crc32=formal.letter_crc32,
         ))
@@ -358,11 +364,8 @@ def check(entries: list[Entry], outcome: str = NOT_BUILT) -> None:
     for entry in entries:
         if entry.source != FILE:
             continue
-        try:
-            size = entry.path.stat().st_size if entry.path is not None else None
-        except FileNotFoundError:
-            size = None
-        if size is None or not entry.path.is_file():
+        size = private_size(entry.stored)
+        if size is None:
             raise DomainError(entry.missing_message(outcome), status=409)
         if size != entry.size:
             raise DomainError(entry.changed_message(size, "", outcome), status=409)
@@ -381,8 +384,8 @@ def _checked(entry: Entry, tick: Callable[[int], None], outcome: str) -> Iterato
     costing more than the overlap gained.
     """
     try:
-        handle = open(entry.path, "rb")
-    except (OSError, TypeError):
+        handle = open_private(entry.stored)  # read in CHUNKs: never whole, never by path
+    except OSError:
         raise DomainError(entry.missing_message(outcome), status=409) from None
     digest = hashlib.sha256() if entry.crc32 is None else None
     crc, size = 0, 0
@@ -591,15 +594,45 @@ def prepare(entries: list[Entry], relative_dir: str, progress=None, *, title: st
     ``progress(done, total)`` is called as bytes go by (stored files by size, each generated
     document as 256 KiB).
     """
-    final = private_path(relative_dir)
-    part = final.with_name(f".{final.name}.part")
-    part.mkdir(parents=True)
+    root = local_root()
     tick = _progress(entries, progress)
     result = Result()
+    if root is not None:
+        # The local disk: written as .<name>.part, renamed when complete.
+        final = root / relative_dir
+        part = final.with_name(f".{final.name}.part")
+        part.mkdir(parents=True)
+
+        def put(name: str, data: bytes) -> None:
+            (part / name).write_bytes(data)
+
+        def finish(listing: bytes) -> None:
+            with open(part / MEMBERS, "xb") as out:
+                out.write(listing)
+            # No fsync: a folder a crash has cut short is refused by the download's checks (a
+            # member list that cannot be read, a file missing or with another size or CRC-32).
+            os.replace(part, final)
+
+        def abort() -> None:
+            shutil.rmtree(part, ignore_errors=True)
+    else:
+        # An object store has no folders to rename: the files go straight under relative_dir and
+        # members.json last, so a folder without it is unfinished (members() refuses it, and
+        # fail_job / the build's failure remove it).
+        storage = private_storage()
+
+        def put(name: str, data: bytes) -> None:
+            storage.save(f"{relative_dir}/{name}", ContentFile(data))
+
+        def finish(listing: bytes) -> None:
+            storage.save(f"{relative_dir}/{MEMBERS}", ContentFile(listing))
+
+        def abort() -> None:
+            delete_private_tree(relative_dir)
 
     def keep(arcname: str, name: str, data: bytes) -> None:
-        (part / name).write_bytes(data)
-        result.members.append(Entry(arcname, FILE, path=final / name, size=len(data),
+        put(name, data)
+        result.members.append(Entry(arcname, FILE, size=len(data),
                                     sha256=hashlib.sha256(data).hexdigest(), crc32=crc32(data),
                                     kind="已生成的文档", what=arcname, stored=f"{relative_dir}/{name}",
                                     recorded="生成时"))
@@ -622,27 +655,35 @@ def prepare(entries: list[Entry], relative_dir: str, progress=None, *, title: st
         result.manifest_sha256 = next((sha for name, _, sha in rows if name == MANIFEST_CSV), "")
         result.files = len(result.members)
         result.size = archive_size(result.members)
-        with open(part / MEMBERS, "x", encoding="utf-8") as out:
-            json.dump([{"arcname": m.arcname, "stored": m.stored, "size": m.size, "sha256": m.sha256,
-                        "crc32": m.crc32, "kind": m.kind, "what": m.what, "recorded": m.recorded}
-                       for m in result.members], out, ensure_ascii=False)
-        # No fsync: a folder a crash has cut short is refused by the download's checks (a member
-        # list that cannot be read, a file missing or with another size or CRC-32), never sent.
-        os.replace(part, final)
+        finish(json.dumps([{"arcname": m.arcname, "stored": m.stored, "size": m.size, "sha256": m.sha256,
+                            "crc32": m.crc32, "kind": m.kind, "what": m.what, "recorded": m.recorded}
+                           for m in result.members], ensure_ascii=False).encode())
     except BaseException:
-        shutil.rmtree(part, ignore_errors=True)
+        abort()
         raise
     return result
+
+
+def _remove_unfinished(job) -> None:
+    """On an object store: remove the folders a failed job of ``job`` left (named ``<job id>-…``)."""
+    unit = job_relative_dir(job)
+    try:
+        folders, _ = private_storage().listdir(unit)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for folder in folders:
+        if folder.startswith(f"{job.pk}-"):
+            delete_private_tree(f"{unit}/{folder}")
 
 
 def members(relative_dir: str) -> list[Entry]:
     """The member list of a prepared package (see :func:`prepare`); ``DomainError`` if unreadable."""
     try:
-        with open(private_path(relative_dir) / MEMBERS, encoding="utf-8") as handle:
-            rows = json.load(handle)
+        with open_private(f"{relative_dir}/{MEMBERS}") as handle:
+            rows = json.loads(handle.read())  # a small JSON list: one line per member
     except (OSError, ValueError):
         raise DomainError(f"材料包记录在服务器上找不到或已损坏（{relative_dir}），{NOT_SERVED}", status=409) from None
-    return [Entry(r["arcname"], FILE, path=private_path(r["stored"]), size=r["size"], sha256=r["sha256"],
+    return [Entry(r["arcname"], FILE, size=r["size"], sha256=r["sha256"],
                   crc32=r["crc32"], kind=r["kind"], what=r["what"], stored=r["stored"], recorded=r["recorded"])
             for r in rows]
 
@@ -742,8 +783,12 @@ def fail_job(job, message: str = INTERRUPTED) -> bool:
     changed = PackageJob.objects.filter(pk=job.pk, status__in=ACTIVE_STATUSES).update(
         status="failed", finished_at=timezone.now(), updated_at=timezone.now(), error=message)
     if changed:
-        for leftover in private_path(job_relative_dir(job)).glob(".*.part"):
-            shutil.rmtree(leftover, ignore_errors=True)
+        root = local_root()
+        if root is not None:
+            for leftover in (root / job_relative_dir(job)).glob(".*.part"):
+                shutil.rmtree(leftover, ignore_errors=True)
+        else:  # an object store has no .part folders: a folder of this job without members.json
+            _remove_unfinished(job)
     return bool(changed)
 
 
@@ -780,7 +825,7 @@ def mark_unservable(job, message: str) -> None:
     PackageJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, folder="",
                                                 updated_at=timezone.now())
     if job.folder:
-        shutil.rmtree(private_path(job.folder), ignore_errors=True)
+        delete_private_tree(job.folder)
 
 
 def download(job) -> StreamingHttpResponse:

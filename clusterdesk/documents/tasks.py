@@ -2,7 +2,6 @@
 
 import logging
 import os
-import shutil
 import socket
 import time
 import uuid
@@ -12,7 +11,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from clusterdesk.core.errors import DomainError
-from clusterdesk.core.files import private_path
+from clusterdesk.core.files import delete_private_tree
 
 from .models import JobStatus, PackageJob
 
@@ -50,7 +49,7 @@ def _retire_older(job: PackageJob) -> None:
     older = PackageJob.objects.filter(round_id=job.round_id, org_id=job.org_id, status=JobStatus.DONE,
                                       created_at__lte=job.created_at).exclude(pk=job.pk).exclude(folder="")
     for old in older:
-        shutil.rmtree(private_path(old.folder), ignore_errors=True)
+        delete_private_tree(old.folder)
         PackageJob.objects.filter(pk=old.pk).update(folder="")
 
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from clusterdesk.applications.evidence import CONTENT_TYPES, accept_attribute, allowed_label, human_size
 from clusterdesk.applications.validation import INDICATOR_FIELDS, QUALIFICATIONS
 from clusterdesk.core.errors import DomainError
-from clusterdesk.core.files import private_path
+from clusterdesk.core.files import open_private
 from clusterdesk.core.home import Item, Panel, panel_provider
 from clusterdesk.core.middleware import back_on_refusal, mark_audited
 from clusterdesk.orgs import roles
@@ -523,7 +523,7 @@ def rereview_evidence_download(request, pk, evidence_id):
     task = _task(request, pk)
     evidence = get_object_or_404(RereviewEvidence, pk=evidence_id, task=task, removed_at__isnull=True)
     try:
-        handle = open(private_path(evidence.stored_name), "rb")
+        handle = open_private(evidence.stored_name)
     except FileNotFoundError:
         raise Http404("文件在服务器上找不到了，请联系系统管理员") from None
     record(action="rereview.evidence_downloaded", actor=request.user, obj=task, request=request,

@@ -41,7 +41,7 @@ from django.utils import timezone
 from clusterdesk.applications.models import Application, NationalStatus, Status
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError, NotAllowed
-from clusterdesk.core.files import private_path, store_upload
+from clusterdesk.core.files import delete_private, open_private, store_upload
 from clusterdesk.orgs import roles
 from clusterdesk.rounds.domain import check_open, format_deadline
 from clusterdesk.rounds.models import SHANGHAI, Round, end_of_day
@@ -674,7 +674,7 @@ def add_spot_check(*, actor, application: Application, checked_on, people: str, 
 
     Each file is judged by its content (PDF, JPG, PNG, DOCX, XLSX, OFD). Refused for a draft,
     with a date in the future, without people or findings.
-    Side effects: the files are streamed to ``PRIVATE_MEDIA_ROOT/spotchecks/<application id>/``
+    Side effects: the files are streamed to ``spotchecks/<application id>/`` of the private storage
     under random names before the transaction (removed again if anything fails); then in one
     transaction a ``SpotCheck`` with its ``SpotCheckFile`` rows and a ``review.spot_check``
     audit event on the application.
@@ -711,7 +711,7 @@ def add_spot_check(*, actor, application: Application, checked_on, people: str, 
                           "files": [{"name": n, "kind": k, "size": s, "sha256": h} for _, k, n, s, h in stored]})
     except BaseException:
         for relative, *_ in stored:
-            private_path(relative).unlink(missing_ok=True)
+            delete_private(relative)
         raise
     return check
 
@@ -723,10 +723,11 @@ def spot_check_file_response(*, actor, file: SpotCheckFile) -> FileResponse:
         raise NotAllowed("实地抽查材料只有省厅可以查看")
     from clusterdesk.applications.evidence import CONTENT_TYPES
 
-    path = private_path(file.stored_name)
-    if not path.exists():
-        raise DomainError("文件已不在存储中，请联系系统管理员", status=404)
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=file.original_name,
+    try:
+        handle = open_private(file.stored_name)
+    except FileNotFoundError:
+        raise DomainError("文件已不在存储中，请联系系统管理员", status=404) from None
+    return FileResponse(handle, as_attachment=True, filename=file.original_name,
                         content_type=CONTENT_TYPES.get(file.kind, "application/octet-stream"))
 
 

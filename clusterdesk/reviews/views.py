@@ -14,7 +14,7 @@ from clusterdesk.applications.diff import diff, evidence_diff
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
-from clusterdesk.core.files import private_path
+from clusterdesk.core.files import open_private
 from clusterdesk.orgs import roles
 from clusterdesk.core.numbers import query_int
 from clusterdesk.orgs.models import Role
@@ -144,7 +144,11 @@ def letter_download(request, list_id):
     province = (roles.is_province_admin(user) or roles.is_leader(user)) and roles.at_province(user, lst.round.province_id)
     if not (own or province) or not lst.letter_stored:
         raise Http404
-    return FileResponse(open(private_path(lst.letter_stored), "rb"), as_attachment=True, filename=lst.letter_name)
+    try:
+        handle = open_private(lst.letter_stored)
+    except FileNotFoundError:
+        raise Http404("推荐文件在服务器上找不到了，请联系系统管理员") from None
+    return FileResponse(handle, as_attachment=True, filename=lst.letter_name)
 
 
 def parse_field_comments(text: str) -> dict:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clusterdesk.audit.domain import record
 from clusterdesk.core.errors import Conflict, DomainError
-from clusterdesk.core.files import private_path, store_upload
+from clusterdesk.core.files import delete_private, open_private, store_upload
 from clusterdesk.core.middleware import mark_audited
 from clusterdesk.core.workflow import require
 
@@ -60,7 +60,7 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
     evidence. Refused without evidence ("请上传变更的佐证材料"), with no actual change, or while a
     filing of the same kind waits for the province.
 
-    Side effects: the files are streamed to ``PRIVATE_MEDIA_ROOT/registry/changes/<cluster id>/``
+    Side effects: the files are streamed to ``registry/changes/<cluster id>/`` of the private storage
     before the transaction (removed again if anything fails); then a ``ChangeFiling`` with its
     ``ChangeEvidence``, ``ClusterEvent`` (change_filed), ``registry.change_filed``; the province
     administrators are told.
@@ -108,7 +108,7 @@ def file_change(*, actor, cluster: Cluster, kind: str, after, reason: str, evide
                     _url("registry_change", filing.pk))
     except BaseException:
         for relative, *_ in stored:
-            private_path(relative).unlink(missing_ok=True)
+            delete_private(relative)
         raise
     return filing
 
@@ -144,7 +144,7 @@ def change_evidence_response(*, actor, evidence: ChangeEvidence, request=None) -
     if not visible(actor, cluster):
         raise DomainError("文件不存在或不在您的权限范围内", status=404)
     try:
-        handle = open(private_path(evidence.stored_name), "rb")
+        handle = open_private(evidence.stored_name)
     except FileNotFoundError:
         raise DomainError(f"文件“{evidence.original_name}”在服务器上找不到了，请联系系统管理员（编号 {evidence.pk}）",
                           status=404) from None

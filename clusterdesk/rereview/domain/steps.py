@@ -369,10 +369,10 @@ def upload_evidence(*, actor, task: RereviewTask, item_code: str, upload, reques
 
     The same checks as an application's evidence (``applications.evidence``): size, real
     content among the item's allowed kinds, extension agreeing with the content.
-    Side effects: the file under ``PRIVATE_MEDIA_ROOT/rereview/<task>/``; ``rereview.evidence_uploaded``.
+    Side effects: the file under ``rereview/<task>/`` of the private storage; ``rereview.evidence_uploaded``.
     """
     from clusterdesk.applications.evidence import check_item_upload  # the one public content check for evidence
-    from clusterdesk.core.files import private_path, store_upload
+    from clusterdesk.core.files import delete_private, store_upload
 
     task = _fresh(task)
     require(edit_verdict(actor, task))
@@ -394,7 +394,7 @@ def upload_evidence(*, actor, task: RereviewTask, item_code: str, upload, reques
             record(action="rereview.evidence_uploaded", actor=actor, obj=task, request=request,
                    after={"id": evidence.pk, "item": item.code, "name": name, "kind": kind, "size": size, "sha256": sha256})
     except BaseException:
-        private_path(stored_name).unlink(missing_ok=True)
+        delete_private(stored_name)
         raise
     return evidence
 

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from clusterdesk.core.cleanup import cleanup
-from clusterdesk.core.files import private_root
 
 
 class Command(BaseCommand):
@@ -17,9 +16,8 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run=False, **options):
         result = cleanup(dry_run=dry_run)
         verb = "将删除" if dry_run else "已删除"
-        root = private_root()
-        for path in result.orphans:
-            self.stdout.write(f"{verb}（无记录的上传文件）{path.relative_to(root).as_posix()}")
+        for name in result.orphans:
+            self.stdout.write(f"{verb}（无记录的上传文件）{name}")
         for path in result.temporaries:
             self.stdout.write(f"{verb}（上传临时文件）{path}")
         self.stdout.write(
