@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clusterdesk.catalog.models import Industry, SubCluster
+from clusterdesk.core import formkeep
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.core.numbers import query_int
@@ -182,7 +183,11 @@ def application_edit(request, pk):
     application = _visible(request, pk)
     if not rules.can_edit(request.user, application):
         return redirect("application_detail", pk=pk)
-    return render(request, "applications/edit.html", _context(application, request.user))
+    from .views_xlsx import import_form_key
+
+    context = _context(application, request.user)
+    context["import_error"] = formkeep.take(request, import_form_key(pk))  # a refused Excel import
+    return render(request, "applications/edit.html", context)
 
 
 def _progress(application: Application) -> dict:
@@ -238,6 +243,8 @@ def section_save(request, pk, key):
 
 @login_required
 def application_detail(request, pk):
+    from clusterdesk.reviews.service import review_form_key
+
     application = _visible(request, pk)
     context = _context(application, request.user)
     context.update({
@@ -251,7 +258,11 @@ def application_detail(request, pk):
         "registry_panel": bool(context["registry_notice"]) and not (application.editable and context["editable"]),
         "can_read_reference": can_read_reference(request.user),
         **review_context(request.user, application),
+        "kept": formkeep.take(request, review_form_key(application.pk)),  # a refused review action
     })
+    # The refusal goes into its action box when that box is still offered, else atop the panel.
+    kept_action = (context["kept"] or {}).get("values", {}).get("action")
+    context["kept_in_box"] = any(b.allowed and b.transition.action == kept_action for b in context["buttons"])
     return render(request, "applications/detail.html", context)
 
 

@@ -363,7 +363,8 @@ def rereview_task(request, pk):
                 raise Http404("未知操作")
             return redirect("rereview_task", pk=pk)
         except DomainError as exc:
-            context.update({"error": exc, "posted": request.POST})
+            # the refusal goes beside the field of the form that was sent (core/_error_here.html)
+            context.update({"error": exc, "posted": request.POST, f"{action}_error": exc})
     return render(request, "rereview/rereview_task.html", context)
 
 
@@ -553,7 +554,7 @@ def rereview_forward(request, pk):
                 messages.success(request, "已报送省厅复核")
             return redirect("rereview_task", pk=pk)
         except DomainError as exc:
-            error = exc.message
+            error = exc
     context = _task_context(request, task)
     context.update({"error": error, "comment": comment})
     return render(request, "rereview/rereview_forward.html", context)

@@ -4,10 +4,19 @@
 - ``PROVINCIAL`` / ``NATIONAL``: the application's two tracks (``core.workflow.Machine``).
 - ``perform`` / ``available`` / ``allowed``: single-application actions of either track.
 - ``timeline``: what a viewer may see of an application's history.
+- ``review_form_key``: the ``core.formkeep`` key under which a refused review action keeps its
+  input for the application page.
 """
 
 from .domain import allowed, available, perform, timeline
 from .workflow import NATIONAL, NATIONAL_PIPELINE, PIPELINE, PROVINCIAL, machine_of
 
+
+
+def review_form_key(pk) -> str:
+    """The key of the review action boxes of application ``pk`` in ``core.formkeep``."""
+    return f"review-{pk}"
+
+
 __all__ = ["NATIONAL", "NATIONAL_PIPELINE", "PIPELINE", "PROVINCIAL", "allowed", "available", "machine_of",
-           "perform", "timeline"]
+           "perform", "review_form_key", "timeline"]

@@ -25,4 +25,12 @@
       e.detail.isError = false;
     }
   });
+  // A refusal shown beside what caused it (core/_error_here.html): scroll it into the middle of
+  // the view and put the cursor in the control it names, so the clerk sees it and fixes it.
+  var here = document.querySelector("[data-error-here]");
+  if (here) {
+    here.scrollIntoView({ block: "center" });
+    var control = here.getAttribute("data-error-for") && document.getElementById(here.getAttribute("data-error-for"));
+    (control || here).focus({ preventScroll: true });
+  }
 })();
