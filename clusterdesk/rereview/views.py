@@ -12,9 +12,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -76,6 +77,22 @@ def _error_inputs(exc: DomainError) -> set[str]:
         else:
             names.add(parts[0])
     return names
+
+
+def _error_list(exc: DomainError, form_rows: dict | None = None) -> list[dict]:
+    """A refusal as the autosave shows it: each error with the form input it concerns. The page
+    is not re-rendered, so a row's index is the form's (blank rows skipped before saving count)."""
+    found = exc.errors or ([{"field": exc.field, "message": exc.message}] if exc.field else [])
+    rows = []
+    for e in found:
+        one = DomainError(e.get("message", ""), field=e.get("field"))
+        name = sorted(_error_inputs(one) or {""})[0]
+        parts = name.split("-")
+        kept = (form_rows or {}).get(parts[0]) if len(parts) == 3 and parts[1].isdigit() else None
+        if kept and int(parts[1]) < len(kept):
+            name = f"{parts[0]}-{kept[int(parts[1])]}-{parts[2]}"
+        rows.append({"field": e.get("field") or "", "input": name, "message": e.get("message") or exc.message})
+    return rows
 
 
 # --- home panels ---------------------------------------------------------------------------------
@@ -370,11 +387,22 @@ def rereview_task(request, pk):
 
 # --- the county's form -------------------------------------------------------------------------
 
+def _row_count(post, prefix: str) -> int:
+    """Rows of a list in the post: the page's count, or more when rows were added in the browser
+    (``t-3-name`` → 4 rows)."""
+    count = query_int(post.get(f"{prefix}-count")) or 0
+    for name in post:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit():
+            count = max(count, int(parts[1]) + 1)
+    return count
+
+
 def _form_data(post, task: RereviewTask) -> dict:
     """The posted form as the domain's data (raw strings; ``save_task`` cleans them)."""
     fixed = bool(rr._recognized_targets(task.cluster))
     targets = []
-    count = query_int(post.get("t-count")) or 0
+    count = _row_count(post, "t")
     for i in range(min(count, rr.MAX_TARGETS)):
         if fixed:
             targets.append({"achieved": post.get(f"t-{i}-achieved", ""), "note": post.get(f"t-{i}-note", "")})
@@ -385,14 +413,15 @@ def _form_data(post, task: RereviewTask) -> dict:
         row = {"year": year, **{k: post.get(f"ind-{year}-{k}", "") for k in INDICATOR_FIELDS}}
         if any(str(row[k]).strip() for k in INDICATOR_FIELDS):
             indicators.append(row)
-    enterprises = []
-    count = query_int(post.get("e-count")) or 0
+    enterprises, enterprise_rows = [], []  # the form's row index of each enterprise kept
+    count = _row_count(post, "e")
     for i in range(min(count, 1000)):
         row = {"name": post.get(f"e-{i}-name", ""), "uscc": post.get(f"e-{i}-uscc", ""),
                "qualifications": post.getlist(f"e-{i}-qual"), "year": post.get(f"e-{i}-year", ""),
                "in_leading_industry": post.get(f"e-{i}-leading") == "on"}
         if row["name"].strip() or row["uscc"].strip() or row["qualifications"] or str(row["year"]).strip():
             enterprises.append(row)
+            enterprise_rows.append(i)
     changes = {}
     for key in rr.CHANGE_KINDS:
         value = post.get(f"ch-{key}-changed", "")
@@ -404,6 +433,7 @@ def _form_data(post, task: RereviewTask) -> dict:
         "self_assessment": post.get("self_assessment", ""),
         "aspects": {key: post.get(f"aspect-{key}", "") for key, _ in rr.task_aspects(task)
                     if post.get(f"aspect-{key}", "").strip()},
+        "_form_rows": {"e": enterprise_rows},
     }
 
 
@@ -455,19 +485,32 @@ def rereview_edit(request, pk):
         raise Http404("页面不存在")
     if not rr.can_edit(request.user, task):
         return redirect("rereview_task", pk=pk)
-    context = _task_context(request, task)
     data, errors, error = task.data, set(), None
     if request.method == "POST":
+        # JSON for the page's autosave (js/autosave.js, as the application form); a redirect or
+        # the re-rendered form for a plain post.
+        wants_json = request.headers.get("Accept", "").startswith("application/json")
         posted = _form_data(request.POST, task)
-        version = request.POST.get("version")
+        form_rows = posted.pop("_form_rows")
+        version = request.POST.get("_version", request.POST.get("version"))
         try:
-            rr.save_task(actor=request.user, task=task, data=posted,
-                         expected_version=query_int(version), request=request)
-            messages.success(request, "复核申报表已保存")
-            return redirect("rereview_edit", pk=pk)
+            task = rr.save_task(actor=request.user, task=task, data=posted,
+                                expected_version=query_int(version), request=request)
         except DomainError as exc:
+            if wants_json:
+                if exc.status in (403, 404):
+                    raise
+                return JsonResponse({"ok": False, "detail": exc.message, "errors": _error_list(exc, form_rows),
+                                     "conflict": exc.status == 409}, status=exc.status)
             data, errors, error = posted, _error_inputs(exc), exc
             task.refresh_from_db()
+        else:
+            if wants_json:
+                return JsonResponse({"ok": True, "version": task.version,
+                                     "saved_at": timezone.localtime().strftime("%H:%M:%S")})
+            messages.success(request, "复核申报表已保存")
+            return redirect("rereview_edit", pk=pk)
+    context = _task_context(request, task)
     context.update(_form_context(task, data, errors))
     context["error"] = error
     return render(request, "rereview/rereview_edit.html", context)

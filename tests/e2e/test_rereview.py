@@ -86,8 +86,9 @@ def test_full_rereview_of_dunhua_passes_and_extends_validity(accounts, setup, li
         page.locator(f'input[name="ch-{key}-changed"][value="no"]').check()
     page.locator('input[name="negative_list_clear"][value="yes"]').check()
     page.get_by_label("对照认定标准和发展规划的自评").fill("三年来集群产值由45亿元增至60亿元，发展规划目标完成（演示数据）。")
-    page.get_by_test_id("save").click()
-    expect(page.locator(".messages")).to_contain_text("复核申报表已保存")
+    page.get_by_test_id("save").click()  # autosaved anyway; the button saves at once
+    expect(page.get_by_test_id("save-status")).to_contain_text("已保存")
+    page.reload()
     expect(page.get_by_test_id("targets-form")).to_contain_text("103.3%")  # computed, never typed
     for item in round_.checklist.filter(required=True):
         block = page.locator(f'[data-item="{item.code}"]')
