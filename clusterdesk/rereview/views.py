@@ -99,7 +99,13 @@ def _error_list(exc: DomainError, form_rows: dict | None = None) -> list[dict]:
 
 @panel_provider
 def rereview_panel(user):
-    if not user.is_authenticated or user.role not in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.PROVINCE_ADMIN):
+    """What waits in the re-review, and the way in: province staff always see the panel with
+    集群复核 (and 发起复核 for the province admin); a county or city once it has tasks."""
+    if not user.is_authenticated:
+        return []
+    if user.role in (Role.LEADER, Role.SYSADMIN) and roles.is_province_staff(user):
+        return [Panel("集群复核", [Item("集群复核：复核批次和任务", "", reverse("rereview_index"))], order=20)]
+    if user.role not in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.PROVINCE_ADMIN):
         return []
     tasks = RereviewTask.objects.visible_to(user).select_related("cluster", "round", "org")
     items = []
@@ -126,8 +132,13 @@ def rereview_panel(user):
         listed = tasks.revocation_list().count()
         if listed:
             items.append(Item("撤销名单待确认", str(listed), reverse("rereview_index"), "danger"))
-    if not items:
+        if roles.is_province_admin(user):
+            items.append(Item("发起复核（填写复核年度和截止日期）", "", reverse("rereview_start")))
+        items.append(Item("集群复核：复核批次和任务", "", reverse("rereview_index")))
+        return [Panel("集群复核", items, order=20)]
+    if not items and not tasks.exists():
         return []
+    items.append(Item("全部复核任务", str(tasks.count()), reverse("rereview_index")))
     return [Panel("集群复核", items, order=20)]
 
 
