@@ -133,7 +133,7 @@ def rereview_panel(user):
         if listed:
             items.append(Item("撤销名单待确认", str(listed), reverse("rereview_index"), "danger"))
         if roles.is_province_admin(user):
-            items.append(Item("发起复核（填写复核年度和截止日期）", "", reverse("rereview_start")))
+            items.append(Item("发起年度复核", "", reverse("rereview_start")))
         items.append(Item("集群复核：复核批次和任务", "", reverse("rereview_index")))
         return [Panel("集群复核", items, order=20)]
     if not items and not tasks.exists():
