@@ -6,16 +6,20 @@ happened (issue 15 items 2 and 3).
 - a judgement without a reason: the error is in the viewport, under the reason box, and the
   chosen 结论 is still checked with the typed text kept;
 - a failed Excel import on the application form: the error is in the viewport beside the import
-  control, not at the top of the page.
+  control, not at the top of the page;
+- the annual report autosaves too: a value typed and never 保存'd is there after a reload.
 """
 
 import pytest
 from playwright.sync_api import expect
 
+from clusterdesk.registry.models import AnnualReport
 from clusterdesk.rereview import domain as rr
 from clusterdesk.rereview.models import RereviewTask
 from tests.conftest import PDF
 from tests.e2e.session import sign_in
+from tests.registry.conftest import seeded, yanji  # noqa: F401  (fixtures)
+from tests.registry.test_reports import draft as report_draft  # noqa: F401  (fixture)
 from tests.rereview.test_rereview import JUDGEMENT_RULES, forwarded_task, make_rereview_round, seed_registry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -103,4 +107,19 @@ def test_a_failed_excel_import_is_shown_beside_the_import_control(accounts, draf
     expect(error).to_be_in_viewport()
     _below(page.get_by_role("button", name="导入"), error)
     expect(page.locator(".messages")).to_have_count(0)
+    context.close()
+
+
+def test_the_annual_report_autosaves(accounts, report_draft, live_server, browser):
+    context, page = sign_in(browser, live_server, "yanji")
+    page.goto(f"{live_server.url}/registry/reports/{report_draft.pk}/")
+    page.get_by_label("2026年集群产值").fill("60")
+    page.get_by_label("2026年中小企业产值").fill("70")
+    cell = page.locator('[data-input="ind_sme_output"]')
+    expect(cell.locator(".error")).to_contain_text("不能大于集群产值")  # beside the box, while typing
+    page.get_by_label("2026年中小企业产值").fill("45")
+    expect(page.get_by_test_id("save-status")).to_contain_text("已保存")
+    page.reload()
+    expect(page.get_by_label("2026年中小企业产值")).to_have_value("45")
+    assert AnnualReport.objects.get(pk=report_draft.pk).data["indicators"][0]["sme_output"] == "45"
     context.close()

@@ -149,7 +149,8 @@
     var sentAt = state.changes;
     state.inFlight = true;
     setStatus(state, "正在保存…", "");
-    fetch(form.action, {
+    // the attribute, not form.action: a control named "action" (the report's buttons) shadows it
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: new FormData(form),
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" },
@@ -221,7 +222,17 @@
     states.push(state);
     form.addEventListener("input", function (e) { if (e.target.name) { touched(state, INPUT_DELAY); } });
     form.addEventListener("change", function (e) { if (e.target.name) { touched(state, CHANGE_DELAY); } });
-    form.addEventListener("submit", function (e) { e.preventDefault(); save(state); });
+    form.addEventListener("submit", function (e) {
+      // A button marked data-send (保存并提交) posts the whole form as usual: it carries every value.
+      if (e.submitter && e.submitter.hasAttribute("data-send")) {
+        leaving = true;
+        clearTimeout(state.timer);
+        localStorage.removeItem(storageKey(state.section));  // the post carries it; the answer shows it
+        return;
+      }
+      e.preventDefault();
+      save(state);
+    });
     form.addEventListener("click", function (e) {
       var add = e.target.closest("[data-add-row]");
       if (add) {
