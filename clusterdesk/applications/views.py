@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clusterdesk.catalog.models import Industry, SubCluster
+from clusterdesk.core import formkeep
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.core.numbers import query_int
@@ -203,7 +204,11 @@ def application_edit(request, pk):
     application = _visible(request, pk)
     if not rules.can_edit(request.user, application):
         return redirect("application_detail", pk=pk)
-    return render(request, "applications/edit.html", _context(application, request.user))
+    from .views_xlsx import import_form_key
+
+    context = _context(application, request.user)
+    context["import_error"] = formkeep.take(request, import_form_key(pk))  # a refused Excel import
+    return render(request, "applications/edit.html", context)
 
 
 def _progress(application: Application) -> dict:
@@ -259,6 +264,8 @@ def section_save(request, pk, key):
 
 @login_required
 def application_detail(request, pk):
+    from clusterdesk.reviews.service import review_form_key
+
     application = _visible(request, pk)
     context = _context(application, request.user)
     context.update({
@@ -274,7 +281,11 @@ def application_detail(request, pk):
         # the 修改说明 typed before a refused submission (read only when there is one: no session write per view)
         "change_note_kept": request.session.pop(f"change_note:{pk}") if f"change_note:{pk}" in request.session else "",
         **review_context(request.user, application, context["data"]),
+        "kept": formkeep.take(request, review_form_key(application.pk)),  # a refused review action
     })
+    # The refusal goes into its action box when that box is still offered, else atop the panel.
+    kept_action = (context["kept"] or {}).get("values", {}).get("action")
+    context["kept_in_box"] = any(b.allowed and b.transition.action == kept_action for b in context["buttons"])
     return render(request, "applications/detail.html", context)
 
 

@@ -283,15 +283,46 @@ def report_from_post(report: AnnualReport, post) -> dict:
     return {"indicators": [row], "target_progress": progress, "narrative": post.get("narrative", "")}
 
 
+def _report_input(field: str) -> str:
+    """The form input of a report error's field (indicators.2024.total_output → ind_total_output)."""
+    parts = str(field or "").split(".")
+    if parts[0] == "indicators" and len(parts) == 3:
+        return f"ind_{parts[2]}"
+    if parts[0] == "target_progress" and len(parts) == 3:
+        return f"progress_{parts[1]}_{parts[2]}"
+    return parts[0]
+
+
+def _report_autosave(request, report: AnnualReport):
+    from django.http import JsonResponse
+
+    try:
+        report = domain.save_report(actor=request.user, report=report, data=report_from_post(report, request.POST),
+                                    expected_version=request.POST.get("_version") or None, request=request)
+    except DomainError as exc:
+        _raise(exc)
+        found = exc.errors or ([{"field": exc.field, "message": exc.message}] if exc.field else [])
+        errors = [{"field": e.get("field") or "", "input": _report_input(e.get("field")), "message": e.get("message")}
+                  for e in found]
+        return JsonResponse({"ok": False, "detail": exc.message, "errors": errors, "conflict": exc.status == 409},
+                            status=exc.status)
+    return JsonResponse({"ok": True, "version": domain.report_version(report),
+                         "saved_at": timezone.localtime().strftime("%H:%M:%S")})
+
+
 @login_required
 def report_page(request, pk):
     """GET: the report (a form for the county while it is a draft). POST: save, or save and submit."""
     report = _report(request, pk)
     errors, posted, status = [], None, 200
     if request.method == "POST":
+        # JSON for the page's autosave (js/autosave.js, as the application form), with the
+        # version the page showed; a plain post (保存 / 保存并提交) saves what it carries.
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return _report_autosave(request, report)
         try:
             domain.save_report(actor=request.user, report=report, data=report_from_post(report, request.POST),
-                               request=request)
+                               expected_version=request.POST.get("_version") or None, request=request)
             if request.POST.get("action") == "submit":
                 report = domain.submit_report(actor=request.user, report=report, request=request)
                 text = f"{report.year}年度报告已提交"
@@ -312,7 +343,7 @@ def report_page(request, pk):
     for e in errors:
         by_field[e.get("field", "")].append(e["message"])
     return render(request, "registry/report.html", {
-        "report": report, "cluster": report.cluster, "editable": editable,
+        "report": report, "cluster": report.cluster, "editable": editable, "version": domain.report_version(report),
         "values": _report_values(report, posted, by_field),
         "fields": INDICATOR_FIELDS, "errors": errors, "field_errors": dict(by_field),
         "missing": domain.report_missing(report) if editable else [],

@@ -12,9 +12,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
@@ -78,11 +79,33 @@ def _error_inputs(exc: DomainError) -> set[str]:
     return names
 
 
+def _error_list(exc: DomainError, form_rows: dict | None = None) -> list[dict]:
+    """A refusal as the autosave shows it: each error with the form input it concerns. The page
+    is not re-rendered, so a row's index is the form's (blank rows skipped before saving count)."""
+    found = exc.errors or ([{"field": exc.field, "message": exc.message}] if exc.field else [])
+    rows = []
+    for e in found:
+        one = DomainError(e.get("message", ""), field=e.get("field"))
+        name = sorted(_error_inputs(one) or {""})[0]
+        parts = name.split("-")
+        kept = (form_rows or {}).get(parts[0]) if len(parts) == 3 and parts[1].isdigit() else None
+        if kept and int(parts[1]) < len(kept):
+            name = f"{parts[0]}-{kept[int(parts[1])]}-{parts[2]}"
+        rows.append({"field": e.get("field") or "", "input": name, "message": e.get("message") or exc.message})
+    return rows
+
+
 # --- home panels ---------------------------------------------------------------------------------
 
 @panel_provider
 def rereview_panel(user):
-    if not user.is_authenticated or user.role not in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.PROVINCE_ADMIN):
+    """What waits in the re-review, and the way in: province staff always see the panel with
+    集群复核 (and 发起复核 for the province admin); a county or city once it has tasks."""
+    if not user.is_authenticated:
+        return []
+    if user.role in (Role.LEADER, Role.SYSADMIN) and roles.is_province_staff(user):
+        return [Panel("集群复核", [Item("集群复核：复核批次和任务", "", reverse("rereview_index"))], order=20)]
+    if user.role not in (Role.COUNTY_APPLICANT, Role.CITY_REVIEWER, Role.PROVINCE_ADMIN):
         return []
     tasks = RereviewTask.objects.visible_to(user).select_related("cluster", "round", "org")
     items = []
@@ -109,8 +132,13 @@ def rereview_panel(user):
         listed = tasks.revocation_list().count()
         if listed:
             items.append(Item("撤销名单待确认", str(listed), reverse("rereview_index"), "danger"))
-    if not items:
+        if roles.is_province_admin(user):
+            items.append(Item("发起年度复核", "", reverse("rereview_start")))
+        items.append(Item("集群复核：复核批次和任务", "", reverse("rereview_index")))
+        return [Panel("集群复核", items, order=20)]
+    if not items and not tasks.exists():
         return []
+    items.append(Item("全部复核任务", str(tasks.count()), reverse("rereview_index")))
     return [Panel("集群复核", items, order=20)]
 
 
@@ -363,17 +391,29 @@ def rereview_task(request, pk):
                 raise Http404("未知操作")
             return redirect("rereview_task", pk=pk)
         except DomainError as exc:
-            context.update({"error": exc, "posted": request.POST})
+            # the refusal goes beside the field of the form that was sent (core/_error_here.html)
+            context.update({"error": exc, "posted": request.POST, f"{action}_error": exc})
     return render(request, "rereview/rereview_task.html", context)
 
 
 # --- the county's form -------------------------------------------------------------------------
 
+def _row_count(post, prefix: str) -> int:
+    """Rows of a list in the post: the page's count, or more when rows were added in the browser
+    (``t-3-name`` → 4 rows)."""
+    count = query_int(post.get(f"{prefix}-count")) or 0
+    for name in post:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == prefix and parts[1].isdigit():
+            count = max(count, int(parts[1]) + 1)
+    return count
+
+
 def _form_data(post, task: RereviewTask) -> dict:
     """The posted form as the domain's data (raw strings; ``save_task`` cleans them)."""
     fixed = bool(rr._recognized_targets(task.cluster))
     targets = []
-    count = query_int(post.get("t-count")) or 0
+    count = _row_count(post, "t")
     for i in range(min(count, rr.MAX_TARGETS)):
         if fixed:
             targets.append({"achieved": post.get(f"t-{i}-achieved", ""), "note": post.get(f"t-{i}-note", "")})
@@ -384,14 +424,15 @@ def _form_data(post, task: RereviewTask) -> dict:
         row = {"year": year, **{k: post.get(f"ind-{year}-{k}", "") for k in INDICATOR_FIELDS}}
         if any(str(row[k]).strip() for k in INDICATOR_FIELDS):
             indicators.append(row)
-    enterprises = []
-    count = query_int(post.get("e-count")) or 0
+    enterprises, enterprise_rows = [], []  # the form's row index of each enterprise kept
+    count = _row_count(post, "e")
     for i in range(min(count, 1000)):
         row = {"name": post.get(f"e-{i}-name", ""), "uscc": post.get(f"e-{i}-uscc", ""),
                "qualifications": post.getlist(f"e-{i}-qual"), "year": post.get(f"e-{i}-year", ""),
                "in_leading_industry": post.get(f"e-{i}-leading") == "on"}
         if row["name"].strip() or row["uscc"].strip() or row["qualifications"] or str(row["year"]).strip():
             enterprises.append(row)
+            enterprise_rows.append(i)
     changes = {}
     for key in rr.CHANGE_KINDS:
         value = post.get(f"ch-{key}-changed", "")
@@ -403,6 +444,7 @@ def _form_data(post, task: RereviewTask) -> dict:
         "self_assessment": post.get("self_assessment", ""),
         "aspects": {key: post.get(f"aspect-{key}", "") for key, _ in rr.task_aspects(task)
                     if post.get(f"aspect-{key}", "").strip()},
+        "_form_rows": {"e": enterprise_rows},
     }
 
 
@@ -454,19 +496,32 @@ def rereview_edit(request, pk):
         raise Http404("页面不存在")
     if not rr.can_edit(request.user, task):
         return redirect("rereview_task", pk=pk)
-    context = _task_context(request, task)
     data, errors, error = task.data, set(), None
     if request.method == "POST":
+        # JSON for the page's autosave (js/autosave.js, as the application form); a redirect or
+        # the re-rendered form for a plain post.
+        wants_json = request.headers.get("Accept", "").startswith("application/json")
         posted = _form_data(request.POST, task)
-        version = request.POST.get("version")
+        form_rows = posted.pop("_form_rows")
+        version = request.POST.get("_version", request.POST.get("version"))
         try:
-            rr.save_task(actor=request.user, task=task, data=posted,
-                         expected_version=query_int(version), request=request)
-            messages.success(request, "复核申报表已保存")
-            return redirect("rereview_edit", pk=pk)
+            task = rr.save_task(actor=request.user, task=task, data=posted,
+                                expected_version=query_int(version), request=request)
         except DomainError as exc:
+            if wants_json:
+                if exc.status in (403, 404):
+                    raise
+                return JsonResponse({"ok": False, "detail": exc.message, "errors": _error_list(exc, form_rows),
+                                     "conflict": exc.status == 409}, status=exc.status)
             data, errors, error = posted, _error_inputs(exc), exc
             task.refresh_from_db()
+        else:
+            if wants_json:
+                return JsonResponse({"ok": True, "version": task.version,
+                                     "saved_at": timezone.localtime().strftime("%H:%M:%S")})
+            messages.success(request, "复核申报表已保存")
+            return redirect("rereview_edit", pk=pk)
+    context = _task_context(request, task)
     context.update(_form_context(task, data, errors))
     context["error"] = error
     return render(request, "rereview/rereview_edit.html", context)
@@ -553,7 +608,7 @@ def rereview_forward(request, pk):
                 messages.success(request, "已报送省厅复核")
             return redirect("rereview_task", pk=pk)
         except DomainError as exc:
-            error = exc.message
+            error = exc
     context = _task_context(request, task)
     context.update({"error": error, "comment": comment})
     return render(request, "rereview/rereview_forward.html", context)

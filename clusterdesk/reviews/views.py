@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clusterdesk.applications.diff import diff, evidence_diff
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
+from clusterdesk.core import formkeep
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
 from clusterdesk.core.files import open_private
@@ -22,6 +23,7 @@ from clusterdesk.rounds.domain import closes_at
 from clusterdesk.rounds.models import Round, RoundStatus, StageCode
 
 from . import domain
+from .service import review_form_key
 from .workflow import machine_of
 from .models import ListKind, RecommendationList
 
@@ -203,12 +205,24 @@ def application_action(request, pk, action):
     machine = machine_of(action)
     transition = machine.get(action)
     # The inputs the table declares for this action, read from the form by name.
-    inputs = {i.name: (posted_field_comments(request, application) if i.kind == "fields"
-                       else request.POST.get(i.name, "")) for i in transition.inputs}
     expected = request.POST.get("state_version")
-    domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
-                   expected_state_version=query_int(expected),
-                   require_version=True, request=request)
+    try:
+        inputs = {i.name: (posted_field_comments(request, application) if i.kind == "fields"
+                           else request.POST.get(i.name, "")) for i in transition.inputs}
+        domain.perform(actor=request.user, application=application, action=action, inputs=inputs,
+                       expected_state_version=query_int(expected),
+                       require_version=True, request=request)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        # Back to the same action box, opened, with what was typed and the reason beside the
+        # input that caused it (core/formkeep.py; reviews/_review_panel.html).
+        typed = {i.name: request.POST.get(i.name, "") for i in transition.inputs}
+        typed["fc_rows"] = [[p, t] for p, t in zip(request.POST.getlist("fc_path"), request.POST.getlist("fc_text"))
+                            if p.strip() or t.strip()]
+        formkeep.keep(request, review_form_key(pk), exc, values={"action": action, **typed},
+                      placed=exc.field in typed)
+        return redirect(reverse("application_detail", args=[pk]) + formkeep.anchor("review"))
     application.refresh_from_db()
     messages.success(request, f"已{transition.label}：{machine.state_label(machine.state_of(application))}")
     return redirect(reverse("application_detail", args=[pk]) + "#review")

@@ -52,6 +52,24 @@ def _messages(response) -> list[str]:
     return [m.message for m in get_messages(response.wsgi_request)]
 
 
+def _import_error(client, response) -> list[str]:
+    """A refused import: back to the edit page at the import box, the error beside its file input
+    (not a message at the top of the page); returns the error's lines."""
+    import re
+
+    assert response.status_code == 302 and response["Location"].endswith("#error-xlsx-import")
+    assert _messages(response) == []
+    page = client.get(response["Location"].split("#")[0]).content.decode()
+    box = page.index('<div class="import-box has-error">')
+    assert box < page.index('id="xlsx-import-file"') < page.index('id="error-xlsx-import"') < page.index("</section>", box)
+    here = re.search(r'id="error-xlsx-import"[^>]*data-error-for="xlsx-import-file"[^>]*>(.*?)</div>', page, re.S)
+    assert here
+    lines = [re.sub(r"<[^>]+>", "", x).strip() for x in re.findall(r"<(?:p|li)>(.*?)</(?:p|li)>", here.group(1), re.S)]
+    # shown once: a reload shows the clean box
+    assert "error-xlsx-import" not in client.get(response["Location"].split("#")[0]).content.decode()
+    return lines
+
+
 # --- The template ---------------------------------------------------------------------------
 
 
@@ -400,8 +418,7 @@ def test_import_view_lists_row_errors_and_saves_nothing(accounts, client, filled
     response = client.post(f"/applications/{target.pk}/import/",
                            {"file": _upload(_edit(xlsx.build_template(filled), change))})
 
-    assert response.status_code == 302
-    messages = _messages(response)
+    messages = _import_error(client, response)
     assert "没有导入" in messages[0]
     assert any(m.startswith("优质企业表第 4 行：第2家企业的统一社会信用代码") for m in messages[1:])
     assert load_data(target)["quality_enterprises"] is None
@@ -412,8 +429,7 @@ def test_import_view_pdf_shows_clear_error(accounts, client, draft):
 
     response = client.post(f"/applications/{draft.pk}/import/", {"file": _upload(b"%PDF-1.4 fake", "指标.xlsx")})
 
-    assert response.status_code == 302
-    assert any("不是 Excel（.xlsx）文件" in m and "指标.xlsx" in m for m in _messages(response))
+    assert any("不是 Excel（.xlsx）文件" in m and "指标.xlsx" in m for m in _import_error(client, response))
 
 
 def test_import_view_without_file_asks_for_one(accounts, client, draft):
@@ -421,8 +437,7 @@ def test_import_view_without_file_asks_for_one(accounts, client, draft):
 
     response = client.post(f"/applications/{draft.pk}/import/", {})
 
-    assert response.status_code == 302
-    assert any("请选择要导入的 Excel 文件" in m for m in _messages(response))
+    assert any("请选择要导入的 Excel 文件" in m for m in _import_error(client, response))
 
 
 def test_import_view_get_is_405(accounts, client, draft):

@@ -102,7 +102,11 @@ def test_change_pages(accounts, yanji, login):
     assert client.get(url).status_code == 200
     response = client.post(url, {"kind": "operating_body", "operating_body": "新主体", "reason": "调整"})
     assert response.status_code == 400
-    assert "请上传变更的佐证材料" in response.content.decode()
+    page = response.content.decode()
+    assert "请上传变更的佐证材料" in page
+    # beside the file input, the typed values kept, and a word that the files must be chosen again
+    assert page.index('id="f-evidence"') < page.index(' id="error-evidence"') < page.index("提交报备")
+    assert 'value="新主体"' in page and "调整</textarea>" in page and 'data-testid="reselect-files"' in page
     response = client.post(url, {"kind": "operating_body", "operating_body": "新主体", "reason": "调整",
                                  "evidence": [pdf("设立文件.pdf")]})
     filing = ChangeFiling.objects.get()
@@ -115,6 +119,8 @@ def test_change_pages(accounts, yanji, login):
     admin = login(accounts["province"])
     response = admin.post(f"/registry/changes/{filing.pk}/", {"decision": "refuse", "decision_note": ""})
     assert response.status_code == 400 and "不予同意时请填写审核意见" in response.content.decode()
+    page = response.content.decode()
+    assert page.index('id="f-note"') < page.index(' id="error-decision_note"') < page.index("同意变更</button>")
     response = admin.post(f"/registry/changes/{filing.pk}/", {"decision": "approve", "decision_note": ""})
     assert response.status_code == 302
     page = admin.get(f"/registry/{yanji.pk}/").content.decode()

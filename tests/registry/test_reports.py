@@ -227,3 +227,30 @@ def test_report_api_start_save_submit(accounts, yanji, api_token, client):
         response = client.post(f"/api/v1/registry/reports/{report['id']}/submit", **headers)
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["late"]) == ("submitted", True)
+
+
+def test_report_form_autosaves_with_its_version(accounts, draft, login):
+    """The annual report autosaves as the application form does (js/autosave.js): JSON with a new
+    version, errors naming their input, 409 for a save from an older tab."""
+    url = f"/registry/reports/{draft.pk}/"
+    json = {"HTTP_ACCEPT": "application/json", "HTTP_X_REQUESTED_WITH": "fetch"}
+    with time_machine.travel(at(2027, 3, 2, 9), tick=True):
+        client = login(accounts["yanji"])
+        page = client.get(url).content.decode()
+        assert "data-autosave" in page and "js/autosave.js" in page and 'data-input="ind_total_output"' in page
+        version = registry.report_version(AnnualReport.objects.get(pk=draft.pk))
+        assert f'name="_version" value="{version}"' in page
+        response = client.post(url, {"_version": version, "ind_total_output": "60", "ind_sme_output": "70"}, **json)
+        assert response.status_code == 400
+        assert [e["input"] for e in response.json()["errors"]] == ["ind_sme_output"]
+        response = client.post(url, {"_version": version, "ind_total_output": "60", "ind_sme_output": "45",
+                                     "narrative": "发展情况（自动保存）"}, **json)
+        assert response.status_code == 200 and response.json()["ok"] is True
+        newer = response.json()["version"]
+        assert newer != version
+        report = AnnualReport.objects.get(pk=draft.pk)
+        assert report.data["narrative"] == "发展情况（自动保存）" and report.status == ReportStatus.DRAFT
+        stale = client.post(url, {"_version": version, "ind_total_output": "61"}, **json)  # the other tab
+        assert stale.status_code == 409 and "其他窗口保存" in stale.json()["detail"]
+        assert client.post(url, {"_version": newer, "ind_total_output": "61", "ind_sme_output": "45"},
+                           **json).status_code == 200

@@ -80,3 +80,34 @@ def test_api_start(client, accounts, dunhua_cluster, api_token):  # noqa: F811
     response = client.post("/api/v1/registry/rereview/start", {"year": 2025, "rereview_deadline": deadline},
                            content_type="application/json", **api_token(accounts["yanbian"]))
     assert response.status_code == 403
+
+
+def test_start_refusal_is_shown_beside_the_field_that_caused_it(client, accounts, dunhua_cluster):  # noqa: F811
+    client.force_login(accounts["province"])
+    page = client.post("/registry/rereview/start/", {"year": "2025", "rereview_deadline": ""}).content.decode()
+    field = page.index('id="rereview_deadline"')
+    error = page.index(' id="error-rereview_deadline"')
+    assert field < error < page.index('data-testid="start-rereview"'), "under the deadline input"
+    assert 'data-error-for="rereview_deadline"' in page and "请填写复核申报截止日期" in page[error:]
+    assert ' id="error-year"' not in page and 'value="2025"' in page  # the year typed is kept
+    page = client.post("/registry/rereview/start/", {"year": "二〇二五", "rereview_deadline": "2099-10-31"}).content.decode()
+    year_error = page.index(' id="error-year"')
+    assert page.index('id="year"') < year_error < page.index('id="rereview_deadline"'), "under the year input"
+    assert "四位年份" in page[year_error:] and 'value="2099-10-31"' in page
+    assert not Round.objects.exists()
+
+
+def test_home_leads_to_the_rereview(client, accounts, dunhua_cluster):  # noqa: F811
+    client.force_login(accounts["province"])
+    home = client.get("/").content.decode()
+    panel = home[home.index("<h2>集群复核</h2>"):]
+    assert 'href="/registry/rereview/start/"' in panel[:panel.index("</section>")]
+    assert 'href="/registry/rereview/"' in panel[:panel.index("</section>")]
+    client.force_login(accounts["leader"])
+    assert "<h2>集群复核</h2>" in client.get("/").content.decode()
+    client.force_login(accounts["yanbian"])
+    assert "<h2>集群复核</h2>" not in client.get("/").content.decode()  # no task yet: nothing to do here
+    rr.start_round(actor=accounts["province"], year=2025, deadline=timezone.localdate() + timedelta(days=20))
+    home = client.get("/").content.decode()
+    panel = home[home.index("<h2>集群复核</h2>"):]
+    assert 'href="/registry/rereview/"' in panel[:panel.index("</section>")] and "全部复核任务" in panel

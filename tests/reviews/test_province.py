@@ -465,6 +465,8 @@ def test_spot_check_without_findings_shows_error_and_keeps_input(accounts, passe
     assert response.status_code == 400
     assert "请填写发现的情况" in response.content.decode()
     assert "王处长、李科长（省工信厅）" in response.content.decode()
+    page = response.content.decode()  # the error sits under the findings box, not atop the form
+    assert page.index('id="spot-findings"') < page.index(' id="error-spot-findings"') < page.index(">登记</button>")
 
 
 def test_spot_check_by_leader_refused(accounts, passed):

@@ -55,3 +55,35 @@ def deadline(moment) -> str:
     from clusterdesk.rounds.domain import format_deadline
 
     return format_deadline(moment)
+
+
+def _error_field(error) -> str:
+    if error is None:
+        return ""
+    if isinstance(error, dict):
+        return str(error.get("field") or "")
+    return str(getattr(error, "field", "") or "")
+
+
+def _matches(field: str, names: str) -> bool:
+    for name in (n.strip() for n in names.split(",")):
+        if name and (field == name or (name.endswith(".") and field.startswith(name))):
+            return True
+    return False
+
+
+@register.filter
+def error_at(error, names: str):
+    """The refusal when its field is one of ``names`` (comma-separated; "checks." matches a
+    prefix), else None: ``{% include "core/_error_here.html" with err=error|error_at:"reason" %}``."""
+    if error and _matches(_error_field(error), names):
+        return error
+    return None
+
+
+@register.filter
+def error_elsewhere(error, names: str):
+    """The refusal when no control of ``names`` caused it (shown beside the form's button)."""
+    if error and not _matches(_error_field(error), names):
+        return error
+    return None

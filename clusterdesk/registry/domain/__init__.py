@@ -65,7 +65,7 @@ from .recognition import (
 )
 from .reports import (
     OverdueReport, clean_report, completion_rate, due_month_day, late_reports, overdue_reports,
-    owed_years, report_due_on, report_missing, reportable_years, save_report, send_report_reminders,
+    owed_years, report_due_on, report_missing, reportable_years, report_version, save_report, send_report_reminders,
     start_report, submit_report, which_report_reminder,
 )
 from .expiry import (
@@ -81,6 +81,6 @@ __all__ = [
     "extend_validity", "file_change", "held_ids", "import_clusters", "is_late", "is_province_admin",
     "is_province_staff", "late_reports", "later_round_notice", "on_national_recognized", "on_recognized", "overdue_reports",
     "owed_years", "past_validity", "province_of", "register_from_application", "report_due_on", "report_missing",
-    "reportable_years", "revoke", "save_report", "send_report_reminders", "start_report", "state",
+    "reportable_years", "report_version", "revoke", "save_report", "send_report_reminders", "start_report", "state",
     "submit_report", "today_local", "validity", "visible", "which_report_reminder",
 ]

@@ -217,15 +217,28 @@ def clean_report(report: AnnualReport, data: dict) -> tuple[dict, list]:
 
 
 @transaction.atomic
-def save_report(*, actor, report: AnnualReport, data: dict, request=None) -> AnnualReport:
+def report_version(report: AnnualReport) -> str:
+    """The token a page holds to save the report it showed (its last save time, to the
+    microsecond): the autosave sends it back, and a save from an older tab is refused."""
+    return report.updated_at.isoformat() if report.updated_at else ""
+
+
+def save_report(*, actor, report: AnnualReport, data: dict, expected_version: str | None = None,
+                request=None) -> AnnualReport:
     """Save some fields of a draft report (indicators of the year — same validators as the
     application —, achieved value and note per plan target, narrative). Anything invalid
-    refuses the whole save with every error listed. Side effects: ``registry.report_saved``.
+    refuses the whole save with every error listed; 409 when ``expected_version``
+    (``report_version`` of the page) is not the stored one. Side effects: ``registry.report_saved``.
     """
     from clusterdesk.applications.domain import ValidationFailed
+    from clusterdesk.core.errors import Conflict
 
     report = _locked_report(report)
     require(workflow.can_edit_report(actor, report))
+    if expected_version and expected_version != report_version(report):
+        when = timezone.localtime(report.updated_at).strftime("%H:%M:%S")
+        raise Conflict(f"年度报告已于 {when} 在其他窗口保存，您这次的修改没有保存，以免覆盖。请刷新页面后再填写。",
+                       field="version")
     cleaned, errors = clean_report(report, data)
     if errors:
         raise ValidationFailed(errors)

@@ -127,4 +127,17 @@
     var xhr = e.detail.xhr;
     if (e.detail.successful || (xhr && xhr.getResponseHeader("HX-Reswap"))) { form.reset(); }
   });
+  // A refusal shown beside what caused it (core/_error_here.html): scroll it into the middle of
+  // the view and put the cursor in the control it names, so the clerk sees it and fixes it.
+  // Done again once the page has loaded: a redirect's #error-… anchor scrolls the error to the
+  // very top (its control cut off above) and moves the focus to it.
+  function showError() {
+    var here = document.querySelector("[data-error-here]");
+    if (!here) { return; }
+    var control = here.getAttribute("data-error-for") && document.getElementById(here.getAttribute("data-error-for"));
+    (control || here).scrollIntoView({ block: "center" });
+    (control || here).focus({ preventScroll: true });
+  }
+  showError();
+  window.addEventListener("load", function () { setTimeout(showError, 0); });
 })();

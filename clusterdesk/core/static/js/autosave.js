@@ -1,10 +1,13 @@
-/* Autosave for the application form (附件1).
+/* Autosave for the forms that take typed data: the application form (附件1, one <form> per
+ * section) and the re-review form (附件3, one section).
  *
  * Each <form data-autosave> is one section. Changes are saved shortly after the clerk types,
  * one request at a time per section, with the section's version so that a save from an older
  * tab is refused instead of overwriting. Inputs are never replaced by the server's answer, so
  * nothing being typed is lost. Until the server confirms, the section's values are also kept
- * in localStorage and offered back after a reload. Plain JS, no libraries, served locally.
+ * in localStorage and offered back after a reload. Another form on the page that leaves it
+ * (an evidence upload, a removal) first waits for pending saves, so an upload never loses what
+ * was typed. Plain JS, no libraries, served locally.
  */
 (function () {
   "use strict";
@@ -129,8 +132,16 @@
 
   var states = [];
 
+  // Called once nothing of the section is pending any more (saved, refused or failed).
+  function settled(state) {
+    if (state.inFlight || state.pending) { return; }
+    var waiters = state.waiters;
+    state.waiters = [];
+    waiters.forEach(function (f) { f(); });
+  }
+
   function save(state) {
-    if (state.blocked) { return; }
+    if (state.blocked) { settled(state); return; }
     if (state.inFlight) { state.pending = true; return; }
     clearTimeout(state.timer);
     var form = state.form;
@@ -138,7 +149,8 @@
     var sentAt = state.changes;
     state.inFlight = true;
     setStatus(state, "正在保存…", "");
-    fetch(form.action, {
+    // the attribute, not form.action: a control named "action" (the report's buttons) shadows it
+    fetch(form.getAttribute("action") || window.location.href, {
       method: "POST",
       body: new FormData(form),
       headers: { "Accept": "application/json", "X-Requested-With": "fetch" },
@@ -183,10 +195,12 @@
         throw new Error("HTTP " + result.status);
       }
       if (state.pending) { state.pending = false; save(state); }
+      settled(state);
     }).catch(function () {
       state.inFlight = false;
       setStatus(state, "网络异常，尚未保存，稍后自动重试（您的输入已保留在本机）", "danger");
       state.timer = setTimeout(function () { save(state); }, RETRY_DELAY);
+      settled(state);
     });
   }
 
@@ -203,12 +217,22 @@
   document.querySelectorAll("form[data-autosave]").forEach(function (form) {
     var state = {
       form: form, section: form.getAttribute("data-section"), status: form.querySelector(".save-status"),
-      dirty: false, inFlight: false, pending: false, blocked: false, changes: 0, timer: null
+      dirty: false, inFlight: false, pending: false, blocked: false, changes: 0, timer: null, waiters: []
     };
     states.push(state);
     form.addEventListener("input", function (e) { if (e.target.name) { touched(state, INPUT_DELAY); } });
     form.addEventListener("change", function (e) { if (e.target.name) { touched(state, CHANGE_DELAY); } });
-    form.addEventListener("submit", function (e) { e.preventDefault(); save(state); });
+    form.addEventListener("submit", function (e) {
+      // A button marked data-send (保存并提交) posts the whole form as usual: it carries every value.
+      if (e.submitter && e.submitter.hasAttribute("data-send")) {
+        leaving = true;
+        clearTimeout(state.timer);
+        localStorage.removeItem(storageKey(state.section));  // the post carries it; the answer shows it
+        return;
+      }
+      e.preventDefault();
+      save(state);
+    });
     form.addEventListener("click", function (e) {
       var add = e.target.closest("[data-add-row]");
       if (add) {
@@ -255,8 +279,28 @@
     });
   }
 
+  // Another form of the page (an evidence upload, a removal) is sent only after the typed input
+  // is saved: the page it leads to shows the saved values. If a save is refused, the input stays
+  // in localStorage and is offered back after the upload.
+  var leaving = false;
+  document.addEventListener("submit", function (e) {
+    var other = e.target;
+    if (e.defaultPrevented || other.hasAttribute("data-autosave")) { return; }
+    var waiting = states.filter(function (s) { return s.dirty || s.inFlight; });
+    if (!waiting.length) { return; }
+    e.preventDefault();
+    var left = waiting.length;
+    waiting.forEach(function (s) {
+      s.waiters.push(function () {
+        left -= 1;
+        if (left === 0) { leaving = true; other.submit(); }
+      });
+      if (!s.inFlight) { clearTimeout(s.timer); save(s); }
+    });
+  });
+
   window.addEventListener("beforeunload", function (e) {
-    if (states.some(function (s) { return s.dirty || s.inFlight; })) {
+    if (!leaving && states.some(function (s) { return s.dirty || s.inFlight; })) {
       e.preventDefault();
       e.returnValue = "";
     }
