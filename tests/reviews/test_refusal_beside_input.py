@@ -25,13 +25,15 @@ def test_a_return_without_comment_keeps_the_typed_field_comments_beside_the_erro
     client.force_login(accounts["yanbian"])
     response = client.post(f"/reviews/applications/{submitted.pk}/actions/city_return/",
                            {"state_version": submitted.state_version, "comment": "  ",
-                            "field_comments": "2024年集群产值：与统计证明不一致，请核对"})
+                            "fc_path": ["area_km2", ""], "fc_text": ["与统计证明不一致，请核对", ""]})
     assert response.status_code == 302
     assert response["Location"] == f"/applications/{submitted.pk}/#error-review"
     page = client.get(f"/applications/{submitted.pk}/").content.decode()
     box = _box(page, "city_return")
     assert re.search(r"<details[^>]*open", box), "the refused action's box is open"
-    assert "2024年集群产值：与统计证明不一致，请核对</textarea>" in box
+    # the 逐项意见 row typed before the refusal comes back: its field chosen, its comment filled
+    assert re.search(r'<option value="area_km2" selected>', box)
+    assert 'name="fc_text" maxlength="1000" value="与统计证明不一致，请核对"' in box
     comment = box.index('id="act-city_return-comment"')
     error = box.index('id="error-review"')
     assert comment < error < box.index('id="act-city_return-field_comments"'), "the error sits under the comment box"
