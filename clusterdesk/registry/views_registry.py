@@ -676,9 +676,8 @@ DASHBOARD_ROWS = 50  # each list on the dashboard shows at most this many rows (
 
 
 def _first(queryset, limit: int = DASHBOARD_ROWS) -> tuple[list, int]:
-    """A list's first ``limit`` rows and its count: one query, two when the list is longer."""
-    rows = list(queryset[: limit + 1])
-    return rows[:limit], (len(rows) if len(rows) <= limit else queryset.count())
+    """A list's first ``limit`` rows and its count (two queries, however long the list)."""
+    return list(queryset[:limit]), queryset.count()
 
 
 @login_required
