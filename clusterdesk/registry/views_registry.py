@@ -649,10 +649,9 @@ def _map_entries(clusters) -> list[tuple]:
     entries, else one per unit, level and state (by SQL when ``clusters`` is a queryset)."""
     from django.db.models import Count, QuerySet
 
-    if isinstance(clusters, QuerySet):
-        first = list(clusters.select_related("org")[: MAX_MAP_MARKERS + 1])
-        if len(first) <= MAX_MAP_MARKERS:
-            return [(c, c.org_id, c.level, c.status, 1) for c in first]
+    if isinstance(clusters, QuerySet):  # two queries: the count, then the entries or their groups
+        if clusters.order_by().count() <= MAX_MAP_MARKERS:
+            return [(c, c.org_id, c.level, c.status, 1) for c in clusters.select_related("org")]
         rows = clusters.order_by().values("org_id", "level", "status").annotate(n=Count("pk"))
         return sorted(((None, r["org_id"], r["level"], r["status"], r["n"]) for r in rows), key=lambda e: e[1:4])
     clusters = list(clusters)
