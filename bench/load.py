@@ -325,7 +325,13 @@ def single_times(stages: list, repeat: int = 7) -> dict:
         for index in range(len(stages[0].pages)):
             for st in stages:
                 label, user, path, _ = st.pages[index]
-                ms = one_request(conns[id(st)], path, st.cookies[user])
+                try:
+                    ms = one_request(conns[id(st)], path, st.cookies[user])
+                except (http.client.RemoteDisconnected, ConnectionError):
+                    # Idle past gunicorn's keep-alive (5 s) while the other N answered: reconnect.
+                    conns[id(st)].close()
+                    conns[id(st)] = http.client.HTTPConnection("127.0.0.1", st.app.port, timeout=120)
+                    ms = one_request(conns[id(st)], path, st.cookies[user])
                 if rep >= 2:
                     times[id(st), label].append(ms)
     return {(id(st), label): statistics.median(v) for (st_id, label), v in times.items()
