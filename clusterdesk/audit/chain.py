@@ -13,6 +13,7 @@ lock (``transaction_mode = IMMEDIATE``). So concurrent writers form one chain, i
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import timezone as dt_timezone
 
@@ -117,21 +118,36 @@ def verify_for_page() -> ChainState:
     from django.core.cache import cache
 
     recheck = getattr(settings, "AUDIT_CHAIN_RECHECK_SECONDS", 600)
-    checkpoint = cache.get(CHECKPOINT_KEY)
-    if checkpoint and time.time() - checkpoint["walked"] < recheck:
-        state = _extend(checkpoint)
+
+    def from_checkpoint():
+        checkpoint = cache.get(CHECKPOINT_KEY)
+        if checkpoint and time.time() - checkpoint["walked"] < recheck:
+            state = _extend(checkpoint)
+            if state is not None:
+                cache.set(CHECKPOINT_KEY, {**checkpoint, "count": state.count, "last_id": state.last_id,
+                                           "last_hash": state.last_hash}, recheck)
+                return state
+        return None
+
+    state = from_checkpoint()
+    if state is not None:
+        return state
+    # One walk at a time per process: the threads that waited use its checkpoint.
+    with _walk_lock:
+        state = from_checkpoint()
         if state is not None:
-            cache.set(CHECKPOINT_KEY, {**checkpoint, "count": state.count, "last_id": state.last_id,
-                                       "last_hash": state.last_hash}, recheck)
             return state
-    walked = time.time()
-    state = verify()
-    if state.ok:
-        cache.set(CHECKPOINT_KEY, {"walked": walked, "count": state.count, "last_id": state.last_id,
-                                   "last_hash": state.last_hash}, recheck)
-    else:
-        cache.delete(CHECKPOINT_KEY)
+        walked = time.time()
+        state = verify()
+        if state.ok:
+            cache.set(CHECKPOINT_KEY, {"walked": walked, "count": state.count, "last_id": state.last_id,
+                                       "last_hash": state.last_hash}, recheck)
+        else:
+            cache.delete(CHECKPOINT_KEY)
     return state
+
+
+_walk_lock = threading.Lock()
 
 
 def _extend(checkpoint: dict) -> ChainState | None:
