@@ -9,7 +9,7 @@ How to run (from the project root):
 
 For each N in --applications: a data directory under --workdir (reused when it already holds that
 seed on SQLite; PostgreSQL uses a throwaway cluster like scripts/test.sh, so it seeds every time)
-is migrated and filled with `load_orgs`, `load_demo` (the demo accounts, password Demo@2025) and
+is migrated and filled with `load_orgs`, `load_demo` (the demo accounts; their password is read from load_demo.DEMO_PASSWORD) and
 `manage.py seed_scale --applications N --audit-per-application K`. Then the project's production
 server starts exactly as `make run` starts it (gunicorn, clusterdesk/gunicorn_conf.py: 2 gthread
 workers × 8 threads, the same settings), and the floor app (bench/floor_app.py) with the same
@@ -50,7 +50,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
-PASSWORD = "Demo@2025"
+
+
+def _demo_password() -> str:
+    """The demo accounts' password, read from its one definition (load_demo.DEMO_PASSWORD) without
+    setting Django up in the client."""
+    import ast
+    source = (ROOT / "clusterdesk" / "orgs" / "management" / "commands" / "load_demo.py").read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DEMO_PASSWORD" for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise RuntimeError("DEMO_PASSWORD not found in clusterdesk/orgs/management/commands/load_demo.py")
+
+
+PASSWORD = _demo_password()
 
 # (label, role's username, path, kind). {round} / {app} are filled after seeding.
 PAGES = [
@@ -153,6 +166,8 @@ def prepare(n: int, audit: int, workdir: Path, database_url: str | None) -> dict
     marker = var / "seeded.json"
     if not database_url and marker.exists():
         print(f"  reusing the seed in {var}")
+        manage(env, "migrate", "--noinput", "-v0")  # the code may have new migrations (indexes)
+        manage(env, "collectstatic", "--noinput", "-v0")
         return env
     if not database_url and var.exists():
         shutil.rmtree(var)
@@ -310,7 +325,13 @@ def single_times(stages: list, repeat: int = 7) -> dict:
         for index in range(len(stages[0].pages)):
             for st in stages:
                 label, user, path, _ = st.pages[index]
-                ms = one_request(conns[id(st)], path, st.cookies[user])
+                try:
+                    ms = one_request(conns[id(st)], path, st.cookies[user])
+                except (http.client.RemoteDisconnected, ConnectionError):
+                    # Idle past gunicorn's keep-alive (5 s) while the other N answered: reconnect.
+                    conns[id(st)].close()
+                    conns[id(st)] = http.client.HTTPConnection("127.0.0.1", st.app.port, timeout=120)
+                    ms = one_request(conns[id(st)], path, st.cookies[user])
                 if rep >= 2:
                     times[id(st), label].append(ms)
     return {(id(st), label): statistics.median(v) for (st_id, label), v in times.items()

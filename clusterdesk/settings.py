@@ -260,6 +260,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# The audit page walks the whole hash chain at most this often per process (seconds); in between it
+# checks only the events added since (audit/chain.py verify_for_page). manage.py verify_audit always
+# walks everything.
+AUDIT_CHAIN_RECHECK_SECONDS = env_int("AUDIT_CHAIN_RECHECK_SECONDS", 600)
+
 # Private files (evidence, generated documents): never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("CLUSTERDESK_MEDIA_DIR", VAR_DIR / "media"))
 # CLUSTERDESK_STORAGE=s3 keeps the private files in an S3-compatible object store (MinIO, Ceph,

@@ -128,7 +128,12 @@ class Application(models.Model):
         verbose_name = "申报"
         verbose_name_plural = "申报"
         ordering = ["-updated_at", "-id"]
-        indexes = [models.Index(fields=["round", "status"]), models.Index(fields=["round", "national_status"])]
+        indexes = [
+            models.Index(fields=["round", "status"]), models.Index(fields=["round", "national_status"]),
+            # A unit's applications in one state: the county's and the city's to-do counts and home
+            # panels (org_id = ? / org_id IN (the city's counties) AND status = ?), read from the index alone.
+            models.Index(fields=["org", "status"], name="application_org_status"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name or '（未命名）'}"

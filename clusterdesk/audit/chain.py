@@ -13,6 +13,7 @@ lock (``transaction_mode = IMMEDIATE``). So concurrent writers form one chain, i
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from datetime import timezone as dt_timezone
 
@@ -63,6 +64,8 @@ class ChainState:
     expected: str = ""
     stored: str = ""
     reason: str = ""
+    last_id: int | None = None        # the last event walked (when ok)
+    last_hash: str = ""
 
     @property
     def label(self) -> str:
@@ -92,7 +95,83 @@ def verify() -> ChainState:
     if head is not None and count and (head.hash != prev or head.event_id != last_id):
         return ChainState(False, count, count + 1, head.event_id, head.hash, prev,
                           "链头指向的最新记录已不存在，最新的记录被删除")
-    return ChainState(True, count)
+    return ChainState(True, count, last_id=last_id, last_hash=prev)
+
+
+CHECKPOINT_KEY = "audit:chain:checkpoint"
+
+
+def verify_for_page() -> ChainState:
+    """The chain state the audit page shows, at a cost that does not grow with the log.
+
+    The whole chain is walked (:func:`verify`) at most every ``AUDIT_CHAIN_RECHECK_SECONDS``
+    (10 minutes) per process; the walk's end is kept in the cache as a checkpoint. In between,
+    only the events added since are checked (links and hashes, from the checkpoint's hash),
+    after checking that the checkpoint's event is unchanged, that the number of events is the
+    checkpoint's plus the new ones (so no older event went) and that the head is the last event.
+    Any mismatch walks the whole chain at once. What the page can miss until the next walk:
+    the content of an older event changed in the database without changing the count (the
+    scheduled ``manage.py verify_audit`` walks everything every time)."""
+    import time
+
+    from django.conf import settings
+    from django.core.cache import cache
+
+    recheck = getattr(settings, "AUDIT_CHAIN_RECHECK_SECONDS", 600)
+
+    def from_checkpoint():
+        checkpoint = cache.get(CHECKPOINT_KEY)
+        if checkpoint and time.time() - checkpoint["walked"] < recheck:
+            state = _extend(checkpoint)
+            if state is not None:
+                cache.set(CHECKPOINT_KEY, {**checkpoint, "count": state.count, "last_id": state.last_id,
+                                           "last_hash": state.last_hash}, recheck)
+                return state
+        return None
+
+    state = from_checkpoint()
+    if state is not None:
+        return state
+    # One walk at a time per process: the threads that waited use its checkpoint.
+    with _walk_lock:
+        state = from_checkpoint()
+        if state is not None:
+            return state
+        walked = time.time()
+        state = verify()
+        if state.ok:
+            cache.set(CHECKPOINT_KEY, {"walked": walked, "count": state.count, "last_id": state.last_id,
+                                       "last_hash": state.last_hash}, recheck)
+        else:
+            cache.delete(CHECKPOINT_KEY)
+    return state
+
+
+_walk_lock = threading.Lock()
+
+
+def _extend(checkpoint: dict) -> ChainState | None:
+    """The chain state from ``checkpoint`` on (four queries and the new events), or None when
+    anything does not match (the caller then walks the whole chain)."""
+    from .models import AuditChainHead, AuditEvent
+
+    if checkpoint["last_id"] is None:
+        return None
+    stored = AuditEvent.objects.filter(pk=checkpoint["last_id"]).values_list("hash", flat=True).first()
+    if stored != checkpoint["last_hash"]:
+        return None
+    prev, last_id, added = checkpoint["last_hash"], checkpoint["last_id"], 0
+    for event in AuditEvent.objects.filter(pk__gt=checkpoint["last_id"]).order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != prev or event.hash != digest(event, prev):
+            return None
+        prev, last_id, added = event.hash, event.pk, added + 1
+    count = checkpoint["count"] + added
+    if AuditEvent.objects.count() != count:
+        return None
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and (head.hash != prev or head.event_id != last_id):
+        return None
+    return ChainState(True, count, last_id=last_id, last_hash=prev)
 
 
 def append_many(events: list, batch_size: int = 2000) -> None:

@@ -1,6 +1,7 @@
 """Home page panels of the registry: a county's annual reports and pending changes; the
 province's overdue reports, validity ending soon and changes to decide; a city's pool."""
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,28 +54,34 @@ def county_registry_panel(user):
 
 @panel_provider
 def province_registry_panel(user):
+    """Counts by SQL; only the overdue reports are worked out per entry in force."""
     if not domain.is_province_staff(user):
         return []
     now = timezone.now()
     today = domain.today_local(now)
-    clusters = list(Cluster.objects.visible_to(user).filter(status__in=CLUSTER.group("in_registry")).select_related("org"))
+    visible = Cluster.objects.visible_to(user)
+    valid = visible.filter(status__in=CLUSTER.group("valid"))
     url = reverse("registry_dashboard")
-    overdue = domain.overdue_reports(clusters, now)
-    ending = domain.ending_soon(clusters, today)
-    recognized = sum(1 for c in clusters if CLUSTER.in_group("valid", c.status))
+    overdue = domain.overdue_reports(valid.select_related("org").only(
+        "pk", "name", "status", "created_at", "valid_from", "valid_until", "org__path", "org__name"), now)
+    counts = visible.aggregate(
+        recognized=Count("pk", filter=Q(status__in=CLUSTER.group("valid"))),
+        ending=Count("pk", filter=Q(status__in=CLUSTER.group("valid"), valid_until__gte=today,
+                                    valid_until__lte=domain.add_months(today, 12))),
+        past=Count("pk", filter=Q(status__in=CLUSTER.group("due_for_expiry"), valid_until__lt=today)),
+    )
     items = [
-        Item("认定有效的集群", str(recognized), reverse("cluster_registry") + "?status=recognized"),
+        Item("认定有效的集群", str(counts["recognized"]), reverse("cluster_registry") + "?status=recognized"),
         Item("年度报告逾期未报", str(len(overdue)), url, "danger" if overdue else ""),
-        Item("12个月内到期", str(len(ending)), url, "warn" if ending else ""),
+        Item("12个月内到期", str(counts["ending"]), url, "warn" if counts["ending"] else ""),
     ]
     if not roles.is_leader(user):  # the leader's home is the overview itself
         items.insert(0, Item("工作总览（申报进度、分布图、历年指标、逾期事项）", "查看", reverse("leader_dashboard")))
-    past = domain.past_validity(clusters, today)
-    if past:
-        items.append(Item("有效期已过，待复核或办理到期", str(len(past)), url, "danger"))
+    if counts["past"]:
+        items.append(Item("有效期已过，待复核或办理到期", str(counts["past"]), url, "danger"))
     if roles.is_province_admin(user):
-        pending = ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters],
-                                              status__in=CHANGE.group("pending")).count()
+        pending = ChangeFiling.objects.filter(cluster__in=visible.filter(status__in=CLUSTER.group("in_registry"))
+                                              .values("pk"), status__in=CHANGE.group("pending")).count()
         items.append(Item("变更报备待审核", str(pending), url, "warn" if pending else ""))
     return [Panel("集群名录", items, order=30)]
 
@@ -94,10 +101,12 @@ def leader_home(request):
 def city_registry_panel(user):
     if user.role != Role.CITY_REVIEWER:
         return []
-    clusters = list(Cluster.objects.visible_to(user).select_related("org"))
-    pool = sum(1 for c in clusters if c.level == Level.POOL)
-    recognized = sum(1 for c in clusters if CLUSTER.in_group("valid", c.status))
-    overdue = domain.overdue_reports(clusters)
+    visible = Cluster.objects.visible_to(user)
+    counts = visible.aggregate(pool=Count("pk", filter=Q(level=Level.POOL)),
+                               recognized=Count("pk", filter=Q(status__in=CLUSTER.group("valid"))))
+    pool, recognized = counts["pool"], counts["recognized"]
+    overdue = domain.overdue_reports(visible.filter(status__in=CLUSTER.group("valid")).select_related("org").only(
+        "pk", "name", "status", "created_at", "valid_from", "valid_until", "org__path", "org__name"))
     return [Panel("集群名录", [
         Item("本地认定有效的集群", str(recognized), reverse("cluster_registry") + "?status=recognized"),
         Item("培育库", str(pool), reverse("cultivation_pool")),

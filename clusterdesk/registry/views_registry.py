@@ -476,7 +476,7 @@ def cultivation_pool(request):
 
 @dataclass
 class Marker:
-    cluster: Cluster
+    cluster: Cluster | None  # None: an aggregated marker (``count`` entries of one unit, level and state)
     x: float
     y: float
     r: float
@@ -490,6 +490,10 @@ class Marker:
     dx: float = 10
     dy: float = 4
     anchor: str = "start"
+    count: int = 1
+    href: str = ""
+    level: str = ""
+    status: str = ""
 
 
 @dataclass
@@ -570,9 +574,14 @@ def short_name(cluster: Cluster) -> str:
 def build_map(province: Org, clusters: list[Cluster], width: int = 760) -> dict:
     """A schematic of the province from the org coordinates only (no boundary data): the outline
     is the convex hull of the units' points pushed outwards a little, labelled 示意图; one marker
-    per cluster at its unit (or, when the unit has no coordinates, its nearest ancestor's)."""
+    per cluster at its unit (or, when the unit has no coordinates, its nearest ancestor's).
+
+    ``clusters`` is a list or a queryset of entries. Beyond MAX_MAP_MARKERS entries the map shows
+    one marker per unit, level and state, sized by its count (for a queryset counted by SQL, so
+    the cost does not grow with the registry); each links to the registry list filtered."""
     orgs = {o.pk: o for o in Org.objects.filter(path__startswith=province.path)
-            .only("pk", "name", "parent_id", "longitude", "latitude", "recommends_to_province", "kind", "path")}
+            .only("pk", "name", "code", "parent_id", "recommender_id", "longitude", "latitude",
+                  "recommends_to_province", "kind", "path")}
     located = [o for o in orgs.values() if o.longitude is not None and o.latitude is not None]
     pad, top, legend_h = 40, 84, 86
     if not located:
@@ -612,28 +621,39 @@ def build_map(province: Org, clusters: list[Cluster], width: int = 760) -> dict:
         return None, True
 
     groups: dict[tuple, list] = defaultdict(list)
-    for cluster in clusters:
-        point, approx = position(cluster.org)
+    for cluster, org_id, level, status, count in _map_entries(clusters):
+        org = orgs.get(org_id) or (cluster.org if cluster is not None else None)
+        if org is None:
+            continue
+        point, approx = position(org)
         if point is not None:
-            groups[point].append((cluster, approx))
+            groups[point].append((cluster, org, level, status, count, approx))
+    registry_url = reverse("cluster_registry")
     markers = []
     for (x, y), members in groups.items():
         n = len(members)
-        for i, (cluster, approx) in enumerate(members):
+        for i, (cluster, org, level, status, count, approx) in enumerate(members):
             angle = 2 * math.pi * i / n - math.pi / 2
             ox, oy = (round(9 * math.cos(angle), 1), round(9 * math.sin(angle), 1)) if n > 1 else (0, 0)
-            color = LEVEL_COLORS.get(cluster.level, "#555")
+            color = LEVEL_COLORS.get(level, "#555")
             fill, stroke, dash = color, "#fff", ""
-            if cluster.status == ClusterStatus.EXPIRED:
+            if status == ClusterStatus.EXPIRED:
                 fill, stroke, dash = "#fff", color, "2 1.5"
-            elif cluster.status == ClusterStatus.REVOKED:
+            elif status == ClusterStatus.REVOKED:
                 fill, stroke = "#9aa5b1", "#5f6b76"
-            r = {Level.NATIONAL: 7.5, Level.PROVINCIAL: 6.5}.get(cluster.level, 5.5)
-            title = f"{cluster.name}（{cluster.get_level_display()}·{cluster.get_status_display()}）"
+            r = {Level.NATIONAL: 7.5, Level.PROVINCIAL: 6.5}.get(level, 5.5)
+            if cluster is not None:
+                title = f"{cluster.name}（{cluster.get_level_display()}·{cluster.get_status_display()}）"
+                href, label = reverse("registry_cluster", args=[cluster.pk]), short_name(cluster)
+            else:
+                r = round(min(r + 2.0 * math.sqrt(count - 1), 18.0), 1)
+                title = f"{org.name}：{Level(level).label}·{ClusterStatus(status).label} {count} 个"
+                city = orgs.get(org.recommender_id) or org
+                href, label = f"{registry_url}?city={city.code}&level={level}&status={status}", ""
             if approx:
                 title += "；位置按上级单位坐标示意"
             markers.append(Marker(cluster, round(x + ox, 1), round(y + oy, 1), r, color, fill, stroke, dash, approx,
-                                  title, short_name(cluster)))
+                                  title, label, count=count, href=href, level=level, status=status))
     if len(markers) > MAX_MAP_LABELS:  # too many to label legibly: names stay in the tooltips and tables
         for m in markers:
             m.label = ""
@@ -653,8 +673,29 @@ def build_map(province: Org, clusters: list[Cluster], width: int = 760) -> dict:
     return {
         "width": width, "height": height, "outline": outline, "labels": labels, "markers": markers, "empty": False,
         "title": f"{province.name}特色产业集群分布示意图", "legend": legend, "note_y": legend_y + 30,
-        "approx": any(m.approx for m in markers),
+        "approx": any(m.approx for m in markers), "total": sum(m.count for m in markers),
+        "aggregated": any(m.cluster is None for m in markers),
     }
+
+
+MAX_MAP_MARKERS = 150
+
+
+def _map_entries(clusters) -> list[tuple]:
+    """(cluster or None, org id, level, status, count): one per entry up to MAX_MAP_MARKERS
+    entries, else one per unit, level and state (by SQL when ``clusters`` is a queryset)."""
+    from django.db.models import Count, QuerySet
+
+    if isinstance(clusters, QuerySet):  # two queries: the count, then the entries or their groups
+        if clusters.order_by().count() <= MAX_MAP_MARKERS:
+            return [(c, c.org_id, c.level, c.status, 1) for c in clusters.select_related("org")]
+        rows = clusters.order_by().values("org_id", "level", "status").annotate(n=Count("pk"))
+        return sorted(((None, r["org_id"], r["level"], r["status"], r["n"]) for r in rows), key=lambda e: e[1:4])
+    clusters = list(clusters)
+    if len(clusters) <= MAX_MAP_MARKERS:
+        return [(c, c.org_id, c.level, c.status, 1) for c in clusters]
+    counts = Counter((c.org_id, c.level, c.status) for c in clusters)
+    return [(None, *key, n) for key, n in sorted(counts.items())]
 
 
 def _province_of_user(user) -> Org:
@@ -667,38 +708,65 @@ def _map_context(request, clusters) -> dict:
     return {"map": build_map(request.user.org, clusters)}
 
 
+DASHBOARD_ROWS = 50  # each list on the dashboard shows at most this many rows (its count is exact)
+
+
+def _first(queryset, limit: int = DASHBOARD_ROWS) -> tuple[list, int]:
+    """A list's first ``limit`` rows and its count (two queries, however long the list)."""
+    return list(queryset[:limit]), queryset.count()
+
+
 @login_required
 def dashboard(request):
+    """Counts by SQL (levels, states, per city), each list read up to DASHBOARD_ROWS rows, the map
+    aggregated when large: the page's cost does not grow with the registry, except the overdue
+    reports, which are worked out per entry in force (``domain.overdue_reports``)."""
+    from django.db.models import Count
+    from django.db.models.functions import Coalesce
+
     province = _province_of_user(request.user)
     now = timezone.now()
     today = domain.today_local(now)
-    clusters = list(Cluster.objects.visible_to(request.user).select_related("org", "org__recommender")
-                    .order_by("org__path", "name"))
-    by_level = Counter(c.level for c in clusters)
-    by_status = Counter(c.status for c in clusters)
-    cities: dict[int, dict] = {}
-    for c in clusters:
-        unit = c.org.recommender or c.org
-        row = cities.setdefault(unit.pk, {"unit": unit, "national": 0, "provincial": 0, "pool": 0, "ended": 0, "total": 0})
-        if workflow.CLUSTER.in_group("ended", c.status):
-            row["ended"] += 1
-        else:
-            row[c.level] += 1
-        row["total"] += 1
-    overdue = domain.overdue_reports(clusters, now)
-    late = domain.late_reports(clusters)
-    pending = (ChangeFiling.objects.filter(cluster__in=[c.pk for c in clusters], status__in=workflow.CHANGE.group("pending"))
-               .select_related("cluster__org").order_by("filed_at"))
+    visible = Cluster.objects.visible_to(request.user)
+    by_level, by_status, cities, total = Counter(), Counter(), {}, 0
+    for row in (visible.order_by().values("level", "status", unit=Coalesce("org__recommender_id", "org_id"))
+                .annotate(n=Count("pk"))):
+        by_level[row["level"]] += row["n"]
+        by_status[row["status"]] += row["n"]
+        total += row["n"]
+        city = cities.setdefault(row["unit"], {"national": 0, "provincial": 0, "pool": 0, "ended": 0, "total": 0})
+        city["ended" if workflow.CLUSTER.in_group("ended", row["status"]) else row["level"]] += row["n"]
+        city["total"] += row["n"]
+    for unit in Org.objects.filter(pk__in=list(cities)).only("pk", "name", "code", "path"):
+        cities[unit.pk]["unit"] = unit
+    limit = domain.add_months(today, 12)
+    ending, ending_count = _first(
+        visible.filter(status__in=workflow.CLUSTER.group("valid"), valid_until__gte=today, valid_until__lte=limit)
+        .select_related("org").order_by("valid_until", "org__path", "name", "pk"))
+    past, past_count = _first(
+        visible.filter(status__in=workflow.CLUSTER.group("due_for_expiry"), valid_until__lt=today)
+        .select_related("org").order_by("valid_until", "org__path", "name", "pk"))
+    in_force = (visible.filter(status__in=workflow.CLUSTER.group("valid")).select_related("org")
+                .only("pk", "name", "status", "level", "created_at", "valid_from", "valid_until",
+                      "org__path", "org__name"))
+    overdue = domain.overdue_reports(in_force, now)
+    late, late_count = _first(AnnualReport.objects.filter(cluster__in=visible.values("pk"), late=True)
+                              .select_related("cluster__org").order_by("-submitted_at", "-pk"))
+    pending, pending_count = _first(
+        ChangeFiling.objects.filter(cluster__in=visible.values("pk"), status__in=workflow.CHANGE.group("pending"))
+        .select_related("cluster__org").order_by("filed_at", "pk"))
     return render(request, "registry/dashboard.html", {
-        "province": province, "clusters": clusters, "total": len(clusters),
+        "province": province, "total": total,
         "levels": [(v, label, by_level.get(v, 0)) for v, label in Level.choices],
         "statuses": [(v, label, by_status.get(v, 0)) for v, label in ClusterStatus.choices],
-        "cities": sorted(cities.values(), key=lambda r: r["unit"].path),
-        "ending": domain.ending_soon(clusters, today), "ending_limit": domain.add_months(today, 12),
-        "past": domain.past_validity(clusters, today),
-        "overdue": overdue, "late": late, "pending": pending, "today": today,
+        "cities": sorted((c for c in cities.values() if "unit" in c), key=lambda r: r["unit"].path),
+        "ending": ending, "ending_count": ending_count, "ending_limit": limit,
+        "past": past, "past_count": past_count,
+        "overdue": overdue[:DASHBOARD_ROWS], "overdue_count": len(overdue),
+        "late": late, "late_count": late_count, "pending": pending, "pending_count": pending_count,
+        "rows_limit": DASHBOARD_ROWS, "today": today,
         "due_setting": "{:02d}月{:02d}日".format(*domain.due_month_day()),
-        **_map_context(request, clusters),
+        **_map_context(request, visible.order_by("org__path", "name", "pk")),
     })
 
 
@@ -706,7 +774,7 @@ def dashboard(request):
 def map_svg(request):
     """The schematic map as a standalone SVG file (served by the app; nothing external)."""
     _province_of_user(request.user)
-    clusters = list(Cluster.objects.visible_to(request.user).select_related("org").order_by("org__path", "name"))
+    clusters = Cluster.objects.visible_to(request.user).order_by("org__path", "name", "pk")
     body = render_to_string("registry/_map.svg", {**_map_context(request, clusters), "standalone": True}, request)
     response = HttpResponse(body, content_type="image/svg+xml; charset=utf-8")
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
