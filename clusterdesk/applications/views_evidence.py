@@ -46,7 +46,7 @@ def _page_url(application) -> str:
 def _rows(application):
     """Every checklist item with its live files, ready for the templates."""
     # A return's comments on evidence items sit on their items (issue 15 §6).
-    from .views import return_notes
+    from .pages import return_notes
 
     notes = {n.evidence_item: n for n in return_notes(application, {})["return_notes"] if n.evidence_item}
     rows = ev.files_by_item(application)

@@ -63,11 +63,11 @@ def assignment_list(request):
 
 def _score_context(request, assignment: ExpertAssignment, form: ScoreForm) -> dict:
     from clusterdesk.applications import domain as app_domain
-    from clusterdesk.applications.views import _context, report_context
+    from clusterdesk.applications.service import page_context, report_context
 
     application = get_object_or_404(Application.objects.visible_to(request.user).select_related("round", "org"),
                                     pk=assignment.application_id)
-    context = _context(application, request.user)
+    context = page_context(application, request.user)
     context.update({
         "assignment": assignment,
         "form": form,
