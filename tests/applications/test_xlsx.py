@@ -554,6 +554,6 @@ def test_template_columns_follow_the_web_form(accounts, client, filled):
 
     indicators = [h for h in form_headers('data-testid="indicators"') if h and "占比" not in h]
     assert len(indicators) == 6 and sheet_headers("主要指标")[:6] == indicators
-    enterprises = [h for h in form_headers('data-rows="quality_enterprises"') if h and h != "#"]
+    enterprises = [h for h in form_headers('data-rows="quality_enterprises"') if h and h not in ("#", "操作")]  # 操作: the row buttons' hidden header
     sheet = [h.replace("是否", "") for h in sheet_headers("优质企业") if h != "序号"]
     assert [h[:4] for h in sheet] == [h[:4] for h in enterprises]
