@@ -216,13 +216,13 @@ def clean_report(report: AnnualReport, data: dict) -> tuple[dict, list]:
     return out, list(errors)
 
 
-@transaction.atomic
 def report_version(report: AnnualReport) -> str:
     """The token a page holds to save the report it showed (its last save time, to the
     microsecond): the autosave sends it back, and a save from an older tab is refused."""
     return report.updated_at.isoformat() if report.updated_at else ""
 
 
+@transaction.atomic
 def save_report(*, actor, report: AnnualReport, data: dict, expected_version: str | None = None,
                 request=None) -> AnnualReport:
     """Save some fields of a draft report (indicators of the year — same validators as the
