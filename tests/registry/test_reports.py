@@ -254,3 +254,23 @@ def test_report_form_autosaves_with_its_version(accounts, draft, login):
         assert stale.status_code == 409 and "其他窗口保存" in stale.json()["detail"]
         assert client.post(url, {"_version": newer, "ind_total_output": "61", "ind_sme_output": "45"},
                            **json).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_and_submitting_lock_the_report_inside_a_transaction(accounts, yanji, monkeypatch):
+    """The locked read (SELECT … FOR UPDATE) needs a transaction: PostgreSQL refuses it outside
+    one (an autosave answered 500 when the decorator slid off ``save_report``). SQLite ignores
+    the lock, so the transaction is asserted here on both databases."""
+    from django.db import connection
+
+    from clusterdesk.registry.domain import reports
+
+    with time_machine.travel(at(2027, 2, 1, 9), tick=False):
+        report = registry.start_report(actor=accounts["yanji"], cluster=yanji, year=2026)
+    seen = []
+    real = reports._locked_report
+    monkeypatch.setattr(reports, "_locked_report", lambda r: seen.append(connection.in_atomic_block) or real(r))
+    registry.save_report(actor=accounts["yanji"], report=report, data=full_report())
+    with time_machine.travel(at(2027, 2, 1, 10), tick=False):
+        registry.submit_report(actor=accounts["yanji"], report=report)
+    assert seen == [True, True]
