@@ -1,6 +1,7 @@
 """The province's side: publicity in working days, recognition, national selection, sending,
 spot checks, and the province's pages."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -543,7 +544,10 @@ def test_selection_page_post_out_of_order_shows_error_on_row(accounts, round_ope
                            {"action": "select", "pick": [str(a.pk), str(c.pk)], f"reason_{c.pk}": ""})
 
     assert response.status_code == 400
-    assert "调整排序须说明理由" in response.content.decode()
+    page = response.content.decode()
+    assert "调整排序须说明理由" in page
+    # the error sits on its row and is marked for js/app.js to scroll into view and focus
+    assert re.search(r'<p class="error" role="alert" tabindex="-1" data-error-here data-testid="selection-error">[^<]*调整排序须说明理由', page)
     response = client.post(reverse("national_selection", args=[round_open.pk]),
                            {"action": "select", "pick": [str(a.pk), str(c.pk)], f"reason_{c.pk}": "重点子集群"})
     assert response.status_code == 302
@@ -647,3 +651,25 @@ def test_reason_against_expert_scores_hidden_from_county_and_city(accounts, roun
     for viewer in (county, city):
         event = selected(viewer)
         assert "reason" not in event.after and event.after["rank"] == 2
+
+
+def test_publicity_page_refused_objection_shows_on_its_entry_marked_to_scroll(accounts, round_open, passed, login):
+    """Issue 15 §3: the refusal sits in the entry's own form, with what was typed, and carries the
+    marker js/app.js scrolls into view (not an alert at the top of a long page)."""
+    today = timezone.localdate()
+    batch = propose(accounts, round_open, passed[:1], starts_on=today)
+    entry = batch.entries.get()
+    client = login(accounts["province"])
+
+    response = client.post(reverse("publicity", args=[round_open.pk]), {
+        "action": "objection", "target": str(entry.pk), "received_on": str(today - timedelta(days=3)),
+        "submitted_by": "某企业", "content": "产值数据有误"})
+
+    page = response.content.decode()
+    assert response.status_code in (400, 409)
+    assert re.search(r'<p class="error" role="alert" tabindex="-1" data-error-here data-testid="objection-error">'
+                     r'收到日期不能早于公示开始日期', page)
+    form = page[page.index('data-testid="objection-form"'):]
+    form = form[:form.index("</form>")]
+    assert 'value="某企业"' in form and "产值数据有误</textarea>" in form and 'data-error-here' in form
+    assert PublicityEntry.objects.get(pk=entry.pk).objections.count() == 0
