@@ -123,3 +123,18 @@ def test_the_annual_report_autosaves(accounts, report_draft, live_server, browse
     expect(page.get_by_label("2026年中小企业产值")).to_have_value("45")
     assert AnnualReport.objects.get(pk=report_draft.pk).data["indicators"][0]["sme_output"] == "45"
     context.close()
+
+
+def test_rereview_enterprise_table_shows_the_whole_code_and_name(accounts, rr_setup, live_server, browser):
+    """Issue 15 §8 on the re-review form too: an 18-character credit code and a 14-character company
+    name are not cut in their boxes, and the page does not scroll sideways at 1366 px."""
+    context, page = sign_in(browser, live_server, "dunhua")
+    page.goto(f"{live_server.url}/registry/rereview/tasks/{rr_setup.pk}/edit/")
+    code, name = page.get_by_label("第1家企业统一社会信用代码"), page.get_by_label("第1家企业名称")
+    code.fill("91222403MA0Y7QKX1C")
+    name.fill("敦化市长白山医药股份有限公司")
+    for box in (code, name):
+        scroll, client = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll <= client, (scroll, client)
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    context.close()
