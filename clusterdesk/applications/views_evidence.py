@@ -22,6 +22,7 @@ from .domain import editing_stage
 from . import evidence as ev
 from . import rules
 from .models import Application, EvidenceFile
+from .pages import return_notes
 
 
 def _application(request, pk) -> Application:
@@ -46,8 +47,6 @@ def _page_url(application) -> str:
 def _rows(application):
     """Every checklist item with its live files, ready for the templates."""
     # A return's comments on evidence items sit on their items (issue 15 §6).
-    from .pages import return_notes
-
     notes = {n.evidence_item: n for n in return_notes(application, {})["return_notes"] if n.evidence_item}
     rows = ev.files_by_item(application)
     for row in rows:
