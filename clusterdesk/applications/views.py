@@ -199,7 +199,7 @@ def application_detail(request, pk):
         "registry_panel": bool(context["registry_notice"]) and not (application.editable and context["editable"]),
         "can_read_reference": can_read_reference(request.user),
         # the 修改说明 typed before a refused submission (read only when there is one: no session write per view)
-        "change_note_kept": request.session.pop(f"change_note:{pk}") if f"change_note:{pk}" in request.session else "",
+        "submit_kept": formkeep.take(request, _submit_form_key(pk)),  # a refused submission's 修改说明
         **review_context(request.user, application, context["data"]),
         "kept": formkeep.take(request, review_form_key(application.pk)),  # a refused review action
     })
@@ -240,16 +240,22 @@ def application_check(request, pk):
     return JsonResponse(_progress(application))
 
 
+def _submit_form_key(pk) -> str:
+    """The ``core.formkeep`` key of application ``pk``'s submit form (its 修改说明)."""
+    return f"submit-{pk}"
+
+
 @login_required
 @require_POST
 def application_submit(request, pk):
     application = _visible(request, pk)
     back_on_refusal(request, reverse("application_detail", args=[pk]))  # the reasons follow as warnings
     note = request.POST.get("change_note", "")
-    if note.strip():  # kept for the form in case the submission is refused
-        request.session[f"change_note:{pk}"] = note[:2000]
+    if note.strip():  # kept for the form in case the submission is refused (its reasons: back_on_refusal)
+        formkeep.keep(request, _submit_form_key(pk), values={"change_note": note[:2000]})
     version = domain.submit(actor=request.user, application=application, request=request, change_note=note)
-    request.session.pop(f"change_note:{pk}", None)
+    if note.strip():
+        formkeep.take(request, _submit_form_key(pk))
     messages.success(request, f"已提交市（州）审核（第 {version.number} 版，{timezone.localtime(version.submitted_at):%Y-%m-%d %H:%M:%S}）。提交后不能修改；市州处理前可以撤回。")
     return redirect("application_detail", pk=pk)
 
