@@ -117,6 +117,9 @@ MIDDLEWARE = [
     "clusterdesk.orgs.throttle.LoginThrottleMiddleware",
     # Axes last: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
+    # Last, next to the view: a marked page asked again with nothing changed is served from the
+    # cache (core/pagecache.py); every middleware above still runs for it.
+    "clusterdesk.core.pagecache.PageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "clusterdesk.urls"
@@ -259,6 +262,21 @@ STORAGES = {
 # Serve straight from the app directories too, so a fresh checkout works before collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Rendered pages and API lists per session, ended by any committed write (core/pagecache.py).
+# The "pages" cache is in-process memory. It stays correct with several processes or servers: the
+# generation it is keyed by lives in the shared database (docs/operations.md "Page cache").
+PAGE_CACHE_ENABLED = env_bool("CLUSTERDESK_PAGE_CACHE", True)
+PAGE_CACHE_ALIAS = "pages"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        # About 50 KB a page: at most ~25 MB per process.
+        "OPTIONS": {"MAX_ENTRIES": env_int("CLUSTERDESK_PAGE_CACHE_ENTRIES", 500)},
+    },
+}
 
 # The audit page walks the whole hash chain at most this often per process (seconds); in between it
 # checks only the events added since (audit/chain.py verify_for_page). manage.py verify_audit always

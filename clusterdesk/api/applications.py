@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications import domain
 from clusterdesk.applications.computed import compute_for_round
 from clusterdesk.applications.models import Application
@@ -189,6 +190,7 @@ def _version_out(v) -> dict:
 
 @router.get("", response=list[ApplicationSummary])
 @paginate(PageNumberPagination, page_size=50)
+@cached_page
 def list_applications(request, filters: Query[ListFilters]):
     """当前账号可见的申报（分页，每页 50 条，page=2…），可按批次、状态、申报单位筛选。"""
     qs = Application.objects.visible_to(request.user).select_related("org").order_by("-id")
@@ -222,6 +224,7 @@ def create_application(request, payload: ApplicationCreate):
 
 
 @router.get("/{application_id}", response=ApplicationOut)
+@cached_page
 def get_application(request, application_id: int):
     """一份申报的全部内容、计算值和尚缺的项目。"""
     return _full(_get(request, application_id))

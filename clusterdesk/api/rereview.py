@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.api.schemas import ErrorOut
 from clusterdesk.core.errors import DomainError
 
@@ -214,6 +215,7 @@ def start(request, payload: StartIn):
 
 
 @router.get("/registry/rereview/tasks", response=list[TaskSummary])
+@cached_page
 def list_tasks(request, filters: Query[TaskFilters]):
     """当前账号可见的复核任务，可按批次、状态筛选。"""
     qs = RereviewTask.objects.visible_to(request.user).select_related("round", "org", "cluster").order_by("-round__year", "org__path")

@@ -7,6 +7,7 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import NotAllowed
 from clusterdesk.orgs import roles
@@ -150,6 +151,7 @@ def action_out(app: Application) -> dict:
 
 
 @router.get("/applications/{application_id}/timeline", response={200: list[EventOut], 404: ErrorOut})
+@cached_page
 def timeline(request, application_id: int):
     """申报的完整办理记录（谁、哪个单位、何时、做了什么、意见），按时间先后。
 

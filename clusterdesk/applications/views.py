@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.catalog.models import Industry
 from clusterdesk.core import formkeep
 from clusterdesk.core.errors import DomainError
@@ -75,6 +76,7 @@ def application_list_xlsx(request):
                       filters=filters)
 
 
+@cached_page
 @login_required
 def application_list(request):
     applications, filters = _listed(request)
@@ -182,6 +184,7 @@ def section_save(request, pk, key):
     })
 
 
+@cached_page
 @login_required
 def application_detail(request, pk):
     from clusterdesk.reviews.service import review_form_key

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.orgs import rules
 
 from .models import AuditEvent
@@ -52,6 +53,7 @@ def filter_events(queryset, data: dict):
     return queryset
 
 
+@cached_page
 @login_required
 def audit_log(request):
     allowed, reason = rules.can_view_audit(request.user)

@@ -6,10 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from .pagecache import cached_page
 from .home import home_page_for, panels_for
 from .todo import todo_total, todos_for
 
 
+@cached_page
 @login_required
 def home(request):
     page = home_page_for(request)

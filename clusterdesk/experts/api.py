@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.workflow import require
@@ -196,6 +197,7 @@ def _province_round(request, round_id: int) -> Round:
 # --- Experts ---------------------------------------------------------------------------------
 
 @router.get("/assignments", response={200: list[AssignmentOut], 403: ErrorOut})
+@cached_page
 def list_assignments(request):
     """本专家的评审任务（评审截止后为空；须回避的不列出）。"""
     found = list(assignments_for(_expert(request)).select_related("application__round", "application__org", "expert")

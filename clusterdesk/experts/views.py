@@ -13,6 +13,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications.models import Application
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
@@ -45,6 +46,7 @@ def _deadline(round_: Round, cache: dict) -> dict:
 
 # --- experts --------------------------------------------------------------------------------
 
+@cached_page
 @login_required
 def assignment_list(request):
     _require(rules.can_score(request.user))

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.api.schemas import ErrorOut
 from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.core.pagination import Rows
@@ -182,6 +183,7 @@ def _changes(cluster_qs_filter) -> list[dict]:
 
 @router.get("/registry/clusters", response=list[ClusterOut])
 @paginate(PageNumberPagination, page_size=50)
+@cached_page
 def list_clusters(request, level: str = "", status: str = "", city: str = "", q: str = ""):
     """名录中的集群（本单位权限范围内）。可按级别 level（national/provincial/pool）、状态 status
     （pool/recognized/expired/revoked）、市州 city（推荐单位代码）和名称 q 筛选。分页：每页 50 条，

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications.computed import percent, share
 from clusterdesk.applications.validation import INDICATOR_FIELDS
 from clusterdesk.catalog.models import Industry
@@ -146,6 +147,7 @@ def cluster_registry_xlsx(request):
                       filters=filters)
 
 
+@cached_page
 @login_required
 def cluster_registry(request):
     clusters, filters = _listed(request)
@@ -178,6 +180,7 @@ def registry_import(request):
 
 # --- one entry ------------------------------------------------------------------------------
 
+@cached_page
 @login_required
 def cluster_detail(request, pk):
     cluster = _cluster(request, pk)
@@ -716,6 +719,7 @@ def _first(queryset, limit: int = DASHBOARD_ROWS) -> tuple[list, int]:
     return list(queryset[:limit]), queryset.count()
 
 
+@cached_page
 @login_required
 def dashboard(request):
     """Counts by SQL (levels, states, per city), each list read up to DASHBOARD_ROWS rows, the map
@@ -794,6 +798,7 @@ def render_leader_dashboard(request, *, as_home: bool = False):
     return render(request, "registry/leader.html", {**context, "as_home": as_home})
 
 
+@cached_page
 @login_required
 def leader_dashboard(request):
     """工作总览: the province leader's home, reachable by the province's other accounts too."""

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications.diff import diff, evidence_diff
 from clusterdesk.applications.models import Application, ApplicationVersion, Status
 from clusterdesk.core import formkeep
@@ -52,6 +53,7 @@ def _verdicts(applications) -> dict[int, dict]:
     return found
 
 
+@cached_page
 @login_required
 def inbox(request):
     """市州待审：a recommending unit's applications with the criteria verdict beside each."""

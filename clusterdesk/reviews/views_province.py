@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from clusterdesk.core.pagecache import cached_page
 from clusterdesk.applications.models import Application, NationalStatus, Status
 from clusterdesk.core.errors import DomainError
 from clusterdesk.core.middleware import back_on_refusal
@@ -109,6 +110,7 @@ def _pipeline(totals: dict[str, int], national: dict[str, int]) -> dict:
             "total": sum(totals.values())}
 
 
+@cached_page
 @login_required
 @require_GET
 def overview(request, round_id):
