@@ -12,13 +12,15 @@ seed on SQLite; PostgreSQL uses a throwaway cluster like scripts/test.sh, so it 
 is migrated and filled with `load_orgs`, `load_demo` (the demo accounts; their password is read from load_demo.DEMO_PASSWORD) and
 `manage.py seed_scale --applications N --audit-per-application K`. Then the project's production
 server starts exactly as `make run` starts it (gunicorn, clusterdesk/gunicorn_conf.py: 2 gthread
-workers × 8 threads, the same settings), and the floor app (bench/floor_app.py) with the same
-gunicorn settings on another port. The script logs in as each role through the login form and
-drives each page with C keep-alive connections (client processes × threads, http.client) for S
-seconds, then prints requests/s, p50, p95, errors and the ratio of requests/s to the floor's.
-Before the load, with the servers of every N running side by side, it times each page's single
-request on every N, interleaved (median of 7 after two warm-up rounds, one connection per N), and
-prints the ratio largest N / smallest N.
+workers × 8 threads, the same settings), the same server again with the page cache off
+(CLUSTERDESK_PAGE_CACHE=0, so every request draws its page), and the floor app (bench/floor_app.py)
+with the same gunicorn settings on another port. The script logs in as each role through the login form (pages) or takes an API token
+(API lists, as API clients do) and drives each page with C keep-alive connections (client processes × threads, http.client) for S
+seconds, then prints requests/s, p50, p95, errors and the ratio of requests/s to the floor's, for
+each page as served (page cache on: the same person asks the same page again with nothing changed,
+so every request after the first is a hit) and as drawn (cache off). Before the load, with the servers of every N running side by side, it times each page's single
+request on every N as drawn (cache off), interleaved (median of 7 after two warm-up rounds, one
+connection per N), and prints the ratio largest N / smallest N.
 
 Targets (issue 14): HTML pages ≥ 0.12 of the floor's requests/s, API lists ≥ 0.25; the
 single-request time at the largest N within 1.25× the smallest. Exit status 0 when the servers
@@ -224,8 +226,8 @@ class Server:
         self.logfile.close()
 
 
-def login(port: int, username: str) -> str:
-    """Log in through the form; returns the Cookie header."""
+def login(port: int, username: str) -> dict:
+    """Log in through the form, as a browser does; returns the request headers (Cookie)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("GET", "/login/")
     response = conn.getresponse()
@@ -241,19 +243,37 @@ def login(port: int, username: str) -> str:
     session = re.search(r"sessionid=([^;]+)", response.getheader("Set-Cookie", "") or "")
     if response.status != 302 or not session:
         raise BenchError(f"login as {username} failed ({response.status})")
-    return f"csrftoken={cookie}; sessionid={session.group(1)}"
+    return {"Cookie": f"csrftoken={cookie}; sessionid={session.group(1)}"}
+
+
+def api_token(port: int, username: str) -> dict:
+    """An API token, as an API client gets one (POST /api/v1/auth/token); returns the request headers."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/api/v1/auth/token", body=json.dumps({"username": username, "password": PASSWORD}),
+                 headers={"Content-Type": "application/json"})
+    response = conn.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise BenchError(f"API token for {username} failed ({response.status}): {body[:200]!r}")
+    return {"Authorization": f"Bearer {json.loads(body)['token']}"}
+
+
+def credentials(port: int, pages: list) -> dict:
+    """(user, kind) → request headers: pages sign in through the login form, API lists with a token."""
+    return {(user, kind): (api_token if kind == "api" else login)(port, user)
+            for user, kind in {(u, k) for _, u, _, k in pages}}
 
 
 # --- load ----------------------------------------------------------------------------------------
 
-def _client_process(port, path, cookie, threads, seconds, start_at, queue):
+def _client_process(port, path, auth, threads, seconds, start_at, queue):
     latencies, errors = [], 0
     lock = threading.Lock()
 
     def worker():
         nonlocal errors
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        headers = {"Cookie": cookie} if cookie else {}
+        headers = dict(auth)
         mine, bad = [], 0
         while time.time() < start_at:
             time.sleep(0.001)
@@ -287,11 +307,11 @@ def _client_process(port, path, cookie, threads, seconds, start_at, queue):
     queue.put((latencies, errors))
 
 
-def drive(port: int, path: str, cookie: str, connections: int, seconds: float, processes: int) -> dict:
+def drive(port: int, path: str, auth: dict, connections: int, seconds: float, processes: int) -> dict:
     queue = mp.Queue()
     start_at = time.time() + 0.5
     per = [connections // processes + (1 if i < connections % processes else 0) for i in range(processes)]
-    procs = [mp.Process(target=_client_process, args=(port, path, cookie, n, seconds, start_at, queue)) for n in per if n]
+    procs = [mp.Process(target=_client_process, args=(port, path, auth, n, seconds, start_at, queue)) for n in per if n]
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
@@ -305,9 +325,9 @@ def drive(port: int, path: str, cookie: str, connections: int, seconds: float, p
             "p95": latencies[int(len(latencies) * 0.95)] * 1000, "errors": errors}
 
 
-def one_request(conn: http.client.HTTPConnection, path: str, cookie: str) -> float:
+def one_request(conn: http.client.HTTPConnection, path: str, auth: dict) -> float:
     t0 = time.perf_counter()
-    conn.request("GET", path, headers={"Cookie": cookie})
+    conn.request("GET", path, headers=auth)
     response = conn.getresponse()
     response.read()
     if response.status != 200:
@@ -316,22 +336,23 @@ def one_request(conn: http.client.HTTPConnection, path: str, cookie: str) -> flo
 
 
 def single_times(stages: list, repeat: int = 7) -> dict:
-    """Each page's single-request time (median of ``repeat``) on every data set, the data sets'
+    """Each page's single-request time (median of ``repeat``) on every data set, drawn each time
+    (the server with the page cache off: a cached answer would hide what the page costs), the
     servers running side by side and the requests interleaved (N1 page, N2 page, N1 page, …), so a
     change in the machine's load hits every N alike."""
-    conns = {id(st): http.client.HTTPConnection("127.0.0.1", st.app.port, timeout=120) for st in stages}
+    conns = {id(st): http.client.HTTPConnection("127.0.0.1", st.drawn.port, timeout=120) for st in stages}
     times = {(id(st), label): [] for st in stages for label, *_ in st.pages}
     for rep in range(repeat + 2):  # two warm-up rounds (both workers)
         for index in range(len(stages[0].pages)):
             for st in stages:
-                label, user, path, _ = st.pages[index]
+                label, user, path, kind = st.pages[index]
                 try:
-                    ms = one_request(conns[id(st)], path, st.cookies[user])
+                    ms = one_request(conns[id(st)], path, st.drawn_auth[user, kind])
                 except (http.client.RemoteDisconnected, ConnectionError):
                     # Idle past gunicorn's keep-alive (5 s) while the other N answered: reconnect.
                     conns[id(st)].close()
-                    conns[id(st)] = http.client.HTTPConnection("127.0.0.1", st.app.port, timeout=120)
-                    ms = one_request(conns[id(st)], path, st.cookies[user])
+                    conns[id(st)] = http.client.HTTPConnection("127.0.0.1", st.drawn.port, timeout=120)
+                    ms = one_request(conns[id(st)], path, st.drawn_auth[user, kind])
                 if rep >= 2:
                     times[id(st), label].append(ms)
     return {(id(st), label): statistics.median(v) for (st_id, label), v in times.items()
@@ -370,28 +391,43 @@ class Stage:
         self.pages = [(label, user, path.format(**fill), kind) for label, user, path, kind in PAGES]
         self.app = Server("clusterdesk", "clusterdesk.wsgi:application", env, workdir / f"server-{n}.log")
         self.servers.append(self.app)
+        # The same server with the page cache off: every request draws its page (what a page costs,
+        # and what the first view after any change costs).
+        self.drawn = Server("clusterdesk (page cache off)", "clusterdesk.wsgi:application",
+                            {**env, "CLUSTERDESK_PAGE_CACHE": "0"}, workdir / f"server-drawn-{n}.log")
+        self.servers.append(self.drawn)
         self.floor = Server("floor", "bench.floor_app:application", env, workdir / f"floor-{n}.log")
         self.servers.append(self.floor)
         self.app.wait_ready("/login/")
+        self.drawn.wait_ready("/login/")
         self.floor.wait_ready("/")
-        self.cookies = {user: login(self.app.port, user) for user in {u for _, u, _, _ in self.pages}}
+        self.auth = credentials(self.app.port, self.pages)
+        self.drawn_auth = credentials(self.drawn.port, self.pages)
 
     def load(self, args) -> dict:
         print(f"\n== under load: N = {self.n:,}, {args.connections} connections, {args.seconds:g} s each ==")
+        print("  served: as `make run` serves (page cache on; every request after a page's first is a hit)")
+        print("  drawn:  the same server with CLUSTERDESK_PAGE_CACHE=0 (every request draws its page)")
         results = {}
-        floor_res = drive(self.floor.port, "/", "", args.connections, args.seconds, args.client_processes)
+        floor_res = drive(self.floor.port, "/", {}, args.connections, args.seconds, args.client_processes)
         results["floor"] = floor_res
-        print(f"  {'page':<26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'ratio':>6} target")
+        print(f"  {'page':<26} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} {'ratio':>6} {'target':<16}"
+              f" {'drawn req/s':>11} {'p95 ms':>8} {'ratio':>6}")
         print(f"  {'floor (bare Django)':<26} {floor_res['rps']:8.0f} {floor_res['p50']:8.1f} "
               f"{floor_res['p95']:8.1f} {floor_res['errors']:6d} {1:6.3f}")
         for label, user, path, kind in self.pages:
-            res = drive(self.app.port, path, self.cookies[user], args.connections, args.seconds, args.client_processes)
+            res = drive(self.app.port, path, self.auth[user, kind], args.connections, args.seconds,
+                        args.client_processes)
+            drawn = drive(self.drawn.port, path, self.drawn_auth[user, kind], args.connections, args.seconds,
+                          args.client_processes)
             ratio = res["rps"] / floor_res["rps"] if floor_res["rps"] else 0
-            res.update(ratio=ratio, kind=kind)
+            drawn_ratio = drawn["rps"] / floor_res["rps"] if floor_res["rps"] else 0
+            res.update(ratio=ratio, kind=kind, drawn=drawn, drawn_ratio=drawn_ratio)
+            res["errors"] += drawn["errors"]
             results[label] = res
             ok = "ok" if ratio >= TARGET[kind] else f"MISSED (≥ {TARGET[kind]})"
             print(f"  {label:<26} {res['rps']:8.1f} {res['p50']:8.1f} {res['p95']:8.1f} {res['errors']:6d} "
-                  f"{ratio:6.3f} {ok}", flush=True)
+                  f"{ratio:6.3f} {ok:<16} {drawn['rps']:11.1f} {drawn['p95']:8.1f} {drawn_ratio:6.3f}", flush=True)
         return results
 
     def stop(self):

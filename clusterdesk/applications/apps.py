@@ -8,3 +8,4 @@ class ApplicationsConfig(AppConfig):
 
     def ready(self):
         from . import home  # noqa: F401  (home page panels)
+        from . import signals  # noqa: F401  (the list order's copies of round year and unit path)

@@ -102,6 +102,10 @@ class NumberCounter(models.Model):
         return f"{self.year}-{self.org_id}: {self.last}"
 
 
+# The order of every application list: the newest year first, then the unit tree, then the number.
+LIST_ORDER = ("-round_year", "org_path", "number")
+
+
 class Application(models.Model):
     round = models.ForeignKey(Round, verbose_name="申报批次", on_delete=models.PROTECT, related_name="applications")
     org = models.ForeignKey(Org, verbose_name="申报单位", on_delete=models.PROTECT, related_name="applications")
@@ -121,6 +125,11 @@ class Application(models.Model):
     resubmit_stage = models.CharField(max_length=32, blank=True)
     # Incremented by every workflow transition of either track: a page acting on an older state is refused.
     state_version = models.PositiveIntegerField(default=0)
+    # Copies of round.year and org.path, so the lists' order (newest year, unit path, number) is read
+    # from one index instead of sorting every visible row across three tables. Kept by save(), by a
+    # round's year being changed and by the org tree loader (applications/signals.py).
+    round_year = models.PositiveIntegerField(default=0, editable=False)
+    org_path = models.CharField(max_length=255, blank=True, editable=False)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -136,10 +145,20 @@ class Application(models.Model):
             # The province's list and the API filtered by state across rounds (?status=submitted and
             # its COUNT): a Seq Scan of every application in bench/explain.py without it.
             models.Index(fields=["status"], name="application_status"),
+            # LIST_ORDER: the province's list and its ?status filter take the first page in index order.
+            models.Index(fields=["-round_year", "org_path", "number"], name="application_list_order"),
+            models.Index(fields=["status", "-round_year", "org_path", "number"], name="application_status_order"),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name or '（未命名）'}"
+
+    def save(self, *args, **kwargs):
+        if self.round_id and (self._state.adding or not self.round_year):
+            self.round_year = self.round.year
+        if self.org_id and (self._state.adding or not self.org_path):
+            self.org_path = self.org.path
+        super().save(*args, **kwargs)
 
     @property
     def editable(self) -> bool:

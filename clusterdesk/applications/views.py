@@ -23,7 +23,7 @@ from . import domain, rules
 from .computed import compute_for_round, percent
 from .forms import input_name, section_from_post
 from .home import countdown
-from .models import Application, NationalStatus, SectionKey, Status
+from .models import LIST_ORDER, Application, NationalStatus, SectionKey, Status
 from .pages import narratives, page_context, report_context
 from .validation import ASPECT_TITLES, INDICATOR_FIELDS, QUALIFICATIONS
 
@@ -53,7 +53,7 @@ def _listed(request):
     if query_int(round_id) is not None:
         applications = applications.filter(round_id=query_int(round_id))
     filters = {"status": status, "national": national, "round": round_id}
-    return applications.order_by("-round__year", "org__path", "number"), filters
+    return applications.order_by(*LIST_ORDER), filters
 
 
 EXPORT_HEADERS = ["申报编号", "集群名称", "申报单位", "推荐单位", "批次", "年度", "状态", "国家级推荐", "提交时间",

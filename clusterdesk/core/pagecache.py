@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
 import time
 
 from django.conf import settings
@@ -182,6 +183,38 @@ def _key(request, identity: str, gen: int) -> str:
     return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+# One drawing per page at a time in a process: the same person's identical requests that arrive while
+# it is being drawn (a double click, a reload, several tabs, an API client's retries) wait for it
+# and get the stored page instead of drawing it again each.
+_DRAWING: dict[str, threading.Event] = {}
+_DRAWING_LOCK = threading.Lock()
+_LEADS = "_clusterdesk_page_cache_leads"
+WAIT_SECONDS = 30
+
+
+def _lead(request, key: str) -> bool:
+    """True: this request draws the page (others wait). False: it waited for another's drawing."""
+    with _DRAWING_LOCK:
+        event = _DRAWING.get(key)
+        if event is None:
+            _DRAWING[key] = threading.Event()
+            setattr(request, _LEADS, key)
+            return True
+    event.wait(WAIT_SECONDS)
+    return False
+
+
+def _release(request) -> None:
+    key = getattr(request, _LEADS, None)
+    if key is None:
+        return
+    with _DRAWING_LOCK:
+        event = _DRAWING.pop(key, None)
+    if event is not None:
+        event.set()
+    delattr(request, _LEADS)
+
+
 class PageCacheMiddleware:
     """Serves a marked page from the cache, or stores it after the view drew it. Placed last, so
     every other middleware (sign-in, password change, security headers, cookies) runs as usual."""
@@ -190,11 +223,14 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        pending = getattr(request, _PENDING, None)
-        if pending is not None:
-            self._store(request, response, *pending)
-        return response
+        try:
+            response = self.get_response(request)
+            pending = getattr(request, _PENDING, None)
+            if pending is not None:
+                self._store(request, response, *pending)
+            return response
+        finally:
+            _release(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "GET" or not enabled() or not _marked(request, view_func):
@@ -209,7 +245,10 @@ class PageCacheMiddleware:
         if gen is None:
             return None
         key = _key(request, identity, gen)
-        entry = caches[settings.PAGE_CACHE_ALIAS].get(key)
+        cache = caches[settings.PAGE_CACHE_ALIAS]
+        entry = cache.get(key)
+        if entry is None and not _lead(request, key):
+            entry = cache.get(key)  # the same page was being drawn for the same person: its result
         if entry is not None and entry["valid_until"] > time.time():
             return self._replay(request, entry)
         session = getattr(request, "session", None)

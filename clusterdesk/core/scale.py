@@ -188,7 +188,8 @@ def seed(*, applications: int, audit_per_application: int, under=None, media_roo
                     national_status=national, national_flag=national != NationalStatus.NONE,
                     current_version=0 if status == Status.DRAFT else 1, created_by=applicants[org.pk],
                     submitted_at=None if status == Status.DRAFT else now - timedelta(days=i % 300),
-                    state_version=0 if status == Status.DRAFT else 2))
+                    state_version=0 if status == Status.DRAFT else 2,
+                    round_year=round_.year, org_path=org.path))  # bulk_create skips save(): the list order's copies
                 plans.append((i, name, industries[i % len(industries)], round_))
             Application.objects.bulk_create(apps, batch_size=BATCH)
             if not all(a.pk for a in apps):  # backends without RETURNING ids (none we use): fetch them

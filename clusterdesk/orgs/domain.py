@@ -21,7 +21,7 @@ from clusterdesk.core.errors import DomainError, NotAllowed
 from clusterdesk.core.workflow import require
 
 from . import rules
-from .models import Org, OrgKind, Role, User
+from .models import Org, OrgKind, Role, User, org_paths_changed
 
 # ---------------------------------------------------------------------------
 # The org tree
@@ -176,6 +176,8 @@ def _rebuild_paths() -> None:
             org.path, org.recommender_id = path, recommender
             changed.append(org)
     Org.objects.bulk_update(changed, ["path", "recommender"], batch_size=500)
+    if changed:
+        org_paths_changed.send(sender=Org, orgs=changed)
 
 
 ORG_FIELDS = ["name", "kind", "recommends_to_province", "longitude", "latitude", "note"]

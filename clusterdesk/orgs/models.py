@@ -6,6 +6,7 @@ Invariants only; every change goes through ``domain.py``.
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 
 
 class OrgKind(models.TextChoices):
@@ -149,3 +150,8 @@ class LoginThrottle(models.Model):
     class Meta:
         verbose_name = "登录限速"
         verbose_name_plural = "登录限速"
+
+
+# Sent by the org tree loader after units' paths changed (``orgs``: the changed units), so copies of
+# a unit's path elsewhere (applications' list order) follow.
+org_paths_changed = Signal()

@@ -264,3 +264,24 @@ def test_a_page_drawn_with_a_new_csrf_secret_is_not_kept(filled, accounts, repla
     token = page.content.decode().split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
     created = browser.post("/applications/new/", {"csrfmiddlewaretoken": token})
     assert created.status_code != 403
+
+
+def test_identical_requests_arriving_together_wait_for_one_drawing():
+    """A double click or several tabs: the second request waits for the first one's page."""
+    from django.http import HttpRequest
+
+    first, second = HttpRequest(), HttpRequest()
+    assert pagecache._lead(first, "page:k") is True
+    outcome = {}
+
+    def other():
+        outcome["lead"] = pagecache._lead(second, "page:k")
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(timeout=0.3)
+    assert thread.is_alive(), "the second request must wait while the first draws"
+    pagecache._release(first)
+    thread.join(timeout=5)
+    assert outcome["lead"] is False  # it takes the stored page (or draws it itself if none was kept)
+    assert "page:k" not in pagecache._DRAWING  # nothing left behind
