@@ -404,7 +404,17 @@ class Stage:
         self.auth = credentials(self.app.port, self.pages)
         self.drawn_auth = credentials(self.drawn.port, self.pages)
 
+    def warm_up(self):
+        """One request per page on the served server, as the drawn one had in single_times: a
+        process's first views do one-off work (the audit page's full chain walk, template loading)."""
+        for _label, user, path, kind in self.pages:
+            for _ in range(6):  # a new connection each: the kernel hands them to both workers
+                conn = http.client.HTTPConnection("127.0.0.1", self.app.port, timeout=300)
+                one_request(conn, path, self.auth[user, kind])
+                conn.close()
+
     def load(self, args) -> dict:
+        self.warm_up()
         print(f"\n== under load: N = {self.n:,}, {args.connections} connections, {args.seconds:g} s each ==")
         print("  served: as `make run` serves (page cache on; every request after a page's first is a hit)")
         print("  drawn:  the same server with CLUSTERDESK_PAGE_CACHE=0 (every request draws its page)")

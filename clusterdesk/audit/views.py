@@ -6,12 +6,12 @@ from datetime import datetime, time
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
 from clusterdesk.core.pagecache import cached_page
+from clusterdesk.core.pagination import CappedPaginator
 from clusterdesk.orgs import rules
 
 from .models import AuditEvent
@@ -63,7 +63,8 @@ def audit_log(request):
     events = AuditEvent.objects.visible_to(request.user)
     if form.is_valid():
         events = filter_events(events, form.cleaned_data)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    # The log only grows: count at most the newest 10,000 (core.pagination.CappedPaginator).
+    page = CappedPaginator(events, 50).get_page(request.GET.get("page"))
     from .chain import verify_for_page
 
     return render(request, "audit/log.html", {"form": form, "page": page, "chain": verify_for_page()})
