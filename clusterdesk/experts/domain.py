@@ -25,7 +25,7 @@ from clusterdesk.core.numbers import NumberError, parse_number
 from clusterdesk.core.workflow import require
 from clusterdesk.orgs.models import Org, OrgKind, Role, User
 from clusterdesk.rounds.domain import closes_at, format_deadline
-from clusterdesk.rounds.models import Round, StageCode
+from clusterdesk.rounds.models import Round, Stage, StageCode
 
 from . import rules
 from .models import ExpertAssignment, ExpertConflict, RubricItem, Score
@@ -182,6 +182,13 @@ def save_rubric(*, actor, round_: Round, items: dict, request=None) -> list[Rubr
 def scoring_closes_at(round_: Round) -> datetime | None:
     """When scoring closes for the round: the 专家评审 stage deadline (None: not set, open)."""
     return closes_at(round_, StageCode.EXPERT_REVIEW, None)
+
+
+def scoring_closes_at_many(rounds) -> dict[int, datetime | None]:
+    """``scoring_closes_at`` for many rounds in one query: {round id: closes at}."""
+    ids = {r.pk for r in rounds}
+    found = {s.round_id: s.closes_at for s in Stage.objects.filter(round_id__in=ids, code=StageCode.EXPERT_REVIEW)}
+    return {pk: found.get(pk) for pk in ids}
 
 
 def scoring_open(round_: Round, now: datetime | None = None) -> bool:

@@ -12,7 +12,7 @@ from clusterdesk.rounds.home import countdown
 def expert_panel(user):
     if user.role != Role.EXPERT:
         return []
-    from .domain import scoring_closes_at
+    from .domain import scoring_closes_at_many
     from .scoping import assignments_for
 
     url = reverse("expert_assignments")
@@ -21,8 +21,9 @@ def expert_panel(user):
         entry = by_round.setdefault(a.application.round_id, {"round": a.application.round, "open": 0, "done": 0})
         entry["done" if a.submitted else "open"] += 1
     panels = []
+    closing = scoring_closes_at_many(entry["round"] for entry in by_round.values())
     for entry in by_round.values():
-        moment = scoring_closes_at(entry["round"])
+        moment = closing[entry["round"].pk]
         text, tone = countdown(moment)
         items = [Item("待评分", f"{entry['open']} 项", url, "warn" if entry["open"] else ""),
                  Item("已提交", f"{entry['done']} 项", url, "ok" if entry["done"] else "")]

@@ -35,12 +35,16 @@ def _require(verdict: tuple[bool, str]) -> None:
         raise PermissionDenied(reason)
 
 
+def _shown(moment) -> dict:
+    """A scoring deadline as the pages show it."""
+    text, tone = countdown(moment)
+    return {"closes_at": moment, "text": format_deadline(moment) if moment else "未设置截止时间",
+            "countdown": text if moment else "不设截止", "tone": tone}
+
+
 def _deadline(round_: Round, cache: dict) -> dict:
     if round_.pk not in cache:
-        moment = domain.scoring_closes_at(round_)
-        text, tone = countdown(moment)
-        cache[round_.pk] = {"closes_at": moment, "text": format_deadline(moment) if moment else "未设置截止时间",
-                            "countdown": text if moment else "不设截止", "tone": tone}
+        cache[round_.pk] = _shown(domain.scoring_closes_at(round_))
     return cache[round_.pk]
 
 
@@ -55,8 +59,10 @@ def assignment_list(request):
         .annotate(scored=Count("scores", filter=Q(scores__value__isnull=False)))
         .order_by("-application__round__year", "application__round_id", "application__number")
     )
-    cache: dict = {}
-    rows = [{"assignment": a, "deadline": _deadline(a.application.round, cache)} for a in assignments]
+    assignments = list(assignments)
+    closing = domain.scoring_closes_at_many(a.application.round for a in assignments)  # one query
+    deadlines = {pk: _shown(moment) for pk, moment in closing.items()}
+    rows = [{"assignment": a, "deadline": deadlines[a.application.round_id]} for a in assignments]
     return render(request, "experts/assignment_list.html", {
         "rows": rows, "pending": sum(1 for r in rows if not r["assignment"].submitted),
         "conflict_count": ExpertConflict.objects.filter(expert=request.user).count(),

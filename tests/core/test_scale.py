@@ -87,6 +87,17 @@ def _more_clusters(under, n: int) -> None:
         for i in range(n)])
 
 
+def _assign(expert, by, n: int) -> None:
+    """``n`` more assignments for ``expert`` among the seeded applications an expert may review."""
+    from clusterdesk.experts.models import ExpertAssignment
+    from clusterdesk.experts.scoping import REVIEWABLE
+
+    free = (Application.objects.filter(number__startswith="SCALE-", status__in=REVIEWABLE)
+            .exclude(org__path__startswith=expert.org.path).exclude(expert_assignments__expert=expert))
+    ExpertAssignment.objects.bulk_create([
+        ExpertAssignment(application=a, expert=expert, assigned_by=by) for a in free[:n]])
+
+
 # Rows each role's lists hold in the second measurement: at least 50 on every list page and API
 # list (a per-row query or a list built in Python shows as more queries).
 LISTED_AT_LEAST = 50
@@ -100,6 +111,8 @@ def test_list_pages_and_api_lists_cost_the_same_queries_at_14_rows_and_at_50_or_
     # A city or a county sees only its own: seed there, so that what it sees grows too.
     under = None if role in ("province", "expert") else accounts[role].org
     seed(applications=14, audit_per_application=2, under=under)
+    if role == "expert":
+        _assign(accounts["expert"], accounts["province"], 3)
     round_ = Round.objects.filter(name__endswith="（规模测试）").order_by("-year").first()
     urls = [u.format(round=round_.pk) for u in PAGES[role]]
     client = login(accounts[role])
@@ -109,6 +122,11 @@ def test_list_pages_and_api_lists_cost_the_same_queries_at_14_rows_and_at_50_or_
 
     seed(applications=286, audit_per_application=2, under=under)
     _more_clusters(under, LISTED_AT_LEAST)
+    if role == "expert":  # /experts/: the expert's assignments
+        from clusterdesk.experts.scoping import assignments_for
+
+        _assign(accounts["expert"], accounts["province"], LISTED_AT_LEAST)
+        assert assignments_for(accounts["expert"]).count() >= LISTED_AT_LEAST
     assert Application.objects.count() == 300
     user = accounts[role]
     if role != "expert":
