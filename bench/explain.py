@@ -65,6 +65,7 @@ def parent(args) -> int:
             env = prepare(args.applications, args.audit_per_application, Path(args.workdir), url)
         env["DJANGO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
         env["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        env["CLUSTERDESK_PAGE_CACHE"] = "0"  # explain what drawing each page runs, not a cached answer
         child = subprocess.run([sys.executable, __file__, "--child", "--top", str(args.top)], cwd=ROOT, env=env)
         return child.returncode
     except BenchError as exc:

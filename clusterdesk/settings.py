@@ -282,6 +282,8 @@ CACHES = {
 # checks only the events added since (audit/chain.py verify_for_page). manage.py verify_audit always
 # walks everything.
 AUDIT_CHAIN_RECHECK_SECONDS = env_int("AUDIT_CHAIN_RECHECK_SECONDS", 600)
+# ...and compares the number of events (a COUNT of the whole log) at most this often.
+AUDIT_CHAIN_RECOUNT_SECONDS = env_int("AUDIT_CHAIN_RECOUNT_SECONDS", 60)
 
 # Private files (evidence, generated documents): never under a public URL.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("CLUSTERDESK_MEDIA_DIR", VAR_DIR / "media"))

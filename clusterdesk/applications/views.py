@@ -84,8 +84,11 @@ def application_list(request):
     page = Paginator(applications, 50).get_page(request.GET.get("page"))
     open_rounds = []
     if rules.can_create(request.user):
-        for round_ in Round.objects.visible_to(request.user).filter(status=RoundStatus.OPEN):
-            text, tone = countdown(closes_at(round_, StageCode.COUNTY_SUBMISSION, request.user.org))
+        org = request.user.org
+        opened = list(Round.objects.visible_to(request.user).filter(status=RoundStatus.OPEN))
+        closing = closes_at_many(StageCode.COUNTY_SUBMISSION, [(round_, org) for round_ in opened])  # 3 queries
+        for round_ in opened:
+            text, tone = countdown(closing[round_.pk, org.pk])
             open_rounds.append({"round": round_, "countdown": text, "tone": tone})
     # The deadlines of the page's editable rows: three queries, not one per row.
     deadlines = closes_at_many(StageCode.COUNTY_SUBMISSION, [(app.round, app.org) for app in page if app.editable])
