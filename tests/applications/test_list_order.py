@@ -3,6 +3,8 @@ copies of its round's year and its unit's path, which follow the round and the o
 
 import re
 
+import pytest
+
 from clusterdesk.applications.domain import create_application
 from clusterdesk.applications.models import Application
 from clusterdesk.orgs.domain import _rebuild_paths
@@ -54,3 +56,24 @@ def test_the_list_is_in_year_unit_and_number_order(accounts, round_open, login):
     assert numbers_on_page(login(accounts["dunhua"]))[:3] == [n for n in expected if "-222403-" in n]
     shown = numbers_on_page(login(accounts["province"]))
     assert [n for n in shown if n in expected] == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_copies_of_existing_applications(accounts, round_open, jilin):
+    """applications 0010 fills round_year and org_path for rows made before it, and 0011 builds the
+    indexes after it (on PostgreSQL not in the transaction that updated the rows)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    made = create_application(actor=accounts["dunhua"], round_=round_open)
+
+    def migrate(targets):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets)
+
+    migrate([("applications", "0009_status_index")])
+    migrate([("applications", "0011_list_order_indexes")])
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    made.refresh_from_db()
+    assert (made.round_year, made.org_path) == (2025, jilin["222403"].path)

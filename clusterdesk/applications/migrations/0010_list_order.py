@@ -35,12 +35,4 @@ class Migration(migrations.Migration):
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.RunPython(copy_year_and_path, migrations.RunPython.noop),
-        migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['-round_year', 'org_path', 'number'], name='application_list_order'),
-        ),
-        migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['status', '-round_year', 'org_path', 'number'], name='application_status_order'),
-        ),
     ]
