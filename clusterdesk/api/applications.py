@@ -189,8 +189,8 @@ def _version_out(v) -> dict:
 
 
 @router.get("", response=list[ApplicationSummary])
-@paginate(PageNumberPagination, page_size=50)
 @cached_page
+@paginate(PageNumberPagination, page_size=50)
 def list_applications(request, filters: Query[ListFilters]):
     """当前账号可见的申报（分页，每页 50 条，page=2…），可按批次、状态、申报单位筛选。"""
     qs = Application.objects.visible_to(request.user).select_related("org").order_by("-id")

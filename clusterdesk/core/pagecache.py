@@ -51,8 +51,9 @@ TABLE = "core_pagegeneration"
 IGNORED_TABLES = (TABLE, "django_session")
 WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 STORED_TYPES = ("text/html", "application/json")
-# API endpoints (django-ninja) are marked by their url name: ninja's view is one wrapper per path.
-_API_NAMES: set[str] = set()
+# API endpoints (django-ninja): ninja's Django view is one wrapper per path, so a request is matched
+# by its url name (ninja's default: the endpoint function's name) to a marked endpoint function.
+_API_VIEWS: dict[str, list] = {}
 _COUNTER = "clusterdesk_writes"
 _PENDING = "_clusterdesk_page_cache"
 
@@ -60,10 +61,11 @@ _PENDING = "_clusterdesk_page_cache"
 def cached_page(view):
     """Mark a GET page or API list as cacheable (see the module docstring for what that means).
 
-    On a Django view put it outside ``login_required``; on a django-ninja endpoint put it below
-    the ``@router.get`` line (the endpoint's url name, its function name, is registered)."""
+    On a Django view put it outside ``login_required``; on a django-ninja endpoint put it right
+    below the ``@router.get`` line, above ``@paginate`` (the function ninja registers must be the
+    one marked)."""
     setattr(view, ATTR, True)
-    _API_NAMES.add(view.__name__)
+    _API_VIEWS.setdefault(view.__name__, []).append(view)
     return view
 
 
@@ -156,7 +158,11 @@ def _marked(request, view_func) -> bool:
     if getattr(view_func, ATTR, False):
         return True
     match = request.resolver_match
-    return bool(match and match.namespace.startswith("api") and match.url_name in _API_NAMES)
+    if not (match and match.namespace.startswith("api")):
+        return False
+    # Only endpoint functions django-ninja registered (it sets _ninja_operation), not a Django view
+    # that happens to share the name.
+    return any(hasattr(view, "_ninja_operation") for view in _API_VIEWS.get(match.url_name, ()))
 
 
 def _identity(request) -> str | None:

@@ -182,8 +182,8 @@ def _changes(cluster_qs_filter) -> list[dict]:
 
 
 @router.get("/registry/clusters", response=list[ClusterOut])
-@paginate(PageNumberPagination, page_size=50)
 @cached_page
+@paginate(PageNumberPagination, page_size=50)
 def list_clusters(request, level: str = "", status: str = "", city: str = "", q: str = ""):
     """名录中的集群（本单位权限范围内）。可按级别 level（national/provincial/pool）、状态 status
     （pool/recognized/expired/revoked）、市州 city（推荐单位代码）和名称 q 筛选。分页：每页 50 条，

@@ -285,3 +285,30 @@ def test_identical_requests_arriving_together_wait_for_one_drawing():
     thread.join(timeout=5)
     assert outcome["lead"] is False  # it takes the stored page (or draws it itself if none was kept)
     assert "page:k" not in pagecache._DRAWING  # nothing left behind
+
+
+def test_api_endpoints_are_matched_to_marked_ninja_functions_only(filled, accounts, client, api_token, replays):
+    """The registry dashboard page is marked; the API's dashboard endpoint (a different function
+    that is not marked) is never cached, whatever its url name."""
+    from django.urls import resolve
+
+    assert resolve("/api/v1/registry/dashboard").url_name not in pagecache._API_VIEWS or not any(
+        hasattr(v, "_ninja_operation") for v in pagecache._API_VIEWS[resolve("/api/v1/registry/dashboard").url_name])
+    headers = api_token(accounts["province"])
+    for _ in range(3):
+        assert client.get("/api/v1/registry/dashboard", **headers).status_code == 200
+    for _ in range(3):
+        client.get("/api/v1/applications/%d/timeline" % filled.pk, **headers)
+    assert replays == [f"/api/v1/applications/{filled.pk}/timeline"] * 2  # token already marked used
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/applications", "/api/v1/applications/1", "/api/v1/applications/1/timeline",
+    "/api/v1/registry/clusters", "/api/v1/experts/assignments", "/api/v1/registry/rereview/tasks",
+])
+def test_every_marked_api_endpoint_is_recognised(path):
+    from django.urls import resolve
+
+    request = RequestFactory().get(path)
+    request.resolver_match = resolve(path)
+    assert pagecache._marked(request, request.resolver_match.func)
